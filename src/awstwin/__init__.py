@@ -1,0 +1,1 @@
+"""awstwin: a local-first twin of an AWS analytics pipeline."""

@@ -1,0 +1,7 @@
+"""`python -m awstwin`."""
+
+import sys
+
+from awstwin.cli import main
+
+sys.exit(main())

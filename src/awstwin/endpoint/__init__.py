@@ -1,0 +1,5 @@
+"""The local AWS endpoint: one port, every service the pipeline calls.
+
+S3 is served from plain files (`s3/`), Glue (`glue/`) and Athena (`athena/`) by our own code that does
+the work, and everything else (IAM, STS, CloudWatch Logs, ...) by moto. `server.py` routes requests.
+"""
