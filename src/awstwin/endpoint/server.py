@@ -118,7 +118,9 @@ class EndpointServer:
         return f"{host}:{self.port}"
 
     def start(self) -> EndpointServer:
-        self._thread = threading.Thread(target=self._server.serve_forever, name="awstwin-endpoint", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="awstwin-endpoint", daemon=True
+        )
         self._thread.start()
         return self
 

@@ -157,7 +157,8 @@ class JsonService:
         try:
             op_model = self.model.operation_model(operation)
         except OperationNotFoundError:
-            raise UnknownOperation(f"{self.model.metadata['targetPrefix']}.{operation} is not an operation")
+            prefix = self.model.metadata["targetPrefix"]
+            raise UnknownOperation(f"{prefix}.{operation} is not an operation") from None
         params = decode_input(op_model.input_shape, params or {})
         if op_model.input_shape is not None:
             report = self._validator.validate(params, op_model.input_shape)
@@ -199,7 +200,7 @@ class JsonService:
             try:
                 params = json.loads(body)
             except json.JSONDecodeError as exc:
-                raise AwsError(f"request body is not JSON: {exc}", code="SerializationException")
+                raise AwsError(f"request body is not JSON: {exc}", code="SerializationException") from exc
             result = self.invoke(operation, params)
             return _json_response(200, result, request_id)
         except AwsError as error:
