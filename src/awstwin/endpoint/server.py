@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import shutil
@@ -96,16 +97,23 @@ class Endpoint:
             shutil.rmtree(self._temp_state, ignore_errors=True)
 
 
+def _not_ready(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    return Response("starting", status=503)(environ, start_response)
+
+
 class EndpointServer:
     """Runs an `Endpoint` on a threaded WSGI server, in the foreground or on a background thread."""
 
     def __init__(self, settings: EndpointSettings):
         from moto.moto_server.werkzeug_app import MotoRequestHandler
 
-        self.endpoint = Endpoint(settings)
         self._server: BaseWSGIServer = make_server(
-            settings.host, settings.port, self.endpoint, threaded=True, request_handler=MotoRequestHandler
+            settings.host, settings.port, _not_ready, threaded=True, request_handler=MotoRequestHandler
         )
+        # Port 0 means "any free port": services must know the real one (they call themselves).
+        bound = dataclasses.replace(settings, port=self._server.server_address[1])
+        self.endpoint = Endpoint(bound)
+        self._server.app = self.endpoint
         self._thread: threading.Thread | None = None
 
     @property
@@ -114,8 +122,7 @@ class EndpointServer:
 
     @property
     def url(self) -> str:
-        host = self.endpoint.settings.url.rsplit(":", 1)[0]
-        return f"{host}:{self.port}"
+        return self.endpoint.settings.url
 
     def start(self) -> EndpointServer:
         self._thread = threading.Thread(

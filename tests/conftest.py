@@ -1,0 +1,52 @@
+"""Shared fixtures: an in-process local endpoint on a free port and boto3 clients pointed at it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from awstwin.config import EndpointSettings
+from awstwin.endpoint.server import EndpointServer
+
+REPO = Path(__file__).resolve().parents[1]
+REAL_DATASET = REPO.parent / "shared" / "data" / "StudentPerformanceFactors.csv"
+
+# Every response must fit botocore's output shapes while testing.
+os.environ["AWSTWIN_STRICT_MODEL"] = "1"
+for _name, _value in {
+    "AWS_ACCESS_KEY_ID": "test",
+    "AWS_SECRET_ACCESS_KEY": "test",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}.items():
+    os.environ.setdefault(_name, _value)
+
+
+@pytest.fixture(scope="session")
+def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EndpointServer]:
+    """One local endpoint for the whole session, on a free port, with state in a temp folder."""
+    state = tmp_path_factory.mktemp("endpoint-state")
+    server = EndpointServer(EndpointSettings(host="127.0.0.1", port=0, state_dir=state)).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def aws(endpoint: EndpointServer) -> Callable[[str], Any]:
+    """`aws("glue")` -> a boto3 client for that service on the local endpoint."""
+
+    def make(service: str, **kwargs: Any) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=endpoint.url,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+            **kwargs,
+        )
+
+    return make
