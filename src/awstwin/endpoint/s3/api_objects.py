@@ -1,0 +1,250 @@
+"""Object operations: put, get, head, delete (one or many), copy, and object tags."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import unquote
+
+from awstwin.endpoint.s3 import exceptions as err
+from awstwin.endpoint.s3.api_common import (
+    ChecksumPlan,
+    check_conditions,
+    checksum_fields,
+    file_chunks,
+    object_fields,
+    parse_range,
+    parse_tags,
+    quoted,
+    tag_set,
+    tags_from_set,
+    template_from,
+)
+from awstwin.endpoint.s3.store import ObjectStore, StoredObject
+
+NO_VERSIONS = (
+    "the local S3 keeps only the latest version of each object (versioning settings are stored, "
+    "versions are not); drop VersionId or use VersionId=null"
+)
+
+
+def check_version(bucket: str, key: str, version_id: str | None) -> None:
+    if version_id not in (None, "", "null"):
+        raise err.S3Error(
+            f"Cannot read version {version_id!r} of s3://{bucket}/{key}: {NO_VERSIONS}",
+            code="NoSuchVersion",
+            status=404,
+            resource=f"/{bucket}/{key}",
+            extra={"Key": key, "VersionId": version_id or ""},
+        )
+
+
+class ObjectApi:
+    store: ObjectStore
+
+    def put_object(self, Bucket: str, Key: str, Body: Any = None, **params: Any) -> dict[str, Any]:
+        resource = f"/{Bucket}/{Key}"
+        self.store.check_writable(Bucket, Key)
+        self._check_write_conditions(Bucket, Key, params)
+        plan = ChecksumPlan.for_upload(params, Body, resource)
+        template = replace(template_from(params, resource), checksum_algorithm=plan.stored)
+        body = Body if Body is not None else _Empty()
+        meta = self.store.put(Bucket, Key, body, template, plan.algorithms, plan.verify)
+        return {
+            "ETag": quoted(meta.etag),
+            "ServerSideEncryption": meta.server_side_encryption or "AES256",
+            "Size": meta.size,
+            **checksum_fields(meta),
+        }
+
+    def _check_write_conditions(self, bucket: str, key: str, params: dict[str, Any]) -> None:
+        """Conditional writes: If-None-Match: * (create only) and If-Match: <etag>."""
+        if_none, if_match = params.get("IfNoneMatch"), params.get("IfMatch")
+        if if_none is None and if_match is None:
+            return
+        try:
+            current = self.store.head(bucket, key)
+        except err.NoSuchKey:
+            if if_match is not None:
+                raise
+            return
+        if if_none is not None and if_none.strip() == "*":
+            raise err.PreconditionFailed(f"/{bucket}/{key}", "If-None-Match: * (the object exists)")
+        if if_match is not None and if_match.strip().strip('"') != current.meta.etag:
+            raise err.PreconditionFailed(f"/{bucket}/{key}", "If-Match")
+
+    def get_object(self, Bucket: str, Key: str, **params: Any) -> dict[str, Any]:
+        check_version(Bucket, Key, params.get("VersionId"))
+        obj = self.store.head(Bucket, Key)
+        check_conditions(obj, params)
+        result = self._read_fields(obj, params)
+        span = parse_range(params.get("Range"), obj.size, f"/{Bucket}/{Key}")
+        if obj.path is None:
+            result["Body"] = [b""]
+            return result
+        if span is None:
+            result["Body"] = file_chunks(obj.path, 0, obj.size)
+            return result
+        start, end = span
+        result.update(
+            {
+                "_status": 206,
+                "Body": file_chunks(obj.path, start, end - start + 1),
+                "ContentLength": end - start + 1,
+                "ContentRange": f"bytes {start}-{end}/{obj.size}",
+            }
+        )
+        for name in [k for k in result if k.startswith("Checksum")]:
+            del result[name]  # a part of the object does not have the whole object's checksum
+        return result
+
+    def head_object(self, Bucket: str, Key: str, **params: Any) -> dict[str, Any]:
+        check_version(Bucket, Key, params.get("VersionId"))
+        obj = self.store.head(Bucket, Key)
+        check_conditions(obj, params)
+        result = self._read_fields(obj, params)
+        span = parse_range(params.get("Range"), obj.size, f"/{Bucket}/{Key}")
+        if span is not None:
+            start, end = span
+            result.update(
+                {
+                    "_status": 206,
+                    "ContentLength": end - start + 1,
+                    "ContentRange": f"bytes {start}-{end}/{obj.size}",
+                }
+            )
+        return result
+
+    def _read_fields(self, obj: StoredObject, params: dict[str, Any]) -> dict[str, Any]:
+        result = object_fields(obj, params.get("ChecksumMode"))
+        # response-content-type & co. override the stored headers for this one response.
+        for member in (
+            "ContentType",
+            "ContentLanguage",
+            "ContentDisposition",
+            "ContentEncoding",
+            "CacheControl",
+        ):
+            if params.get(f"Response{member}"):
+                result[member] = params[f"Response{member}"]
+        if params.get("ResponseExpires"):
+            result["ExpiresString"] = str(params["ResponseExpires"])
+        return result
+
+    def delete_object(self, Bucket: str, Key: str, VersionId: str | None = None, **_: Any) -> dict[str, Any]:
+        check_version(Bucket, Key, VersionId)
+        self.store.delete(Bucket, Key)
+        return {}
+
+    def delete_objects(self, Bucket: str, Delete: dict[str, Any] | None = None, **_: Any) -> dict[str, Any]:
+        self.store.require_bucket(Bucket)
+        if not Delete or not Delete.get("Objects"):
+            raise err.MalformedXML(f"/{Bucket}", "DeleteObjects needs a <Delete> with at least one <Object>")
+        if len(Delete["Objects"]) > 1000:
+            raise err.MalformedXML(f"/{Bucket}", "DeleteObjects accepts at most 1000 keys per request")
+        deleted, errors = [], []
+        for item in Delete["Objects"]:
+            key = item.get("Key", "")
+            try:
+                check_version(Bucket, key, item.get("VersionId"))
+                self.store.delete(Bucket, key)
+                deleted.append({"Key": key})
+            except err.S3Error as exc:
+                errors.append({"Key": key, "Code": exc.code, "Message": exc.message})
+        result: dict[str, Any] = {"Errors": errors or None}
+        if not Delete.get("Quiet"):
+            result["Deleted"] = deleted
+        return result
+
+    def copy_object(self, Bucket: str, Key: str, CopySource: str, **params: Any) -> dict[str, Any]:
+        resource = f"/{Bucket}/{Key}"
+        self.store.check_writable(Bucket, Key)
+        src = self._copy_source(CopySource, resource)
+        check_conditions(src, params, prefix="CopySource")
+        directive = (params.get("MetadataDirective") or "COPY").upper()
+        tag_directive = (params.get("TaggingDirective") or "COPY").upper()
+        if directive not in ("COPY", "REPLACE") or tag_directive not in ("COPY", "REPLACE"):
+            raise err.InvalidArgument("Unknown metadata or tagging directive", resource)
+        if directive == "REPLACE":
+            meta = template_from(params, resource)
+        else:
+            meta = replace(src.meta, storage_class=params.get("StorageClass") or src.meta.storage_class)
+        tags = (
+            parse_tags(params.get("Tagging"), resource) if tag_directive == "REPLACE" else dict(src.meta.tags)
+        )
+        algorithm = (params.get("ChecksumAlgorithm") or src.meta.checksum_algorithm or "").upper() or None
+        same = (src.bucket, src.key) == (Bucket, Key)
+        if (
+            same
+            and directive == "COPY"
+            and not params.get("StorageClass")
+            and not params.get("ChecksumAlgorithm")
+        ):
+            raise err.InvalidRequest(
+                "This copy request is illegal because it is trying to copy an object to itself without "
+                "changing the object's metadata, storage class, website redirect location or encryption "
+                "attributes (use MetadataDirective=REPLACE)",
+                resource=resource,
+            )
+        meta = replace(
+            meta,
+            etag="",
+            tags=tags,
+            checksum_algorithm=algorithm,
+            checksum_value=None,
+            parts_count=None,
+            derived=False,
+        )
+        copied = self.store.copy(src, Bucket, Key, meta)
+        result = {
+            "ETag": quoted(copied.etag),
+            "LastModified": datetime.fromtimestamp(copied.mtime_ns / 1e9, UTC),
+        }
+        result.update(checksum_fields(copied))
+        result.pop("ChecksumType", None)
+        return {"CopyObjectResult": result, "ServerSideEncryption": "AES256"}
+
+    def _copy_source(self, copy_source: str, resource: str) -> StoredObject:
+        text = unquote(copy_source)
+        text, _, version = text.partition("?versionId=")
+        bucket, _, key = text.lstrip("/").partition("/")
+        if not bucket or not key:
+            raise err.InvalidArgument(
+                "Copy Source must mention the source bucket and key: sourcebucket/sourcekey "
+                f"(got {copy_source!r})",
+                resource,
+                "x-amz-copy-source",
+                copy_source,
+            )
+        check_version(bucket, key, version or None)
+        return self.store.head(bucket, key)
+
+    # ---- tags -----------------------------------------------------------------------------
+    def put_object_tagging(
+        self, Bucket: str, Key: str, Tagging: dict[str, Any] | None = None, **_: Any
+    ) -> dict[str, Any]:
+        if Tagging is None:
+            raise err.MalformedXML(f"/{Bucket}/{Key}", "PutObjectTagging needs a <Tagging> document")
+        tags = tags_from_set(Tagging)
+        if len(tags) > 10:
+            raise err.S3Error(
+                f"Object tags cannot be greater than 10 (got {len(tags)})",
+                code="BadRequest",
+                status=400,
+                resource=f"/{Bucket}/{Key}",
+            )
+        self.store.update_meta(Bucket, Key, tags=tags)
+        return {}
+
+    def get_object_tagging(self, Bucket: str, Key: str, **_: Any) -> dict[str, Any]:
+        return {"TagSet": tag_set(self.store.head(Bucket, Key).meta.tags)}
+
+    def delete_object_tagging(self, Bucket: str, Key: str, **_: Any) -> dict[str, Any]:
+        self.store.update_meta(Bucket, Key, tags={})
+        return {}
+
+
+class _Empty:
+    def read(self, size: int = -1) -> bytes:
+        return b""

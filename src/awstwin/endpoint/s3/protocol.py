@@ -1,0 +1,370 @@
+"""S3's REST-XML protocol, read from botocore's `s3` service model instead of typed by hand.
+
+- `match_operation`: which operation a request is. Every operation's method, URI and query literals
+  (`?tagging`, `?list-type=2`) and its required query/header members come from the model; the
+  request's sub-resources must be exactly the operation's, so `PUT /b/k?tagging` can only ever be
+  PutObjectTagging - never PutObject - whether or not we implement it.
+- `parse_input`: uri/querystring/header/headers members and the XML payload -> the botocore
+  parameter names the handlers take as keyword arguments.
+- `serialize_output`: a handler's dict -> status, headers and an XML body shaped by the output
+  shape (member names, flattened lists, ISO-8601 timestamps in bodies, RFC-822 in headers).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
+from functools import cache
+from typing import Any
+from xml.etree import ElementTree
+
+import botocore.session
+from botocore.model import OperationModel, Shape
+from botocore.parsers import RestXMLParser
+
+from awstwin.endpoint.s3.exceptions import InvalidArgument, MalformedXML, NotImplementedOperation
+
+S3_NAMESPACE = "http://s3.amazonaws.com/doc/2006-03-01/"
+# Query parameters that only carry a signature (presigned URLs) or SDK hints, never an operation.
+IGNORED_QUERY = {
+    "x-id",
+    "X-Amz-Algorithm",
+    "X-Amz-Credential",
+    "X-Amz-Date",
+    "X-Amz-Expires",
+    "X-Amz-SignedHeaders",
+    "X-Amz-Signature",
+    "X-Amz-Security-Token",
+    "X-Amz-User-Agent",
+    "AWSAccessKeyId",
+    "Signature",
+    "Expires",
+}
+# The XML root element of each body-shaped output (the model only names the members).
+ROOT_NAMES = {
+    "ListBuckets": "ListAllMyBucketsResult",
+    "ListObjects": "ListBucketResult",
+    "ListObjectsV2": "ListBucketResult",
+    "ListObjectVersions": "ListVersionsResult",
+    "DeleteObjects": "DeleteResult",
+    "CreateMultipartUpload": "InitiateMultipartUploadResult",
+    "CompleteMultipartUpload": "CompleteMultipartUploadResult",
+    "ListParts": "ListPartsResult",
+    "ListMultipartUploads": "ListMultipartUploadsResult",
+    "GetObjectTagging": "Tagging",
+    "GetBucketTagging": "Tagging",
+    "GetBucketVersioning": "VersioningConfiguration",
+    "GetBucketAcl": "AccessControlPolicy",
+    "GetObjectAcl": "AccessControlPolicy",
+    "GetObjectAttributes": "GetObjectAttributesResponse",
+}
+
+
+@cache
+def s3_model() -> Any:
+    return botocore.session.get_session().get_service_model("s3")
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    method: str
+    has_key: bool
+    literals: tuple[tuple[str, str], ...]  # query literals from the request URI
+    required_query: tuple[str, ...]
+    required_headers: tuple[str, ...]
+
+    @property
+    def score(self) -> int:
+        return 10 * len(self.literals) + len(self.required_query) + len(self.required_headers)
+
+
+@cache
+def routes() -> tuple[tuple[Route, ...], frozenset[str]]:
+    """Every non-deprecated S3 operation's route, and the set of all sub-resource names."""
+    model = s3_model()
+    found = []
+    subresources: set[str] = set()
+    for name in model.operation_names:
+        op = model.operation_model(name)
+        if op.deprecated or name in ("WriteGetObjectResponse", "ListDirectoryBuckets"):
+            continue
+        path, _, query = op.http["requestUri"].partition("?")
+        literals = []
+        for part in filter(None, query.split("&")):
+            key, _, value = part.partition("=")
+            literals.append((key, value))
+            subresources.add(key)
+        required = set(op.input_shape.required_members) if op.input_shape else set()
+        members = op.input_shape.members if op.input_shape else {}
+        req_query = tuple(
+            m.serialization["name"]
+            for n, m in members.items()
+            if n in required and m.serialization.get("location") == "querystring"
+        )
+        req_headers = tuple(
+            m.serialization["name"].lower()
+            for n, m in members.items()
+            if n in required and m.serialization.get("location") == "header"
+        )
+        found.append(
+            Route(name, op.http["method"], "{Key+}" in path, tuple(literals), req_query, req_headers)
+        )
+    return tuple(found), frozenset(subresources)
+
+
+def match_operation(method: str, has_key: bool, query: dict[str, str], headers: Any, resource: str) -> str:
+    """The S3 operation this request is; unknown sub-resources are refused, never guessed."""
+    all_routes, subresources = routes()
+    asked = {k for k in query if k in subresources}
+    unknown = sorted(k for k in query if k not in subresources and k not in IGNORED_QUERY)
+    best: Route | None = None
+    for route in all_routes:
+        if route.method != method or route.has_key != has_key:
+            continue
+        if asked != {k for k, _ in route.literals}:
+            continue
+        if any(v and query.get(k) != v for k, v in route.literals):
+            continue
+        if any(q not in query for q in route.required_query):
+            continue
+        if any(h not in headers for h in route.required_headers):
+            continue
+        if best is None or route.score > best.score:
+            best = route
+    if best is None:
+        what = "&".join(sorted(asked | set(unknown))) or "(none)"
+        raise NotImplementedOperation(
+            f"{method} {'object' if has_key else 'bucket'} request", resource, f" for sub-resource ?{what}"
+        )
+    return best.name
+
+
+def operation(name: str) -> OperationModel:
+    return s3_model().operation_model(name)
+
+
+# ---- input -----------------------------------------------------------------------------------
+def _scalar(shape: Shape, text: str, name: str, resource: str) -> Any:
+    kind = shape.type_name
+    try:
+        if kind in ("integer", "long"):
+            return int(text)
+        if kind == "boolean":
+            return text.strip().lower() == "true"
+        if kind == "timestamp":
+            return parse_timestamp(text)
+    except (ValueError, TypeError):
+        raise InvalidArgument(f"Invalid value for {name}: {text!r}", resource, name, text) from None
+    if kind == "string" and shape.serialization.get("jsonvalue"):
+        return json.loads(base64.b64decode(text))
+    return text
+
+
+def parse_timestamp(text: str) -> datetime:
+    text = text.strip()
+    try:
+        value = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def parse_input(
+    op: OperationModel,
+    bucket: str | None,
+    key: str | None,
+    query: dict[str, str],
+    headers: Any,
+    body: Any,
+    resource: str,
+) -> dict[str, Any]:
+    """Request -> keyword arguments named as botocore names them. `body` is a stream or bytes."""
+    shape = op.input_shape
+    if shape is None:
+        return {}
+    params: dict[str, Any] = {}
+    payload = shape.serialization.get("payload")
+    for name, member in shape.members.items():
+        location = member.serialization.get("location")
+        wire = member.serialization.get("name", name)
+        if location == "uri":
+            value = bucket if wire == "Bucket" else key
+            if value is not None:
+                params[name] = value
+        elif location == "querystring" and wire in query:
+            params[name] = _scalar(member, query[wire], wire, resource)
+        elif location == "header" and wire in headers:
+            params[name] = _scalar(member, headers[wire], wire, resource)
+        elif location == "headers":
+            prefix = wire.lower()
+            found = {k[len(prefix) :].lower(): v for k, v in headers.items() if k.lower().startswith(prefix)}
+            if found:
+                params[name] = found
+        elif name == payload:
+            value = _payload(member, body, resource)
+            if value is not None:
+                params[name] = value
+    return params
+
+
+def _payload(member: Shape, body: Any, resource: str) -> Any:
+    if member.type_name == "blob" and member.serialization.get("streaming", member.metadata.get("streaming")):
+        return body
+    data = body.read() if hasattr(body, "read") else body
+    if not data:
+        return None
+    if member.type_name == "structure":
+        return parse_xml(member, data, resource)
+    if member.type_name == "string":
+        return data.decode("utf-8")
+    return data
+
+
+def parse_xml(shape: Shape, data: bytes, resource: str) -> dict[str, Any]:
+    parser = RestXMLParser()
+    try:
+        root = ElementTree.fromstring(data)
+    except ElementTree.ParseError as exc:
+        raise MalformedXML(resource, str(exc)) from None
+    try:
+        return parser._parse_shape(shape, root)
+    except Exception as exc:  # the model parser's own errors: the document does not fit the shape
+        raise MalformedXML(resource, f"{type(exc).__name__}: {exc}") from None
+
+
+# ---- output ----------------------------------------------------------------------------------
+def iso8601(value: datetime) -> str:
+    value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def http_date(value: datetime) -> str:
+    return format_datetime(value.astimezone(UTC).replace(microsecond=0), usegmt=True)
+
+
+def _as_datetime(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.fromtimestamp(float(value), UTC)
+
+
+def header_value(shape: Shape, value: Any) -> str:
+    kind = shape.type_name
+    if kind == "timestamp":
+        fmt = shape.serialization.get("timestampFormat", "rfc822")
+        when = _as_datetime(value)
+        return iso8601(when) if fmt == "iso8601" else http_date(when)
+    if kind == "boolean":
+        return "true" if value else "false"
+    if kind == "string" and shape.serialization.get("jsonvalue"):
+        return base64.b64encode(json.dumps(value).encode()).decode()
+    return str(value)
+
+
+def xml_element(
+    shape: Shape, value: Any, name: str, parent: ElementTree.Element | None
+) -> ElementTree.Element:
+    """Append `value` shaped by `shape` as element `name` (to `parent`, if given)."""
+    node = ElementTree.Element(name) if parent is None else ElementTree.SubElement(parent, name)
+    namespace = shape.serialization.get("xmlNamespace")
+    if isinstance(namespace, dict) and namespace.get("prefix"):
+        node.set(f"xmlns:{namespace['prefix']}", namespace["uri"])
+    kind = shape.type_name
+    if kind == "structure":
+        for member_name, member in shape.members.items():
+            item = value.get(member_name)
+            if item is None or member.serialization.get("location"):
+                continue
+            wire = member.serialization.get("name", member_name)
+            if member.serialization.get("xmlAttribute"):
+                node.set(wire, str(item))
+            elif member.type_name == "list" and member.serialization.get("flattened"):
+                element = member.member.serialization.get("name", wire)
+                for entry in item:
+                    xml_element(member.member, entry, element, node)
+            else:
+                xml_element(member, item, wire, node)
+    elif kind == "list":
+        element = shape.member.serialization.get("name", "member")
+        for entry in value:
+            xml_element(shape.member, entry, element, node)
+    elif kind == "map":
+        for map_key, map_value in value.items():
+            entry = ElementTree.SubElement(node, "entry")
+            xml_element(shape.key, map_key, shape.key.serialization.get("name", "key"), entry)
+            xml_element(shape.value, map_value, shape.value.serialization.get("name", "value"), entry)
+    elif kind == "timestamp":
+        node.text = iso8601(_as_datetime(value))
+    elif kind == "boolean":
+        node.text = "true" if value else "false"
+    elif kind == "blob":
+        node.text = base64.b64encode(value).decode()
+    else:
+        node.text = str(value)
+    return node
+
+
+def to_xml(root: ElementTree.Element) -> bytes:
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ElementTree.tostring(root, encoding="utf-8")
+
+
+@dataclass
+class Output:
+    headers: dict[str, str]
+    body: Any  # bytes, or a file-like/iterable for streamed object bodies
+
+
+def serialize_output(op: OperationModel, result: dict[str, Any]) -> Output:
+    shape = op.output_shape
+    headers: dict[str, str] = {}
+    if shape is None:
+        return Output(headers, b"")
+    payload = shape.serialization.get("payload")
+    body_members: dict[str, Any] = {}
+    body: Any = b""
+    for name, member in shape.members.items():
+        value = result.get(name)
+        if value is None:
+            continue
+        location = member.serialization.get("location")
+        wire = member.serialization.get("name", name)
+        if location == "header":
+            headers[wire] = header_value(member, value)
+        elif location == "headers":
+            for meta_key, meta_value in value.items():
+                headers[f"{wire}{meta_key}"] = str(meta_value)
+        elif location == "statusCode":
+            continue
+        elif name == payload:
+            body = _payload_body(member, value, name)
+        else:
+            body_members[name] = value
+    if body_members:
+        root = xml_element(shape, body_members, ROOT_NAMES.get(op.name, op.name + "Result"), None)
+        root.set("xmlns", S3_NAMESPACE)
+        body = to_xml(root)
+    return Output(headers, body)
+
+
+def _payload_body(member: Shape, value: Any, name: str) -> Any:
+    if member.type_name == "structure":
+        root = xml_element(member, value, member.serialization.get("name", name), None)
+        root.set("xmlns", S3_NAMESPACE)
+        return to_xml(root)
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    return value
+
+
+def error_xml(code: str, message: str, resource: str, request_id: str, extra: dict[str, str]) -> bytes:
+    root = ElementTree.Element("Error")
+    for tag, text in (("Code", code), ("Message", message), *extra.items(), ("Resource", resource)):
+        if text:
+            ElementTree.SubElement(root, tag).text = text
+    ElementTree.SubElement(root, "RequestId").text = request_id
+    ElementTree.SubElement(root, "HostId").text = request_id
+    return to_xml(root)
