@@ -1,0 +1,191 @@
+"""Where the crawler infers formats and types: the built-in classifiers and Exclusions globs."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from awstwin.endpoint.glue.crawler.classifiers import SAMPLE_BYTES, Unclassifiable, classify
+from awstwin.endpoint.glue.crawler.crawl import excluded
+
+
+def classify_text(text: str):
+    data = text.encode()
+    return classify(data[:SAMPLE_BYTES], len(data), lambda: Path("/nonexistent"))
+
+
+def test_header_detected_when_data_has_a_non_string_column():
+    schema = classify_text("Name,Age,Score\r\nann,31,1.5\r\nbob,,2\r\n")
+    assert schema.header is True
+    assert schema.hive_columns() == [("name", "string"), ("age", "bigint"), ("score", "double")]
+    assert schema.delimiter == ","
+    assert schema.record_count == 2
+
+
+def test_no_header_when_every_column_is_a_string():
+    """Glue's documented rule: an all-string file has no header row; columns are col0, col1..."""
+    schema = classify_text("city,country\nparis,france\nrome,italy\n")
+    assert schema.header is False
+    assert schema.hive_columns() == [("col0", "string"), ("col1", "string")]
+    assert schema.record_count == 3
+
+
+def test_no_header_when_first_row_has_numbers():
+    schema = classify_text("1,2.5,true\n3,4,false\n")
+    assert schema.header is False
+    assert schema.hive_columns() == [("col0", "bigint"), ("col1", "double"), ("col2", "boolean")]
+
+
+def test_empty_values_do_not_demote_and_values_are_trimmed():
+    schema = classify_text("a,b,c\n1, 2 ,\n,3,\n4,x,\n")
+    assert schema.hive_columns() == [("a", "bigint"), ("b", "string"), ("c", "string")]
+
+
+@pytest.mark.parametrize(("delimiter", "name"), [("|", "pipe"), ("\t", "tab"), (";", "semicolon")])
+def test_delimiters(delimiter, name):
+    rows = [["id", "label", "amount"], ["1", "x,y", "2.5"], ["2", "z", "3"]]
+    schema = classify_text("\n".join(delimiter.join(r) for r in rows) + "\n")
+    assert schema.delimiter == delimiter, name
+    assert schema.hive_columns() == [("id", "bigint"), ("label", "string"), ("amount", "double")]
+
+
+def test_quoted_fields_make_every_column_a_string():
+    schema = classify_text('id,name,amount\n1,"Smith, John",2.5\n2,"Doe, Jane",3\n')
+    assert schema.quoted is True
+    assert schema.header is True
+    assert schema.hive_columns() == [("id", "string"), ("name", "string"), ("amount", "string")]
+
+
+def test_json_lines_merge_types_across_records():
+    lines = [
+        {"id": 1, "Name": "a", "tags": ["x"], "geo": {"lat": 1, "lon": 2}},
+        {"id": 2.5, "Name": None, "extra": True, "geo": {"lat": 1.5}},
+        {"id": 3, "Name": "c", "tags": [], "geo": {"lat": 2, "alt": "high"}},
+    ]
+    schema = classify_text("\n".join(json.dumps(x) for x in lines) + "\n")
+    assert schema.classification == "json"
+    assert schema.hive_columns() == [
+        ("id", "double"),
+        ("name", "string"),
+        ("tags", "array<string>"),
+        ("geo", "struct<lat:double,lon:bigint,alt:string>"),
+        ("extra", "boolean"),
+    ]
+    assert schema.record_count == 3
+
+
+def test_parquet_types_from_the_footer(tmp_path):
+    table = pa.table(
+        {
+            "i32": pa.array([1], pa.int32()),
+            "i64": pa.array([1], pa.int64()),
+            "f32": pa.array([1.0], pa.float32()),
+            "f64": pa.array([1.0], pa.float64()),
+            "s": ["x"],
+            "b": [True],
+            "d": [date(2024, 1, 1)],
+            "ts": [datetime(2024, 1, 1, 12)],
+            "dec": pa.array([Decimal("1.25")], pa.decimal128(10, 2)),
+            "arr": [[1, 2]],
+            "st": [{"a": 1, "b": "x"}],
+        }
+    )
+    path = tmp_path / "part-0.parquet"
+    pq.write_table(table, path)
+    data = path.read_bytes()
+    schema = classify(data[:SAMPLE_BYTES], len(data), lambda: path)
+    assert schema.classification == "parquet"
+    assert schema.hive_columns() == [
+        ("i32", "int"),
+        ("i64", "bigint"),
+        ("f32", "float"),
+        ("f64", "double"),
+        ("s", "string"),
+        ("b", "boolean"),
+        ("d", "date"),
+        ("ts", "timestamp"),
+        ("dec", "decimal(10,2)"),
+        ("arr", "array<bigint>"),
+        ("st", "struct<a:bigint,b:string>"),
+    ]
+    assert schema.record_count == 1
+
+
+def test_gzip_csv():
+    raw = b"id,name\n1,a\n2,b\n"
+    buffer = io.BytesIO()
+    with gzip.GzipFile(fileobj=buffer, mode="wb") as handle:
+        handle.write(raw)
+    data = buffer.getvalue()
+    schema = classify(data, len(data), lambda: Path("/nonexistent"))
+    assert schema.compression == "gzip"
+    assert schema.hive_columns() == [("id", "bigint"), ("name", "string")]
+
+
+def test_only_the_sample_is_read():
+    """A value beyond the first MiB cannot change the type: Glue classifies from a bounded sample."""
+    head = "id,value\n" + "".join(f"{i:06d},{i * 2:07d}\n" for i in range(200_000))
+    data = (head + "999,not-a-number\n").encode()
+    assert len(data) > SAMPLE_BYTES
+    schema = classify(data[:SAMPLE_BYTES], len(data), lambda: Path("/nonexistent"))
+    assert schema.hive_columns() == [("id", "bigint"), ("value", "bigint")]
+    assert abs(schema.record_count - 200_001) / 200_001 < 0.05  # estimated from the sample
+
+
+def test_unclassifiable():
+    with pytest.raises(Unclassifiable):
+        classify_text("just one column\nand another line\n")
+
+
+def test_real_dataset_types(real_dataset):
+    data = real_dataset.read_bytes()
+    schema = classify(data[:SAMPLE_BYTES], len(data), lambda: real_dataset)
+    bigints = {"hours_studied", "attendance", "sleep_hours", "previous_scores", "tutoring_sessions"}
+    bigints |= {"physical_activity", "exam_score"}
+    columns = schema.hive_columns()
+    assert len(columns) == 20
+    assert {n for n, t in columns if t == "bigint"} == bigints
+    assert all(t == "string" for n, t in columns if n not in bigints)
+    assert schema.header and schema.record_count == 6607
+
+
+@pytest.mark.parametrize(
+    ("key", "patterns", "expected"),
+    [
+        ("a.json", ["*.json"], True),
+        ("sub/a.json", ["*.json"], False),
+        ("sub/a.json", ["**.json"], True),
+        ("sub/deeper/a.json", ["**/*.json"], True),
+        ("departments/2020/x.csv", ["departments/**"], True),
+        ("departments/2020/x.csv", ["departments"], True),
+        ("year=2015/month=01/x.csv", ["year=2015/**"], True),
+        ("year=2016/month=01/x.csv", ["year=2015/**"], False),
+        ("logs/x.csv", ["{logs,tmp}/**"], True),
+        ("tmp/x.csv", ["{logs,tmp}/**"], True),
+        ("data/x.csv", ["{logs,tmp}/**"], False),
+        ("x1.csv", ["x?.csv"], True),
+        ("x12.csv", ["x[!1]*.csv"], False),
+    ],
+)
+def test_exclusion_globs(key, patterns, expected):
+    assert excluded(key, patterns) is expected
+
+
+REAL_DATASET = (
+    Path(__file__).resolve().parents[3].parent / "shared" / "data" / "StudentPerformanceFactors.csv"
+)
+
+
+@pytest.fixture
+def real_dataset():
+    if not REAL_DATASET.exists():
+        pytest.skip(f"the real dataset is not at {REAL_DATASET}")
+    return REAL_DATASET
