@@ -1,0 +1,1 @@
+"""The pipeline's AWS resources: read infra/pipeline.yaml and create them through boto3."""

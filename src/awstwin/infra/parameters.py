@@ -1,0 +1,31 @@
+"""The template's parameter values for a profile: one row per parameter, nothing computed elsewhere."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from awstwin.pipeline.profile import SCRIPT_KEY, Profile
+
+PARAMETERS: dict[str, Callable[[Profile], object]] = {
+    "BucketName": lambda p: p.bucket,
+    "GlueDatabaseName": lambda p: p.glue_database,
+    "GlueRoleName": lambda p: p.glue_role,
+    "RawCrawlerName": lambda p: p.raw_crawler,
+    "RawTablePrefix": lambda p: p.raw_table_prefix,
+    "GlueJobName": lambda p: p.glue_job,
+    "GlueScriptKey": lambda p: SCRIPT_KEY,
+    "GlueConnectionName": lambda p: p.glue_connection,
+    "AthenaWorkGroupName": lambda p: p.athena_workgroup,
+    "WarehouseTable": lambda p: p.warehouse_table,
+    "WarehouseJdbcUrl": lambda p: p.warehouse_jdbc_url,
+    "WarehouseDatabase": lambda p: p.warehouse_db,
+    "WarehouseUser": lambda p: p.warehouse_user,
+    "WarehousePassword": lambda p: p.warehouse_password,
+}
+
+
+def template_parameters(profile: Profile, **overrides: str) -> dict[str, str]:
+    """Every parameter of infra/pipeline.yaml from the profile; `overrides` win (tests, one-off runs)."""
+    values = {name: str(read(profile)) for name, read in PARAMETERS.items()}
+    values.update(overrides)
+    return values

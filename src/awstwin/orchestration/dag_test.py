@@ -1,0 +1,92 @@
+"""`python -m awstwin.orchestration.dag_test`: run one DAG with `dag.test()` and write what happened.
+
+Runs in its own process (Airflow reads AIRFLOW_HOME and the connections from this process's
+environment). After the run it reads EVERY task instance's state from the metadata database, since a
+DAG run can end "success" while an upstream task failed (trigger rules), and writes a JSON result:
+{dag_id, run_id, state, tasks: [{task_id, operator, state, duration, ...}], errors: {task_id: text},
+import_errors: {file: text}}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+
+def _task_rows(dag_id: str, run_id: str, operators: dict[str, str]) -> list[dict[str, Any]]:
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    rows = []
+    with create_session() as session:
+        query = select(TaskInstance).where(TaskInstance.dag_id == dag_id, TaskInstance.run_id == run_id)
+        for ti in session.scalars(query):
+            rows.append(
+                {
+                    "task_id": ti.task_id,
+                    "operator": operators.get(ti.task_id, ti.operator),
+                    "state": str(ti.state.value if hasattr(ti.state, "value") else ti.state),
+                    "try_number": ti.try_number,
+                    "start": ti.start_date.isoformat() if ti.start_date else None,
+                    "end": ti.end_date.isoformat() if ti.end_date else None,
+                    "duration": ti.duration,
+                }
+            )
+    return rows
+
+
+def run(dag_id: str, dags_folder: Path, conf: dict[str, Any]) -> dict[str, Any]:
+    from airflow.dag_processing.dagbag import DagBag
+    from airflow.sdk.listener import get_listener_manager
+
+    from awstwin.orchestration.listener import ErrorRecorder
+
+    bag = DagBag(dag_folder=str(dags_folder))
+    result: dict[str, Any] = {
+        "dag_id": dag_id,
+        "run_id": None,
+        "state": "failed",
+        "tasks": [],
+        "errors": {},
+        "import_errors": {str(k): str(v) for k, v in bag.import_errors.items()},
+    }
+    dag = bag.get_dag(dag_id)
+    if dag is None:
+        result["errors"]["<dag>"] = f"DAG {dag_id!r} not found in {dags_folder}"
+        return result
+    recorder = ErrorRecorder()
+    get_listener_manager().add_listener(recorder)
+    run = dag.test(run_conf=conf)
+    operators = {task.task_id: type(task).__name__ for task in dag.tasks}
+    result.update(
+        run_id=run.run_id,
+        state=str(run.state.value if hasattr(run.state, "value") else run.state),
+        tasks=_task_rows(dag_id, run.run_id, operators),
+        errors=recorder.errors,
+    )
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m awstwin.orchestration.dag_test")
+    parser.add_argument("--dag-id", required=True)
+    parser.add_argument("--dags-folder", required=True, type=Path)
+    parser.add_argument("--conf", default="{}", help="the run's conf as JSON")
+    parser.add_argument("--result", required=True, type=Path, help="write the JSON result here")
+    args = parser.parse_args(argv)
+    try:
+        result = run(args.dag_id, args.dags_folder, json.loads(args.conf))
+    except Exception as exc:
+        traceback.print_exc()
+        result = {"dag_id": args.dag_id, "state": "failed", "tasks": [], "errors": {"<dag>": repr(exc)}}
+    args.result.write_text(json.dumps(result, indent=2, default=str))
+    return 0 if result["state"] == "success" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,189 @@
+"""Run a DAG once, in a child process, and say truthfully how every task ended.
+
+The child (`awstwin.orchestration.dag_test`) runs `dag.test()` and writes each task instance's state
+from the metadata database plus each failed task's own error. This side streams the child's output
+to a log file, prints a line as each task starts and ends, and turns the result into a `DagRunResult`
+whose `ok` is true only when every task succeeded, whatever the run's exit code says.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from awstwin.orchestration.listener import PROGRESS_MARK
+from awstwin.stack.processes import group_members, log_tail, stop_group
+
+OK_STATES = ("success", "skipped")
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    task_id: str
+    operator: str
+    state: str
+    duration: float | None
+    error: str | None = None
+
+
+@dataclass
+class DagRunResult:
+    dag_id: str
+    run_id: str | None
+    state: str
+    tasks: list[TaskResult] = field(default_factory=list)
+    import_errors: dict[str, str] = field(default_factory=dict)
+    other_errors: dict[str, str] = field(default_factory=dict)
+    log: Path | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.tasks) and all(t.state in OK_STATES for t in self.tasks) and not self.other_errors
+
+    @property
+    def failed(self) -> list[TaskResult]:
+        """Tasks that failed themselves (not the ones skipped because an upstream task failed)."""
+        return [t for t in self.tasks if t.state == "failed"]
+
+    def first_error(self) -> tuple[str, str] | None:
+        """(task, message) of the failure a user should read first."""
+        for task in self.failed:
+            return task.task_id, task.error or f"task {task.task_id} failed (see {self.log})"
+        for name, message in {**self.import_errors, **self.other_errors}.items():
+            return name, message
+        for task in self.tasks:
+            if task.state not in OK_STATES:
+                return task.task_id, f"task ended {task.state}"
+        if not self.tasks:
+            return "<dag>", f"the DAG run produced no task instances (see {self.log})"
+        return None
+
+
+def _parse(raw: Mapping[str, Any], log: Path, seconds: float) -> DagRunResult:
+    errors: dict[str, str] = dict(raw.get("errors") or {})
+    tasks = [
+        TaskResult(
+            task_id=t["task_id"],
+            operator=t.get("operator") or "",
+            state=t.get("state") or "none",
+            duration=t.get("duration"),
+            error=errors.pop(t["task_id"], None) if t.get("state") == "failed" else None,
+        )
+        for t in raw.get("tasks") or []
+    ]
+    known = {t.task_id for t in tasks}
+    return DagRunResult(
+        dag_id=raw.get("dag_id", ""),
+        run_id=raw.get("run_id"),
+        state=raw.get("state", "failed"),
+        tasks=tasks,
+        import_errors=dict(raw.get("import_errors") or {}),
+        other_errors={k: v for k, v in errors.items() if k not in known},
+        log=log,
+        seconds=seconds,
+    )
+
+
+def _progress_line(line: str, started: dict[str, float]) -> str | None:
+    if not line.startswith(PROGRESS_MARK):
+        return None
+    event = json.loads(line[len(PROGRESS_MARK) :])
+    task, kind = event["task_id"], event["event"]
+    if kind == "running":
+        started[task] = time.perf_counter()
+        return f"  [airflow] {task} running"
+    took = time.perf_counter() - started.get(task, time.perf_counter())
+    if kind == "success":
+        return f"  [airflow] {task} succeeded ({took:.1f} s)"
+    return f"  [airflow] {task} FAILED ({took:.1f} s): {event.get('error', '')}"
+
+
+def run_dag(
+    dag_id: str,
+    dags_folder: Path,
+    conf: Mapping[str, Any],
+    env: Mapping[str, str],
+    log: Path,
+    timeout: float = 3600.0,
+    echo: Callable[[str], None] = print,
+) -> DagRunResult:
+    """Run `dag_id` once with `conf`; every line of Airflow's output goes to `log`."""
+    started = time.perf_counter()
+    log.parent.mkdir(parents=True, exist_ok=True)
+    fd, result_name = tempfile.mkstemp(prefix="dagrun-", suffix=".json", dir=log.parent)
+    os.close(fd)
+    result_path = Path(result_name)
+    argv = [
+        sys.executable,
+        "-m",
+        "awstwin.orchestration.dag_test",
+        "--dag-id",
+        dag_id,
+        "--dags-folder",
+        str(dags_folder),
+        "--conf",
+        json.dumps(dict(conf)),
+        "--result",
+        str(result_path),
+    ]
+    task_started: dict[str, float] = {}
+    process = subprocess.Popen(
+        argv,
+        env={**os.environ, **env},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        text=True,
+        errors="replace",
+        bufsize=1,
+    )
+    watchdog = threading.Timer(timeout, stop_group, args=(process.pid,))
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        with log.open("w") as out:
+            assert process.stdout is not None
+            for line in process.stdout:
+                out.write(line)
+                out.flush()
+                progress = _progress_line(line, task_started)
+                if progress:
+                    echo(progress)
+        process.wait()
+    finally:
+        watchdog.cancel()
+        if process.poll() is None or group_members(process.pid):
+            stop_group(process.pid)
+    timed_out = time.perf_counter() - started >= timeout
+    seconds = time.perf_counter() - started
+    try:
+        raw = json.loads(result_path.read_text() or "null")
+    except (OSError, json.JSONDecodeError):
+        raw = None
+    finally:
+        result_path.unlink(missing_ok=True)
+    if not raw:
+        return DagRunResult(
+            dag_id=dag_id,
+            run_id=None,
+            state="failed",
+            other_errors={
+                "<airflow>": f"stopped after {timeout:.0f} s (timeout)"
+                if timed_out
+                else f"Airflow exited {process.returncode} without a result:\n{log_tail(log)}"
+            },
+            log=log,
+            seconds=seconds,
+        )
+    return _parse(raw, log, seconds)

@@ -1,0 +1,67 @@
+"""Airflow's configuration for a profile, as environment variables only (nothing written to its DB).
+
+Connections are `AIRFLOW_CONN_<ID>` JSON documents and Variables `AIRFLOW_VAR_<NAME>`: Airflow reads
+both from the environment before its metadata database, so the DAG sees the profile's values and the
+same DAG file runs against the local endpoint or AWS.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from awstwin.pipeline.profile import Profile
+
+AWS_CONN_ID = "aws_default"
+WAREHOUSE_CONN_ID = "redshift_default"  # the DAG's SQL checks use it; Postgres locally, Redshift on AWS
+
+# Variable name -> its value from the profile: everything the DAG reads with `var.value.<name>`.
+VARIABLES: dict[str, Callable[[Profile], object]] = {
+    "raw_crawler": lambda p: p.raw_crawler,
+    "raw_table": lambda p: p.raw_table,
+    "glue_database": lambda p: p.glue_database,
+    "glue_job": lambda p: p.glue_job,
+    "athena_workgroup": lambda p: p.athena_workgroup,
+    "warehouse_table": lambda p: p.warehouse_table,
+    "poll_seconds": lambda p: p.poll_seconds,
+    "task_retries": lambda p: p.task_retries,
+}
+
+
+def aws_connection(profile: Profile) -> dict[str, object]:
+    extra: dict[str, object] = {"region_name": profile.aws_region}
+    if profile.is_local:
+        extra["endpoint_url"] = profile.aws_endpoint_url
+    connection: dict[str, object] = {"conn_type": "aws", "extra": extra}
+    if profile.aws_access_key_id:
+        connection.update(login=profile.aws_access_key_id, password=profile.aws_secret_access_key)
+    return connection
+
+
+def warehouse_connection(profile: Profile) -> dict[str, object]:
+    return {
+        "conn_type": "postgres",
+        "host": profile.warehouse_host,
+        "port": profile.warehouse_port,
+        "login": profile.warehouse_user,
+        "password": profile.warehouse_password,
+        "schema": profile.warehouse_db,
+    }
+
+
+def airflow_environment(profile: Profile, home: Path, dags_folder: Path) -> dict[str, str]:
+    """The variables to add to a process's environment so that Airflow runs this profile locally."""
+    env = {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+        f"AIRFLOW_CONN_{AWS_CONN_ID.upper()}": json.dumps(aws_connection(profile)),
+        f"AIRFLOW_CONN_{WAREHOUSE_CONN_ID.upper()}": json.dumps(warehouse_connection(profile)),
+    }
+    for name, read in VARIABLES.items():
+        env[f"AIRFLOW_VAR_{name.upper()}"] = str(read(profile))
+    return env

@@ -1,0 +1,1 @@
+"""The pipeline around the local endpoint: profiles, the run, its report."""

@@ -1,0 +1,142 @@
+"""Profiles: the one config loader for the pipeline (`profiles/<name>.env`, plain KEY=VALUE lines).
+
+A profile names where AWS is (the local endpoint or AWS itself), what the pipeline's resources are
+called, and where the warehouse listens. Everything that differs between the local stack and AWS is a
+line in a profile: the DAG, the Glue script and the CloudFormation template never change.
+(`awstwin.config` holds the endpoint's own settings; this module holds the pipeline's.)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+from awstwin.pipeline.paths import PROFILES_DIR
+
+# The dataset's fixed places inside the bucket (the same in every profile).
+DATASET = "student_performance"
+RAW_PREFIX = f"raw/{DATASET}/"
+SCRIPT_KEY = "scripts/student_performance_etl.py"
+TEMP_PREFIX = "temp/"
+ATHENA_RESULTS_PREFIX = "athena-results/"
+
+
+class ProfileError(ValueError):
+    """A profile file is missing, malformed, or lacks a key."""
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One profile's values, typed. Field names are the file's keys in lower case."""
+
+    name: str
+    aws_region: str
+    aws_endpoint_url: str  # empty: real AWS
+    aws_access_key_id: str
+    aws_secret_access_key: str
+    stack_name: str
+    bucket: str
+    glue_database: str
+    glue_role: str
+    raw_crawler: str
+    raw_table_prefix: str
+    glue_job: str
+    glue_connection: str
+    athena_workgroup: str
+    warehouse_table: str
+    warehouse_host: str
+    warehouse_port: int
+    warehouse_db: str
+    warehouse_user: str
+    warehouse_password: str
+    warehouse_jdbc_scheme: str
+    poll_seconds: int
+    task_retries: int
+
+    @property
+    def is_local(self) -> bool:
+        return bool(self.aws_endpoint_url)
+
+    @property
+    def raw_table(self) -> str:
+        """The crawler names a table after the folder it finds the data in, plus its prefix."""
+        return f"{self.raw_table_prefix}{DATASET}"
+
+    @property
+    def raw_location(self) -> str:
+        return f"s3://{self.bucket}/{RAW_PREFIX}"
+
+    def raw_key(self, ingest_date: str, file_name: str) -> str:
+        return f"{RAW_PREFIX}ingest_date={ingest_date}/{file_name}"
+
+    @property
+    def script_location(self) -> str:
+        return f"s3://{self.bucket}/{SCRIPT_KEY}"
+
+    @property
+    def temp_dir(self) -> str:
+        return f"s3://{self.bucket}/{TEMP_PREFIX}"
+
+    @property
+    def athena_output(self) -> str:
+        return f"s3://{self.bucket}/{ATHENA_RESULTS_PREFIX}"
+
+    @property
+    def warehouse_jdbc_url(self) -> str:
+        return f"jdbc:{self.warehouse_jdbc_scheme}://{self.warehouse_host}:{self.warehouse_port}/{self.warehouse_db}"
+
+    def replace(self, **changes: object) -> Profile:
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(Profile) if f.name != "name"}
+_OPTIONAL = {"aws_endpoint_url", "aws_access_key_id", "aws_secret_access_key"}
+
+
+def parse_env_file(path: Path) -> dict[str, str]:
+    """KEY=VALUE lines; `#` comments and blank lines ignored; no expansion, surrounding quotes dropped."""
+    values: dict[str, str] = {}
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        key, sep, value = text.partition("=")
+        if not sep or not key.strip().replace("_", "").isalnum():
+            raise ProfileError(f"{path}:{number}: expected KEY=VALUE, got {line!r}")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key.strip()] = value
+    return values
+
+
+def profile_path(name: str) -> Path:
+    return PROFILES_DIR / f"{name}.env"
+
+
+def load_profile(name: str = "local", overrides: dict[str, object] | None = None) -> Profile:
+    """Read `profiles/<name>.env` into a `Profile`; `overrides` (field -> value) win over the file."""
+    path = profile_path(name)
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in PROFILES_DIR.glob("*.env"))) or "none"
+        raise ProfileError(f"no profile {name!r}: {path} does not exist (profiles here: {known})")
+    raw = {key.lower(): value for key, value in parse_env_file(path).items()}
+    unknown = sorted(set(raw) - set(_FIELDS))
+    if unknown:
+        raise ProfileError(f"{path}: unknown keys {', '.join(k.upper() for k in unknown)}")
+    raw.update({key: str(value) for key, value in (overrides or {}).items()})
+    missing = sorted(k for k in _FIELDS if k not in raw and k not in _OPTIONAL)
+    if missing:
+        raise ProfileError(f"{path}: missing keys {', '.join(k.upper() for k in missing)}")
+    values: dict[str, object] = {"name": name}
+    for key, field in _FIELDS.items():
+        text = raw.get(key, "")
+        if field.type in ("int", int):
+            try:
+                values[key] = int(text)
+            except ValueError:
+                raise ProfileError(f"{path}: {key.upper()} must be a whole number, got {text!r}") from None
+        else:
+            values[key] = text
+    return Profile(**values)  # type: ignore[arg-type]

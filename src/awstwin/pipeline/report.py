@@ -1,0 +1,70 @@
+"""artifacts/run_report.json: what a run did, how long each stage took, and why it failed if it did."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class RunReport:
+    profile: str
+    ingest_date: str
+    status: str = "failed"  # "success" only once every check has passed
+    dataset: dict[str, Any] = field(default_factory=dict)
+    rows_raw: int | None = None
+    rows_loaded: int | None = None
+    rows_quarantined: int | None = None
+    stages: dict[str, float] = field(default_factory=dict)
+    total_seconds: float = 0.0
+    error: dict[str, str] | None = None
+    stack: str = ""  # "started" (and stopped) by this run, or "reused" from `make up`
+    tasks: list[dict[str, Any]] = field(default_factory=list)
+    logs: dict[str, str] = field(default_factory=dict)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        """Time a stage; its seconds are recorded even when it fails."""
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.stages[name] = round(time.perf_counter() - started, 2)
+
+    def fail(self, task: str, message: str) -> None:
+        if self.error is None:  # the first failure is the cause; later ones are consequences
+            self.error = {"task": task, "message": message}
+        self.status = "failed"
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        if data["error"] is None:
+            del data["error"]
+        return data
+
+    def write(self, path: Path) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp = path.with_suffix(".tmp")
+        temp.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+        temp.replace(path)
+        return path
+
+    def summary(self) -> str:
+        lines = [
+            f"status       {self.status.upper()}",
+            f"dataset      {self.dataset.get('source')} ({self.dataset.get('rows')} rows, "
+            f"sha256 {str(self.dataset.get('sha256', ''))[:12]}...)",
+            f"ingest_date  {self.ingest_date}",
+            f"rows         raw {self.rows_raw}, loaded {self.rows_loaded}, "
+            f"quarantined {self.rows_quarantined}",
+            "stages       " + ", ".join(f"{name} {seconds:.1f}s" for name, seconds in self.stages.items()),
+            f"total        {self.total_seconds:.1f} s",
+        ]
+        if self.error:
+            lines.append(f"error        task {self.error['task']} failed: {self.error['message']}")
+        return "\n".join(lines)

@@ -1,0 +1,308 @@
+"""`make run`: the whole pipeline, end to end, on the embedded stack (or on a running `make up` stack).
+
+Environment: DATA (a CSV path; else a generated dataset of ROWS rows, default 6607, with SEED),
+INGEST_DATE (default today, UTC), PROFILE (default local).
+
+Stages: start the stack (or reuse `make up`'s) while Airflow's metadata DB is prepared, provision
+infra/pipeline.yaml, upload the CSV to s3://<bucket>/raw/student_performance/ingest_date=<date>/,
+run the DAG, read the counts from the warehouse, write artifacts/run_report.json, stop what was
+started. The exit code is the truth: 0 only when every task succeeded and raw = loaded + quarantined.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from awstwin.infra.parameters import template_parameters
+from awstwin.infra.provision import provision
+from awstwin.orchestration.dagrun import DagRunResult, run_dag
+from awstwin.orchestration.environment import airflow_environment
+from awstwin.orchestration.home import ensure_migrated
+from awstwin.pipeline import aws, dataset
+from awstwin.pipeline.counts import warehouse_counts
+from awstwin.pipeline.paths import DAGS_DIR, REPORT_PATH, SPARK_JOBS_DIR, STATE_DIR, TEMPLATE
+from awstwin.pipeline.profile import Profile, load_profile
+from awstwin.pipeline.report import RunReport
+from awstwin.stack.state import stack_for_run
+
+DAG_ID = "student_performance_etl"
+DEFAULT_ROWS = 6607
+DEFAULT_SEED = 42
+
+
+class StageError(RuntimeError):
+    """A setup stage failed; `stage` names it for the report."""
+
+    def __init__(self, stage: str, message: str):
+        super().__init__(message)
+        self.stage = stage
+
+
+@dataclass
+class RunOptions:
+    profile: Profile
+    ingest_date: str
+    data: Path | None = None
+    rows: int = DEFAULT_ROWS
+    seed: int = DEFAULT_SEED
+    state_dir: Path = STATE_DIR
+    airflow_home: Path | None = None  # default: <state_dir>/airflow
+    report_path: Path = REPORT_PATH
+    template: Path = TEMPLATE
+    scripts_dir: Path = SPARK_JOBS_DIR
+    template_overrides: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def home(self) -> Path:
+        return self.airflow_home or self.state_dir / "airflow"
+
+
+class Progress:
+    """Progress lines with the seconds since the run started."""
+
+    def __init__(self, out: Callable[[str], None] | None = None):
+        self.started = time.perf_counter()
+        self.out = out or (lambda line: print(line, flush=True))
+
+    def __call__(self, message: str) -> None:
+        self.out(f"[{time.perf_counter() - self.started:6.1f}s] {message}")
+
+
+def options_from_env(environ: dict[str, str] | None = None) -> RunOptions:
+    env = dict(os.environ if environ is None else environ)
+    today = datetime.now(UTC).date().isoformat()
+    ingest = env.get("INGEST_DATE") or today
+    try:
+        ingest = date.fromisoformat(ingest).isoformat()
+    except ValueError:
+        raise ValueError(f"INGEST_DATE={ingest!r} is not a date: use YYYY-MM-DD") from None
+    data = env.get("DATA") or None
+    return RunOptions(
+        profile=load_profile(env.get("PROFILE") or "local"),
+        ingest_date=ingest,
+        data=Path(data) if data else None,
+        rows=int(env.get("ROWS") or DEFAULT_ROWS),
+        seed=int(env.get("SEED") or DEFAULT_SEED),
+    )
+
+
+def _prepare_airflow(options: RunOptions, env: dict[str, str]) -> tuple[threading.Thread, dict[str, Any]]:
+    """Migrate Airflow's DB on a thread, so it overlaps the stack's start."""
+    outcome: dict[str, Any] = {}
+
+    def work() -> None:
+        started = time.perf_counter()
+        try:
+            outcome["migrated_seconds"] = ensure_migrated(
+                options.home, env, options.state_dir / "logs" / "airflow-migrate.log"
+            )
+        except BaseException as exc:  # reported by the main thread
+            outcome["error"] = exc
+        outcome["seconds"] = time.perf_counter() - started
+
+    thread = threading.Thread(target=work, name="airflow-migrate", daemon=True)
+    thread.start()
+    return thread, outcome
+
+
+def _upload(options: RunOptions, data: dataset.Dataset) -> str:
+    profile = options.profile
+    key = profile.raw_key(options.ingest_date, data.path.name)
+    aws.client(profile, "s3").upload_file(str(data.path), profile.bucket, key)
+    return f"s3://{profile.bucket}/{key}"
+
+
+def _record_dag(report: RunReport, result: DagRunResult) -> None:
+    report.stages["dag_run"] = round(result.seconds, 2)
+    for task in result.tasks:
+        if task.duration is not None:
+            report.stages[f"task:{task.task_id}"] = round(task.duration, 2)
+        report.tasks.append(
+            {
+                "task_id": task.task_id,
+                "operator": task.operator,
+                "state": task.state,
+                "duration": task.duration,
+            }
+        )
+    if result.log is not None:
+        report.logs["airflow"] = str(result.log)
+
+
+def run_pipeline(options: RunOptions, progress: Callable[[str], None] | None = None) -> RunReport:
+    """Run every stage and return the report (also written to `options.report_path`)."""
+    echo = progress or Progress()
+    started = time.perf_counter()
+    profile = options.profile
+    report = RunReport(profile=profile.name, ingest_date=options.ingest_date)
+    try:
+        _run_stages(options, report, echo)
+    except StageError as exc:
+        report.fail(exc.stage, str(exc))
+    except KeyboardInterrupt:
+        report.fail("interrupted", "stopped by the user (Ctrl-C)")
+        raise
+    except SystemExit as exc:
+        report.fail("interrupted", f"stopped by a signal (exit {exc.code})")
+        raise
+    finally:
+        report.total_seconds = round(time.perf_counter() - started, 2)
+        report.write(options.report_path)
+    return report
+
+
+@contextmanager
+def _stage(report: RunReport, name: str) -> Iterator[None]:
+    """Time a stage and turn any error in it into a StageError naming the stage."""
+    with report.stage(name):
+        try:
+            yield
+        except StageError:
+            raise
+        except Exception as exc:
+            raise StageError(name, f"{type(exc).__name__}: {exc}") from exc
+
+
+def _run_stages(options: RunOptions, report: RunReport, echo: Callable[[str], None]) -> None:
+    profile = options.profile
+    with _stage(report, "prepare_data"):
+        if options.data is not None:
+            data = dataset.from_file(options.data)
+        else:
+            data = dataset.synthetic(options.state_dir / "data", options.rows, options.seed)
+    report.dataset = data.summary()
+    report.rows_raw = data.rows
+    echo(
+        f"input: {data.source} ({data.rows} rows, sha256 {data.sha256[:12]}...), "
+        f"ingest_date {options.ingest_date}"
+    )
+
+    airflow_env = airflow_environment(profile, options.home, DAGS_DIR)
+    migrate, migrated = _prepare_airflow(options, airflow_env)
+
+    echo(f"starting the embedded stack (profile {profile.name})")
+    stopping: dict[str, float] = {}
+
+    def stopped() -> None:  # runs after the stack's own exit
+        if "at" in stopping:
+            report.stages["stack_stop"] = round(time.perf_counter() - stopping["at"], 2)
+
+    def stopping_now() -> None:  # runs just before the stack's own exit
+        stopping["at"] = time.perf_counter()
+        if report.stack == "started":
+            echo("stopping the stack")
+
+    with ExitStack() as exits:
+        exits.callback(stopped)
+        with _stage(report, "stack_start"):
+            stack, reused = exits.enter_context(stack_for_run(profile, options.state_dir, echo=echo))
+        exits.callback(stopping_now)
+        report.stack = "reused" if reused else "started"
+        report.logs.update(endpoint=stack.endpoint_log, warehouse=stack.warehouse_log)
+        _run_on_stack(options, report, echo, data, airflow_env, migrate, migrated)
+
+
+def _run_on_stack(
+    options: RunOptions,
+    report: RunReport,
+    echo: Callable[[str], None],
+    data: dataset.Dataset,
+    airflow_env: dict[str, str],
+    migrate: threading.Thread,
+    migrated: dict[str, Any],
+) -> None:
+    profile = options.profile
+    echo(f"provisioning {options.template.name} on {profile.aws_endpoint_url or 'AWS'}")
+    with _stage(report, "provision"):
+        params = template_parameters(profile, **options.template_overrides)
+        result = provision(
+            lambda service: aws.client(profile, service),
+            params,
+            profile.stack_name,
+            options.template,
+            options.scripts_dir,
+        )
+    echo(
+        f"  {len(result.created)} resources created, {len(result.updated)} updated; "
+        f"script {', '.join(result.scripts)}"
+    )
+
+    with _stage(report, "upload"):
+        uri = _upload(options, data)
+    echo(f"uploaded {data.path.name} to {uri}")
+
+    with _stage(report, "airflow_init"):
+        migrate.join()
+        if "error" in migrated:
+            raise StageError("airflow_init", str(migrated["error"]))
+    report.stages["airflow_init"] = round(migrated.get("seconds", 0.0), 2)
+
+    echo(f"running DAG {DAG_ID} (Airflow log: {options.state_dir / 'logs'})")
+    log = options.state_dir / "logs" / f"airflow-{DAG_ID}-{options.ingest_date}-{int(time.time())}.log"
+    conf = {"ingest_date": options.ingest_date, "expected_rows": data.rows}
+    dag = run_dag(DAG_ID, DAGS_DIR, conf, airflow_env, log, echo=echo)
+    _record_dag(report, dag)
+
+    with _stage(report, "read_counts"):
+        report.rows_loaded, report.rows_quarantined = warehouse_counts(profile, options.ingest_date)
+
+    if not dag.ok:
+        task, message = dag.first_error() or ("<dag>", "the DAG run did not succeed")
+        report.fail(task, message)
+        return
+    accounted = (report.rows_loaded or 0) + (report.rows_quarantined or 0)
+    if accounted != data.rows:
+        report.fail(
+            "reconciliation",
+            f"raw {data.rows} rows != loaded {report.rows_loaded} + quarantined {report.rows_quarantined}",
+        )
+        return
+    report.status = "success"
+
+
+def _raise_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m awstwin run`: exit 0 on success, 1 when the pipeline failed, 2 on bad input."""
+    if argv:
+        print(
+            "usage: python -m awstwin run   (settings via DATA, ROWS, SEED, INGEST_DATE, PROFILE)",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        options = options_from_env()
+    except ValueError as exc:
+        print(f"awstwin run: {exc}", file=sys.stderr)
+        return 2
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _raise_on_signal)
+    progress = Progress()
+    progress(f"awstwin run: profile {options.profile.name}, report {options.report_path}")
+    try:
+        report = run_pipeline(options, progress)
+    except KeyboardInterrupt:
+        print("\nawstwin run: interrupted; the stack was stopped", file=sys.stderr)
+        return 130
+    print()
+    print(report.summary())
+    print(f"report       {options.report_path}")
+    if report.status != "success":
+        error = report.error or {"task": "?", "message": "unknown"}
+        print(f"\nawstwin run FAILED: task {error['task']} failed: {error['message']}", file=sys.stderr)
+        for name, path in report.logs.items():
+            print(f"  {name} log: {path}", file=sys.stderr)
+        return 1
+    return 0

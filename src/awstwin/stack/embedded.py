@@ -1,0 +1,229 @@
+"""The embedded stack: the local AWS endpoint (a child process) and the warehouse (a local Postgres).
+
+    with EmbeddedStack(profile) as stack:      # started here, stopped here, whatever happens
+        ...
+
+The endpoint runs as `python -m awstwin.endpoint` in its own process group, so stopping it also stops
+whatever it started (Glue job runs: Spark JVMs, Python workers); when this process dies without
+cleaning up (SIGKILL), the kernel sends the endpoint SIGTERM (PR_SET_PDEATHSIG) unless the stack was
+started detached for `make up`. The warehouse is `awstwin.warehouse.Warehouse`, with postgres_init/
+applied at every start (the DDL is idempotent).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import ctypes
+import json
+import os
+import signal
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from types import TracebackType
+from urllib.parse import urlparse
+
+from awstwin.pipeline.paths import POSTGRES_INIT_DIR, STATE_DIR
+from awstwin.pipeline.profile import Profile
+from awstwin.stack import processes
+from awstwin.stack.processes import ServiceError, Started
+
+ENDPOINT_MARKER = "awstwin.endpoint"
+HEALTH_PATH = "/_awstwin/health"
+ENDPOINT_START_TIMEOUT = 60.0
+
+
+@dataclass
+class StackInfo:
+    """What a running stack is: recorded in .state/stack.json by `make up`, read by run/down/logs."""
+
+    kind: str
+    profile: str
+    endpoint_url: str
+    endpoint_pid: int
+    endpoint_log: str
+    endpoint_state_dir: str
+    warehouse_dir: str
+    warehouse_host: str
+    warehouse_port: int
+    warehouse_log: str
+    detached: bool
+    started_at: float
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> StackInfo:
+        return cls(**json.loads(text))
+
+
+def endpoint_port(profile: Profile) -> int:
+    parsed = urlparse(profile.aws_endpoint_url)
+    if not parsed.port:
+        raise ServiceError(
+            f"profile {profile.name}: AWS_ENDPOINT_URL {profile.aws_endpoint_url!r} names no port"
+        )
+    return parsed.port
+
+
+def endpoint_healthy(url: str) -> bool:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url.rstrip("/") + HEALTH_PATH, timeout=2) as response:
+            return response.status == 200 and json.loads(response.read()).get("status") == "running"
+    except (urllib.error.URLError, ConnectionError, TimeoutError, ValueError):
+        return False
+
+
+def _die_with_parent() -> None:
+    """preexec_fn: SIGTERM this child when the process that started it dies (Linux only)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+class EmbeddedStack:
+    """Start and stop the endpoint and the warehouse for one profile."""
+
+    def __init__(self, profile: Profile, state_dir: Path = STATE_DIR, echo=print):
+        if not profile.is_local:
+            raise ServiceError(f"profile {profile.name} names no local endpoint (AWS_ENDPOINT_URL is empty)")
+        self.profile = profile
+        self.state_dir = state_dir
+        self.echo = echo
+        self.endpoint: Started | None = None
+        self.warehouse = None
+        self.info: StackInfo | None = None
+        self._atexit = False
+
+    # ---- pieces ---------------------------------------------------------------------------------
+
+    def _start_endpoint(self, detached: bool) -> Started:
+        port = endpoint_port(self.profile)
+        host = urlparse(self.profile.aws_endpoint_url).hostname or "127.0.0.1"
+        if not processes.port_free(host, port):
+            raise ServiceError(
+                f"port {port} is taken: another program listens on {host}:{port}. Stop it (`make down` if "
+                "it is a stack started by `make up`), or give the profile's AWS_ENDPOINT_URL another port"
+            )
+        state = self.state_dir / "emulator"
+        argv = [sys.executable, "-m", ENDPOINT_MARKER, "--port", str(port), "--state-dir", str(state)]
+        env = {
+            **os.environ,
+            "PYTHONUNBUFFERED": "1",
+            "AWS_ACCESS_KEY_ID": self.profile.aws_access_key_id or "test",
+            "AWS_SECRET_ACCESS_KEY": self.profile.aws_secret_access_key or "test",
+            "AWS_DEFAULT_REGION": self.profile.aws_region,
+        }
+        log = self.state_dir / "logs" / "endpoint.log"
+        started = processes.start_group(
+            "local endpoint", argv, log, env=env, preexec=None if detached else _die_with_parent
+        )
+        self.endpoint = started
+        processes.wait_http(
+            self.profile.aws_endpoint_url.rstrip("/") + HEALTH_PATH, started, ENDPOINT_START_TIMEOUT
+        )
+        return started
+
+    def _start_warehouse(self):  # -> awstwin.warehouse.Warehouse
+        from awstwin.warehouse import Warehouse
+
+        warehouse = Warehouse(
+            self.state_dir / "warehouse",
+            port=self.profile.warehouse_port,
+            host=self.profile.warehouse_host,
+            user=self.profile.warehouse_user,
+            password=self.profile.warehouse_password,
+            database=self.profile.warehouse_db,
+        )
+        self.warehouse = warehouse
+        warehouse.start()
+        warehouse.apply_sql_dir(POSTGRES_INIT_DIR)
+        return warehouse
+
+    # ---- lifecycle -------------------------------------------------------------------------------
+
+    def start(self, detached: bool = False) -> StackInfo:
+        """Start both; on any failure stop what did start and raise."""
+        if not detached and not self._atexit:
+            atexit.register(self.stop)
+            self._atexit = True
+        try:
+            started = time.perf_counter()
+            endpoint = self._start_endpoint(detached)
+            self.echo(f"  endpoint  {self.profile.aws_endpoint_url} (pid {endpoint.pid}, log {endpoint.log})")
+            warehouse = self._start_warehouse()
+            self.echo(
+                f"  warehouse postgresql://{warehouse.host}:{warehouse.port}/{warehouse.database} "
+                f"(pid {warehouse.pid}, log {warehouse.log_path})"
+            )
+            self.echo(f"  stack ready in {time.perf_counter() - started:.1f} s")
+        except BaseException:
+            self.stop()
+            raise
+        self.info = StackInfo(
+            kind="embedded",
+            profile=self.profile.name,
+            endpoint_url=self.profile.aws_endpoint_url,
+            endpoint_pid=endpoint.pid,
+            endpoint_log=str(endpoint.log),
+            endpoint_state_dir=str(self.state_dir / "emulator"),
+            warehouse_dir=str(warehouse.data_dir),
+            warehouse_host=warehouse.host,
+            warehouse_port=warehouse.port,
+            warehouse_log=str(warehouse.log_path),
+            detached=detached,
+            started_at=time.time(),
+        )
+        return self.info
+
+    def stop(self) -> None:
+        """Stop the endpoint's whole process group and the warehouse; safe to call twice."""
+        endpoint, self.endpoint = self.endpoint, None
+        warehouse, self.warehouse = self.warehouse, None
+        errors = []
+        if endpoint is not None:
+            try:
+                processes.stop_group(endpoint)
+            except Exception as exc:  # keep going: the warehouse must stop too
+                errors.append(f"endpoint: {exc}")
+        if warehouse is not None:
+            try:
+                warehouse.stop()
+            except Exception as exc:
+                errors.append(f"warehouse: {exc}")
+        if errors:
+            print("awstwin: while stopping the stack: " + "; ".join(errors), file=sys.stderr)
+
+    def __enter__(self) -> EmbeddedStack:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+def stop_recorded(info: StackInfo) -> list[str]:
+    """Stop a stack another process started (`make down`); returns what was stopped."""
+    from awstwin.warehouse import Warehouse
+
+    stopped = []
+    if processes.alive(info.endpoint_pid) and processes.is_ours(info.endpoint_pid, ENDPOINT_MARKER):
+        processes.stop_group(info.endpoint_pid)
+        stopped.append(f"endpoint (pid {info.endpoint_pid})")
+    elif processes.group_members(info.endpoint_pid):
+        # The leader is gone but children it started (a Spark JVM) are left in its group.
+        processes.stop_group(info.endpoint_pid)
+        stopped.append(f"endpoint's leftover processes (group {info.endpoint_pid})")
+    warehouse = Warehouse(info.warehouse_dir, port=info.warehouse_port, host=info.warehouse_host)
+    if warehouse.is_running():
+        pid = warehouse.pid
+        warehouse.stop()
+        stopped.append(f"warehouse (pid {pid})")
+    return stopped

@@ -1,0 +1,176 @@
+"""Child processes that can always be stopped: each in its own process group, logs in a file.
+
+A service runs in a new session, so stopping it is one `killpg` for the service and everything it
+started (a Glue job's Spark JVM, its Python workers). `stop_group` asks with SIGTERM, then insists
+with SIGKILL; `is_ours` checks a recorded pid still runs what we started before anything is killed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class ServiceError(RuntimeError):
+    """A service did not start or answer; the message carries the tail of its log."""
+
+
+@dataclass(frozen=True)
+class Started:
+    name: str
+    pid: int  # also the process group id: the service leads its own group
+    log: Path
+    process: subprocess.Popen[bytes] | None = None  # set when this process started it
+
+    def running(self) -> bool:
+        if self.process is not None:
+            return self.process.poll() is None
+        return alive(self.pid)
+
+
+def log_tail(path: Path, lines: int = 25) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def start_group(
+    name: str,
+    argv: Sequence[str],
+    log: Path,
+    env: Mapping[str, str] | None = None,
+    preexec: Callable[[], None] | None = None,
+) -> Started:
+    """Start `argv` as the leader of a new process group, stdout and stderr appended to `log`."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            list(argv),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=dict(env) if env is not None else None,
+            start_new_session=True,
+            preexec_fn=preexec,  # only prctl(), before exec
+        )
+    return Started(name=name, pid=process.pid, log=log, process=process)
+
+
+def alive(pid: int) -> bool:
+    """A process that exists and is not a zombie."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return _state(pid) not in ("Z", "X", "")
+
+
+def _state(pid: int) -> str:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    return stat.rsplit(")", 1)[1].split()[0]
+
+
+def is_ours(pid: int, marker: str) -> bool:
+    """True when `pid` runs a command line containing `marker` (never kill a recycled pid)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return False
+    return marker in cmdline
+
+
+def group_members(pgid: int) -> list[int]:
+    """Live (non-zombie) processes of a process group, read from /proc."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+            members.append(int(entry.name))
+    return members
+
+
+def stop_group(started: Started | int, timeout: float = 10.0) -> None:
+    """SIGTERM the whole group, wait up to `timeout`, then SIGKILL whatever is left; reap our child."""
+    pgid = started if isinstance(started, int) else started.pid
+    process = None if isinstance(started, int) else started.process
+    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(pgid, sig)
+        except ProcessLookupError:
+            break
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if process is not None:
+                process.poll()
+            if not group_members(pgid):
+                break
+            time.sleep(0.05)
+        else:
+            continue
+        break
+    if process is not None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=5)
+
+
+def wait_http(url: str, started: Started, timeout: float) -> None:
+    """Poll `url` until it answers 200; fail early, with the log's tail, if the process dies."""
+    deadline = time.monotonic() + timeout
+    last_error = ""
+    while time.monotonic() < deadline:
+        if not started.running():
+            raise ServiceError(
+                f"{started.name} exited before answering {url}; last lines of {started.log}:\n"
+                f"{log_tail(started.log)}"
+            )
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
+            last_error = str(exc)
+        time.sleep(0.1)
+    raise ServiceError(
+        f"{started.name} did not answer {url} within {timeout:.0f} s ({last_error}); "
+        f"last lines of {started.log}:\n{log_tail(started.log)}"
+    )
+
+
+def port_free(host: str, port: int) -> bool:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])

@@ -1,0 +1,74 @@
+"""Profiles: one loader, every key typed and checked, errors that name the file and key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from awstwin.orchestration.environment import VARIABLES, airflow_environment
+from awstwin.pipeline import profile as profile_module
+from awstwin.pipeline.profile import ProfileError, load_profile, parse_env_file
+
+
+def test_local_profile_loads_with_types() -> None:
+    profile = load_profile("local")
+    assert profile.is_local and profile.aws_endpoint_url == "http://127.0.0.1:4566"
+    assert profile.warehouse_port == 5439 and isinstance(profile.warehouse_port, int)
+    assert profile.poll_seconds == 1 and profile.task_retries == 0
+    assert profile.raw_table == "raw_student_performance"
+    assert profile.raw_key("2024-05-01", "f.csv") == "raw/student_performance/ingest_date=2024-05-01/f.csv"
+    assert profile.script_location == f"s3://{profile.bucket}/scripts/student_performance_etl.py"
+
+
+def test_overrides_win_and_are_typed() -> None:
+    profile = load_profile("local", {"warehouse_port": 6543, "aws_endpoint_url": "http://127.0.0.1:9"})
+    assert profile.warehouse_port == 6543
+    assert profile.warehouse_jdbc_url.endswith(":6543/dev")
+
+
+def test_unknown_profile_lists_the_known_ones() -> None:
+    with pytest.raises(ProfileError, match="local"):
+        load_profile("nope")
+
+
+def _with_profiles(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, text: str) -> None:
+    (tmp_path / "t.env").write_text(text)
+    monkeypatch.setattr(profile_module, "PROFILES_DIR", tmp_path)
+
+
+def test_missing_and_unknown_keys_are_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    base = (profile_module.PROFILES_DIR / "local.env").read_text()
+    _with_profiles(monkeypatch, tmp_path, base.replace("BUCKET=", "#BUCKET="))
+    with pytest.raises(ProfileError, match="missing keys BUCKET"):
+        load_profile("t")
+    _with_profiles(monkeypatch, tmp_path, base + "\nBUKET=x\n")
+    with pytest.raises(ProfileError, match="unknown keys BUKET"):
+        load_profile("t")
+    _with_profiles(monkeypatch, tmp_path, base.replace("POLL_SECONDS=1", "POLL_SECONDS=soon"))
+    with pytest.raises(ProfileError, match="POLL_SECONDS must be a whole number"):
+        load_profile("t")
+
+
+def test_env_file_syntax(tmp_path: Path) -> None:
+    path = tmp_path / "x.env"
+    path.write_text("# comment\n\nA=1\nB = 'two words'\nC=\"x=y\"\n")
+    assert parse_env_file(path) == {"A": "1", "B": "two words", "C": "x=y"}
+    path.write_text("just words\n")
+    with pytest.raises(ProfileError, match="x.env:1"):
+        parse_env_file(path)
+
+
+def test_airflow_environment_carries_the_profile(tmp_path: Path) -> None:
+    import json
+
+    profile = load_profile("local")
+    env = airflow_environment(profile, tmp_path, tmp_path / "dags")
+    aws = json.loads(env["AIRFLOW_CONN_AWS_DEFAULT"])
+    assert aws["extra"]["endpoint_url"] == profile.aws_endpoint_url
+    warehouse = json.loads(env["AIRFLOW_CONN_REDSHIFT_DEFAULT"])
+    assert (warehouse["conn_type"], warehouse["port"]) == ("postgres", profile.warehouse_port)
+    assert env["AIRFLOW_VAR_RAW_TABLE"] == profile.raw_table
+    assert env["AIRFLOW_VAR_POLL_SECONDS"] == "1"
+    assert {f"AIRFLOW_VAR_{name.upper()}" for name in VARIABLES} <= set(env)
+    assert env["AIRFLOW__CORE__LOAD_EXAMPLES"] == "False"
