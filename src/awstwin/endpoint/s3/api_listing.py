@@ -20,7 +20,7 @@ def _token(marker: str) -> str:
 
 def _untoken(token: str, bucket: str) -> str:
     try:
-        return base64.urlsafe_b64decode(token.encode("ascii")).decode("utf-8")
+        return base64.b64decode(token.encode("ascii"), altchars=b"-_", validate=True).decode("utf-8")
     except (binascii.Error, UnicodeError, ValueError):
         raise err.InvalidArgument(
             "The continuation token provided is incorrect", f"/{bucket}", "continuation-token", token

@@ -76,6 +76,7 @@ class Route:
     literals: tuple[tuple[str, str], ...]  # query literals from the request URI
     required_query: tuple[str, ...]
     required_headers: tuple[str, ...]
+    query_members: frozenset[str]  # every querystring parameter the operation knows
 
     @property
     def score(self) -> int:
@@ -93,6 +94,8 @@ def routes() -> tuple[tuple[Route, ...], frozenset[str]]:
         if op.deprecated or name in ("WriteGetObjectResponse", "ListDirectoryBuckets"):
             continue
         path, _, query = op.http["requestUri"].partition("?")
+        if "{Bucket}" not in path:
+            continue  # ListBuckets: the service root, answered before matching
         literals = []
         for part in filter(None, query.split("&")):
             key, _, value = part.partition("=")
@@ -110,9 +113,13 @@ def routes() -> tuple[tuple[Route, ...], frozenset[str]]:
             for n, m in members.items()
             if n in required and m.serialization.get("location") == "header"
         )
-        found.append(
-            Route(name, op.http["method"], "{Key+}" in path, tuple(literals), req_query, req_headers)
+        known = frozenset(
+            m.serialization["name"]
+            for m in members.values()
+            if m.serialization.get("location") == "querystring"
         )
+        has_key = "{Key+}" in path
+        found.append(Route(name, op.http["method"], has_key, tuple(literals), req_query, req_headers, known))
     return tuple(found), frozenset(subresources)
 
 
@@ -135,8 +142,8 @@ def match_operation(method: str, has_key: bool, query: dict[str, str], headers: 
             continue
         if best is None or route.score > best.score:
             best = route
-    if best is None:
-        what = "&".join(sorted(asked | set(unknown))) or "(none)"
+    if best is None or set(unknown) - best.query_members:
+        what = "&".join(sorted(asked | (set(unknown) - (best.query_members if best else set())))) or "(none)"
         raise NotImplementedOperation(
             f"{method} {'object' if has_key else 'bucket'} request", resource, f" for sub-resource ?{what}"
         )
