@@ -35,3 +35,15 @@ class ConcurrentRunsExceededException(AwsError):
 
 class OperationTimeoutException(AwsError):
     code = "OperationTimeoutException"
+
+
+class NoScheduleException(AwsError):
+    code = "NoScheduleException"
+
+
+class SchedulerRunningException(AwsError):
+    code = "SchedulerRunningException"
+
+
+class SchedulerNotRunningException(AwsError):
+    code = "SchedulerNotRunningException"

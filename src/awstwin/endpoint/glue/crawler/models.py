@@ -17,6 +17,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from awstwin.endpoint.context import EndpointContext
@@ -25,6 +26,7 @@ from awstwin.endpoint.glue.catalog.state import page
 from awstwin.endpoint.glue.crawler.catalog_writer import CrawlCounts, summary
 from awstwin.endpoint.glue.crawler.crawl import Crawl, CrawlCancelled, CrawlFailed
 from awstwin.endpoint.glue.crawler.crawl_log import LOG_GROUP, CrawlLog
+from awstwin.endpoint.glue.crawler.schedule import CronSchedule
 from awstwin.endpoint.glue.exceptions import (
     AlreadyExistsException,
     CrawlerNotRunningException,
@@ -32,6 +34,9 @@ from awstwin.endpoint.glue.exceptions import (
     CrawlerStoppingException,
     EntityNotFoundException,
     InvalidInputException,
+    NoScheduleException,
+    SchedulerNotRunningException,
+    SchedulerRunningException,
 )
 from awstwin.endpoint.persistence import StateFile
 
@@ -92,6 +97,11 @@ class CrawlerBackend:
         self._runs: dict[str, _Run] = {}
         self._recover()
         ctx.backends["glue_crawlers"] = self
+        self._scheduler_stop = threading.Event()
+        self._scheduler = threading.Thread(
+            target=self._schedule_loop, name="glue-crawler-scheduler", daemon=True
+        )
+        self._scheduler.start()
 
     # -- persistence ----------------------------------------------------------------------------
     def _save(self) -> None:
@@ -151,11 +161,7 @@ class CrawlerBackend:
     def _schedule(expression: str | None, name: str) -> Doc | None:
         if not expression:
             return None
-        if not (expression.startswith("cron(") and expression.endswith(")")):
-            raise InvalidInputException(
-                f"Schedule {expression!r} of crawler {name} is not a cron expression "
-                "like 'cron(15 12 * * ? *)'"
-            )
+        CronSchedule.parse(expression)
         return {"ScheduleExpression": expression, "State": "SCHEDULED"}
 
     @staticmethod
@@ -291,6 +297,54 @@ class CrawlerBackend:
             crawler["LastUpdated"] = time.time()
             self._save()
         return {}
+
+    def start_crawler_schedule(self, CrawlerName: str, **_: Any) -> Doc:
+        with self._lock:
+            schedule = self._crawler(CrawlerName).get("Schedule")
+            if not schedule:
+                raise NoScheduleException(
+                    f"Crawler {CrawlerName} has no schedule; set one with UpdateCrawlerSchedule"
+                )
+            if schedule["State"] == "SCHEDULED":
+                raise SchedulerRunningException(f"The schedule of crawler {CrawlerName} is already running")
+            schedule["State"] = "SCHEDULED"
+            self._save()
+        return {}
+
+    def stop_crawler_schedule(self, CrawlerName: str, **_: Any) -> Doc:
+        with self._lock:
+            schedule = self._crawler(CrawlerName).get("Schedule")
+            if not schedule or schedule["State"] != "SCHEDULED":
+                raise SchedulerNotRunningException(f"The schedule of crawler {CrawlerName} is not running")
+            schedule["State"] = "NOT_SCHEDULED"
+            self._save()
+        return {}
+
+    def run_due(self, moment: datetime) -> list[str]:
+        """Start every READY crawler whose schedule fires in this UTC minute (a running one is skipped)."""
+        with self._lock:
+            due = [
+                name
+                for name, crawler in self._crawlers.items()
+                if (crawler.get("Schedule") or {}).get("State") == "SCHEDULED"
+                and crawler["State"] == "READY"
+                and CronSchedule.parse(crawler["Schedule"]["ScheduleExpression"]).matches(moment)
+            ]
+        started = []
+        for name in due:
+            try:
+                self.start_crawler(Name=name)
+                started.append(name)
+            except (CrawlerRunningException, EntityNotFoundException):
+                continue
+        return started
+
+    def _schedule_loop(self) -> None:
+        while not self._scheduler_stop.wait(60 - time.time() % 60 + 0.05):
+            try:
+                self.run_due(datetime.now(UTC))
+            except Exception:  # a schedule must never take the endpoint down
+                log.exception("crawler scheduler tick failed")
 
     def delete_crawler(self, Name: str, **_: Any) -> Doc:
         with self._lock:
@@ -465,7 +519,8 @@ class CrawlerBackend:
         return {"Crawls": chunk, "NextToken": token}
 
     def close(self) -> None:
-        """Stop running crawls (they end CANCELLED) and wait for their threads."""
+        """Stop the scheduler and running crawls (they end CANCELLED), and wait for their threads."""
+        self._scheduler_stop.set()
         with self._lock:
             runs = list(self._runs.values())
         for run in runs:
