@@ -77,15 +77,15 @@ def test_sql_files_run_in_name_order_and_an_error_names_file_and_line(
     assert tables == [("sql_dir_t",)]  # the failed file rolled back whole; the next one never ran
 
 
-def test_restart_keeps_data_reuses_a_running_server_and_stop_leaves_no_process(tmp_path: Path) -> None:
-    first = Warehouse(tmp_path / "wh", port=0).start()
+def test_restart_keeps_data_reuses_a_running_server_and_stop_leaves_no_process(cluster_dir: Path) -> None:
+    first = Warehouse(cluster_dir / "wh", port=0).start()
     try:
         assert first.created and first.is_running()
         first.execute("CREATE TABLE kept (x int)")
         first.execute("INSERT INTO kept VALUES (42)")
-        same = Warehouse(tmp_path / "wh", port=first.port).start()  # reuse: same server, not a second one
+        same = Warehouse(cluster_dir / "wh", port=first.port).start()  # reuse: same server, not a second one
         assert (same.pid, same.created) == (first.pid, False)
-        moved = Warehouse(tmp_path / "wh", port=0).start()  # port 0 adopts the running server's port
+        moved = Warehouse(cluster_dir / "wh", port=0).start()  # port 0 adopts the running server's port
         assert moved.pid == first.pid
 
         postmaster = psutil.Process(first.pid)
@@ -94,15 +94,15 @@ def test_restart_keeps_data_reuses_a_running_server_and_stop_leaves_no_process(t
         first.stop()
         assert not first.is_running()
         assert [pid for pid in family if alive(pid)] == []
-        assert not (tmp_path / "wh" / "pgdata" / "postmaster.pid").exists()
+        assert not (cluster_dir / "wh" / "pgdata" / "postmaster.pid").exists()
 
-        again = Warehouse(tmp_path / "wh", port=0).start()
+        again = Warehouse(cluster_dir / "wh", port=0).start()
         assert not again.created
         assert again.execute("SELECT x FROM kept") == [(42,)]
         with pytest.raises(WarehouseError, match="initialised with other credentials"):
-            Warehouse(tmp_path / "wh", port=again.port, password="Other-password-1").start()
+            Warehouse(cluster_dir / "wh", port=again.port, password="Other-password-1").start()
     finally:
-        Warehouse(tmp_path / "wh").stop()
+        Warehouse(cluster_dir / "wh").stop()
     assert not first.is_running()
 
 
@@ -125,3 +125,13 @@ def test_missing_binaries_and_a_foreign_folder_are_explained(tmp_path: Path) -> 
     (tmp_path / "b" / "pgdata" / "notes.txt").write_text("mine")
     with pytest.raises(WarehouseError, match="holds files but no PostgreSQL cluster"):
         Warehouse(tmp_path / "b", port=0).start()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to lock the server's account out")
+def test_stop_works_even_when_pg_ctl_cannot_read_the_folder(cluster_dir: Path) -> None:
+    server = Warehouse(cluster_dir / "wh", port=0).start()
+    pid = server.pid
+    assert pid is not None
+    cluster_dir.chmod(0o700)  # what pytest does to /tmp/pytest-of-root: the server's account is locked out
+    server.stop(timeout=5)
+    assert not alive(pid)

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -347,23 +348,27 @@ class Warehouse:
             )
 
     def _pg_ctl_stop(self, timeout: float | None = None) -> None:
+        """pg_ctl's fast shutdown; if pg_ctl cannot do it (say the folder became unreadable for the
+        server's account), the same shutdown by signal: SIGINT (fast), SIGQUIT (immediate), SIGKILL."""
         info = read_postmaster_pid(self.pgdata)
         seconds = int(timeout or self.timeout)
         args = ["stop", f"--pgdata={self.pgdata}", "-m", "fast", "-w", f"-t{seconds}"]
         done = self.runtime.run("pg_ctl", args, timeout=seconds + 10, cwd=self.data_dir)
-        if done.returncode != 0 and info and process_alive(info["pid"]):
-            immediate = ["stop", f"--pgdata={self.pgdata}", "-m", "immediate", "-w", "-t10"]
-            self.runtime.run("pg_ctl", immediate, timeout=20, cwd=self.data_dir)
-        if info:
-            for _ in _poll(seconds):
-                if not process_alive(info["pid"]):
-                    break
-            if process_alive(info["pid"]):
-                raise WarehouseError(f"Postgres (pid {info['pid']}) did not stop: {done.stdout.strip()}")
+        if info is None or _wait_gone(info["pid"], 0 if done.returncode else seconds):
+            return
+        for signal_, wait in ((signal.SIGINT, seconds), (signal.SIGQUIT, 5), (signal.SIGKILL, 5)):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(info["pid"], signal_)
+            if _wait_gone(info["pid"], wait):
+                return
+        raise WarehouseError(f"Postgres (pid {info['pid']}) did not stop: {done.stdout.strip()}")
 
 
-def _poll(seconds: float, interval: float = 0.05) -> Iterator[None]:
+def _wait_gone(pid: int, seconds: float) -> bool:
+    """Poll until `pid` has exited (True) or `seconds` have passed (False)."""
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        yield
-        time.sleep(interval)
+    while process_alive(pid):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+    return True
