@@ -12,13 +12,14 @@ import contextlib
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from awstwin.pipeline.paths import STATE_DIR
-from awstwin.pipeline.profile import ProfileError, load_profile
-from awstwin.stack.embedded import EmbeddedStack, stop_recorded
+from awstwin.pipeline.profile import Profile, ProfileError, load_profile
+from awstwin.stack.embedded import EmbeddedStack, StackInfo, stop_recorded
 from awstwin.stack.processes import ServiceError
-from awstwin.stack.state import forget_record, read_record, running_stack, write_record
+from awstwin.stack.state import forget_record, read_record, record_path, running_stack, write_record
 
 
 def _profile_name(argv: list[str]) -> str:
@@ -28,40 +29,57 @@ def _profile_name(argv: list[str]) -> str:
     return str(known.profile)
 
 
+def start_detached(
+    profile: Profile, state_dir: Path = STATE_DIR, echo: Callable[[str], None] = print
+) -> StackInfo:
+    """Start the embedded stack in the background (or find it running) and record it."""
+    running = running_stack(profile, state_dir)
+    if running is not None:
+        echo(f"already running (endpoint {running.endpoint_url}, pid {running.endpoint_pid})")
+        return running
+    stale = read_record(state_dir)
+    if stale is not None:  # recorded but not answering: clean up what is left of it first
+        stop_recorded(stale)
+        forget_record(state_dir)
+    info = EmbeddedStack(profile, state_dir, echo=echo).start(detached=True)
+    write_record(info, state_dir)
+    return info
+
+
+def stop_detached(state_dir: Path = STATE_DIR) -> list[str] | None:
+    """Stop the recorded stack; None when none was recorded."""
+    info = read_record(state_dir)
+    if info is None:
+        return None
+    stopped = stop_recorded(info)
+    forget_record(state_dir)
+    return stopped
+
+
 def up(argv: list[str] | None = None) -> int:
     try:
         profile = load_profile(_profile_name(argv or []))
     except ProfileError as exc:
         print(f"awstwin up: {exc}", file=sys.stderr)
         return 2
-    running = running_stack(profile)
-    if running is not None:
-        print(f"awstwin up: already running (endpoint {running.endpoint_url}, pid {running.endpoint_pid})")
-        return 0
-    stale = read_record()
-    if stale is not None:  # recorded but not answering: clean up what is left of it first
-        stop_recorded(stale)
-        forget_record()
-    print("awstwin up: no Docker engine used; starting the embedded stack in the background")
-    stack = EmbeddedStack(profile)
+    print("awstwin up: no Docker engine used; the embedded stack runs in the background")
     try:
-        info = stack.start(detached=True)
+        start_detached(profile)
     except (ServiceError, OSError, RuntimeError) as exc:
         print(f"awstwin up: {exc}", file=sys.stderr)
         return 1
-    path = write_record(info)
-    print(f"awstwin up: running; `make run` uses it, `make down` stops it (state in {path})")
+    print(f"awstwin up: running; `make run` uses it, `make down` stops it ({record_path()})")
     return 0
 
 
 def down(argv: list[str] | None = None) -> int:
-    info = read_record()
-    if info is None:
+    stopped = stop_detached()
+    if stopped is None:
         print("awstwin down: no stack recorded in .state/stack.json; nothing to stop")
-        return 0
-    stopped = stop_recorded(info)
-    forget_record()
-    print("awstwin down: stopped " + (", ".join(stopped) if stopped else "nothing (it had already exited)"))
+    else:
+        print(
+            "awstwin down: stopped " + (", ".join(stopped) if stopped else "nothing (it had already exited)")
+        )
     return 0
 
 
