@@ -331,3 +331,31 @@ def test_crawler_crud_and_errors(glue):
     with pytest.raises(ClientError) as caught:
         glue.create_crawler(Name=name, Role="r", Targets={})
     assert caught.value.response["Error"]["Code"] == "InvalidInputException"
+
+
+def test_grouping_configuration(glue, root, bucket):
+    put(root, bucket, "lake/a/2024/x.csv", "id,v\n1,2\n")
+    put(root, bucket, "lake/b/2024/y.csv", "id,v\n3,4\n")
+    db = unique("db").replace("-", "_")
+    crawl(glue, unique("c"), db, [f"s3://{bucket}/lake/"])
+    lake = glue.get_table(DatabaseName=db, Name="lake")["Table"]
+    assert [k["Name"] for k in lake["PartitionKeys"]] == ["partition_0", "partition_1"]
+
+    db2 = unique("db").replace("-", "_")
+    by_level = json.dumps({"Version": 1.0, "Grouping": {"TableLevelConfiguration": 3}})
+    crawl(glue, unique("c"), db2, [f"s3://{bucket}/lake/"], Configuration=by_level)
+    tables = {t["Name"]: t for t in glue.get_tables(DatabaseName=db2)["TableList"]}
+    assert sorted(tables) == ["a", "b"]
+    assert tables["a"]["StorageDescriptor"]["Location"] == f"s3://{bucket}/lake/a/"
+    assert [k["Name"] for k in tables["a"]["PartitionKeys"]] == ["partition_0"]
+
+    put(root, bucket, "mixed/top.csv", "id,v\n1,2\n")
+    put(root, bucket, "mixed/sub/deeper.csv", "id,v\n3,4\n")
+    db3 = unique("db").replace("-", "_")
+    crawl(glue, unique("c"), db3, [f"s3://{bucket}/mixed/"])
+    assert sorted(t["Name"] for t in glue.get_tables(DatabaseName=db3)["TableList"]) == ["mixed", "sub"]
+    db4 = unique("db").replace("-", "_")
+    combine = json.dumps({"Version": 1.0, "Grouping": {"TableGroupingPolicy": "CombineCompatibleSchemas"}})
+    crawl(glue, unique("c"), db4, [f"s3://{bucket}/mixed/"], Configuration=combine)
+    single = glue.get_tables(DatabaseName=db4)["TableList"]
+    assert [(t["Name"], t["Parameters"]["objectCount"]) for t in single] == [("mixed", "2")]

@@ -129,7 +129,7 @@ class PartitionApi:
         if ExcludeColumnSchema:
             for partition in selected:
                 (partition.get("StorageDescriptor") or {}).pop("Columns", None)
-        chunk, token = page(selected, NextToken, MaxResults, f"GetPartitions on {TableName}")
+        chunk, token = page(selected, NextToken, MaxResults or 1000, f"GetPartitions on {TableName}")
         return {"Partitions": chunk, "NextToken": token}
 
     def batch_get_partition(

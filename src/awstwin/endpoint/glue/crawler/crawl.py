@@ -15,7 +15,7 @@ from typing import Any
 
 from awstwin.endpoint.glue.crawler.catalog_writer import CatalogWriter, CrawlCounts
 from awstwin.endpoint.glue.crawler.classifiers import SAMPLE_BYTES, FileSchema, Unclassifiable, classify
-from awstwin.endpoint.glue.crawler.layout import ClassifiedFile, TablePlan, plan_tables
+from awstwin.endpoint.glue.crawler.layout import ClassifiedFile, Grouping, TablePlan, plan_tables
 from awstwin.endpoint.s3access import ObjectInfo, S3Access, parse_s3_uri
 
 Doc = dict[str, Any]
@@ -115,6 +115,7 @@ class Crawl:
             raise CrawlFailed(
                 f"Crawler {self.crawler['Name']} has no DatabaseName to write tables to; update it"
             )
+        grouping = Grouping.from_configuration(self.crawler.get("Configuration"))
         plans: list[TablePlan] = []
         prefixes: list[str] = []
         listings = [(target, self._list(target)) for target in targets]  # every target exists, or fail first
@@ -123,7 +124,7 @@ class Crawl:
             prefixes.append(include_uri if is_file else include_uri + "/")
             files = self._classify(target, objects, base, is_file)
             self.log(f"INFO : Classified {len(files)} of {len(objects)} files under {target['Path']}")
-            plans += plan_tables(files, include_uri, is_file)
+            plans += plan_tables(files, include_uri, is_file, grouping)
         self.log(
             f"BENCHMARK : Classification complete, writing results to database {self.crawler['DatabaseName']}"
         )

@@ -121,12 +121,58 @@ def _depth(node: _Folder, item: ClassifiedFile) -> int:
     return len(item.folders) - base
 
 
-def plan_tables(files: list[ClassifiedFile], include_uri: str, include_is_file: bool) -> list[TablePlan]:
+@dataclass(frozen=True)
+class Grouping:
+    """The crawler's `Configuration` "Grouping" settings that change where tables are rooted."""
+
+    table_level: int | None = None  # TableLevelConfiguration: the table root's level (bucket = 1)
+    combine_compatible: bool = False  # TableGroupingPolicy CombineCompatibleSchemas
+
+    @classmethod
+    def from_configuration(cls, configuration: str | None) -> Grouping:
+        import json
+
+        try:
+            grouping = (json.loads(configuration) if configuration else {}).get("Grouping") or {}
+        except (ValueError, AttributeError):
+            return cls()
+        level = grouping.get("TableLevelConfiguration")
+        return cls(
+            table_level=int(level) if level else None,
+            combine_compatible=grouping.get("TableGroupingPolicy") == "CombineCompatibleSchemas",
+        )
+
+
+def plan_tables(
+    files: list[ClassifiedFile], include_uri: str, include_is_file: bool, grouping: Grouping | None = None
+) -> list[TablePlan]:
     """The tables one S3 target holds. `include_uri` is `s3://bucket/prefix` without a trailing slash."""
     if include_is_file:
         return [TablePlan(table_name(include_uri.rsplit("/", 1)[-1]), include_uri, files)]
+    grouping = grouping or Grouping()
+    root = _tree(files)
+    if grouping.table_level:
+        return _plan_at_level(root, include_uri, grouping.table_level)
+    everything = root.all_files()
+    if grouping.combine_compatible and compatible(everything):
+        depths = {_depth(root, f) for f in everything}
+        return [_table_at(root, include_uri, everything, depths.pop() if len(depths) == 1 else 0)]
     plans: list[TablePlan] = []
-    _plan(_tree(files), include_uri, plans)
+    _plan(root, include_uri, plans)
+    return plans
+
+
+def _plan_at_level(root: _Folder, include_uri: str, level: int) -> list[TablePlan]:
+    """TableLevelConfiguration: every folder at that level is a table; deeper folders are partitions."""
+    below = max(0, level - len(include_uri.removeprefix("s3://").split("/")))
+    groups: dict[tuple[str, ...], list[ClassifiedFile]] = {}
+    for item in root.all_files():
+        groups.setdefault(tuple(item.folders[:below]), []).append(item)
+    plans = []
+    for prefix, members in sorted(groups.items()):
+        node = _Folder("/".join(prefix))
+        depths = {_depth(node, f) for f in members}
+        plans.append(_table_at(node, include_uri, members, depths.pop() if len(depths) == 1 else 0))
     return plans
 
 
