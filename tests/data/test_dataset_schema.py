@@ -39,6 +39,7 @@ def test_twenty_columns_with_kinds_and_ranges() -> None:
         ("Tutoring_Sessions", "40", None),
         ("Attendance", "12.5", schema.NOT_AN_INTEGER),
         ("Attendance", "abc", schema.NOT_AN_INTEGER),
+        ("Attendance", "1_0", schema.NOT_AN_INTEGER),
         ("Attendance", " ", schema.MISSING),
         ("Attendance", " 85 ", None),
         ("Teacher_Quality", "", None),

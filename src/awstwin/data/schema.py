@@ -13,6 +13,7 @@ Two kinds of range live in different places on purpose:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -30,6 +31,10 @@ NOT_AN_INTEGER = "not_an_integer"
 OUT_OF_RANGE = "out_of_range"
 UNKNOWN_CATEGORY = "unknown_category"
 PROBLEMS: tuple[str, ...] = (MISSING, NOT_AN_INTEGER, OUT_OF_RANGE, UNKNOWN_CATEGORY)
+
+# What an integer looks like in the CSV: ASCII digits with an optional sign (Python's int() would also
+# take "1_000" and non-ASCII digits, which Spark and Postgres reject).
+_INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
 
 # Type names per engine for each kind: the only place that maps our kinds to engines' types.
 # VARCHAR(32) holds every category with room for a longer unknown value on its way to quarantine.
@@ -80,10 +85,9 @@ class Column:
             return None if self.nullable else MISSING
         if self.kind == "categorical":
             return None if self.normalise(value) in self.domain else UNKNOWN_CATEGORY
-        try:
-            number = int(value)
-        except ValueError:
+        if not _INTEGER_TEXT.fullmatch(value):
             return NOT_AN_INTEGER
+        number = int(value)
         if self.minimum is not None and number < self.minimum:
             return OUT_OF_RANGE
         if self.maximum is not None and number > self.maximum:
