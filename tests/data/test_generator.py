@@ -66,6 +66,13 @@ def test_same_seed_same_bytes_and_reported_sha256(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "b.csv", "c.csv"]  # no partial files
 
 
+def test_the_default_dataset_is_pinned(tmp_path: Path) -> None:
+    """The default file's sha256 is in every run report; a change to the generator that changes it
+    must be deliberate (then update this value, and say so in the commit)."""
+    result = generator.generate(tmp_path / "default.csv")
+    assert result.sha256 == "a9cb6354899ed2d945c87845096f7fa6bbaab137ac20cb86ef5a88f4181df2ec"
+
+
 def test_a_small_file_is_the_prefix_of_a_bigger_one(tmp_path: Path) -> None:
     rows = generator.CHUNK_ROWS + 5  # crosses a chunk boundary
     big = generator.generate(tmp_path / "big.csv", rows=rows, seed=3)
