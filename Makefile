@@ -57,7 +57,7 @@ dashboard: install ## serve the latest dashboard on localhost and print its URL
 	$(PY) -m awstwin dashboard
 
 data: install ## download the real dataset with kagglehub (needs Kaggle credentials)
-	$(PY) -m awstwin data
+	$(UV) run --frozen --with kagglehub python -m awstwin data
 
 deploy: install ## deploy the CloudFormation stack (PROFILE=aws)
 	$(PY) -m awstwin deploy

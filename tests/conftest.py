@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,7 @@ import pytest
 
 from awstwin.config import EndpointSettings
 from awstwin.endpoint.server import EndpointServer
+from awstwin.warehouse import Warehouse
 
 REPO = Path(__file__).resolve().parents[1]
 REAL_DATASET = REPO.parent / "shared" / "data" / "StudentPerformanceFactors.csv"
@@ -50,3 +53,17 @@ def aws(endpoint: EndpointServer) -> Callable[[str], Any]:
         )
 
     return make
+
+
+@pytest.fixture(scope="session")
+def warehouse() -> Iterator[Warehouse]:
+    """A real local Postgres (db dev, user awsuser) on a free port.
+
+    Made in the system temp dir, not tmp_path: as root it runs as `embedded_postgres`, and pytest resets
+    /tmp/pytest-of-root to 0700.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="awstwin-warehouse-"))
+    server = Warehouse(folder, port=0, settings={"fsync": "off"}).start()
+    yield server
+    server.stop()
+    shutil.rmtree(folder, ignore_errors=True)
