@@ -31,6 +31,7 @@ def test_put_get_round_trip_keeps_bytes_and_metadata(s3, bucket, tree):
         ContentDisposition="attachment; filename=people.csv",
         ContentEncoding="identity",
         ContentLanguage="en",
+        Expires=datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC),
     )
     assert put["ETag"] == f'"{hashlib.md5(body).hexdigest()}"'
     got = s3.get_object(Bucket=bucket, Key="raw/people.csv")
@@ -41,6 +42,7 @@ def test_put_get_round_trip_keeps_bytes_and_metadata(s3, bucket, tree):
     assert got["ContentDisposition"] == "attachment; filename=people.csv"
     assert got["ContentEncoding"] == "identity"
     assert got["ContentLanguage"] == "en"
+    assert got["ExpiresString"] == "Wed, 02 Jan 2030 03:04:05 GMT"
     assert got["ETag"] == put["ETag"]
     # The object *is* the file.
     assert (tree / bucket / "raw" / "people.csv").read_bytes() == body

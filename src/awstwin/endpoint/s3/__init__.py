@@ -17,4 +17,4 @@ def build(ctx: EndpointContext):  # noqa: ANN201 - returns the WSGI app
     assert ctx.s3_root is not None
     store = ObjectStore(ctx.s3_root, ctx.state_dir / "s3meta")
     ctx.backends["s3"] = store
-    return S3App(store)
+    return S3App(store, ctx.settings.region)

@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl
 
 from awstwin.endpoint.s3 import exceptions as err
 from awstwin.endpoint.s3.checksums import ALGORITHMS
-from awstwin.endpoint.s3.protocol import http_date
+from awstwin.endpoint.s3.protocol import http_date, parse_timestamp
 from awstwin.endpoint.s3.sidecar import DEFAULT_CONTENT_TYPE, ObjectMeta
 from awstwin.endpoint.s3.store import StoredObject, Written
 
@@ -159,7 +159,7 @@ def object_fields(obj: StoredObject, checksum_mode: str | None) -> dict[str, Any
         "ContentLanguage": meta.content_language,
         "ContentDisposition": meta.content_disposition,
         "CacheControl": meta.cache_control,
-        "ExpiresString": meta.expires,
+        "Expires": parse_timestamp(meta.expires) if meta.expires else None,
         "Metadata": meta.metadata or None,
         "AcceptRanges": "bytes",
         "ServerSideEncryption": meta.server_side_encryption or "AES256",

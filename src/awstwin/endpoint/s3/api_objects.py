@@ -129,7 +129,7 @@ class ObjectApi:
             if params.get(f"Response{member}"):
                 result[member] = params[f"Response{member}"]
         if params.get("ResponseExpires"):
-            result["ExpiresString"] = str(params["ResponseExpires"])
+            result["Expires"] = params["ResponseExpires"]
         return result
 
     def delete_object(self, Bucket: str, Key: str, VersionId: str | None = None, **_: Any) -> dict[str, Any]:

@@ -321,11 +321,13 @@ class ObjectStore:
         try:
             if verify is not None:
                 verify(written)
-            return self.commit(
-                bucket, key, written, _with_checksum(replace(template, etag=written.md5), written)
-            )
-        finally:
+            meta = _with_checksum(replace(template, etag=written.md5), written)
+            return self.commit(bucket, key, written, meta)
+        except BaseException:
             written.tmp.unlink(missing_ok=True)
+            with self.lock:
+                self._prune(bucket, target.parent)  # folders made only for this failed upload
+            raise
 
     def commit(self, bucket: str, key: str, written: Written, meta: ObjectMeta) -> ObjectMeta:
         """Move a finished temp file into place and record its metadata, under the namespace lock."""
