@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+from awstwin.orchestration.home import home_environment
 from awstwin.pipeline.profile import Profile
 
 AWS_CONN_ID = "aws_default"
@@ -53,10 +54,9 @@ def warehouse_connection(profile: Profile) -> dict[str, object]:
 def airflow_environment(profile: Profile, home: Path, dags_folder: Path) -> dict[str, str]:
     """The variables to add to a process's environment so that Airflow runs this profile locally."""
     env = {
-        "AIRFLOW_HOME": str(home),
+        **home_environment(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
         f"AIRFLOW_CONN_{AWS_CONN_ID.upper()}": json.dumps(aws_connection(profile)),

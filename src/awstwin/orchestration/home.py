@@ -1,9 +1,10 @@
 """A local AIRFLOW_HOME whose SQLite metadata database is migrated once and then reused.
 
-`airflow db migrate` costs seconds, so it runs only when the database is missing or was migrated by
-another Airflow version; an exclusive file lock makes concurrent runs (two `make run`, parallel tests)
-wait for one migration instead of racing on the same file. `clone_home` copies a migrated database
-into a fresh home in milliseconds, for tests that want their own.
+`airflow db migrate` costs seconds, so it runs once, into a template home (.state/airflow-template),
+and only again for another Airflow version; an exclusive file lock makes concurrent runs (two
+`make run`, parallel tests) wait for one migration instead of racing on the same file. A run's home
+gets a copy of the template's database when it has none (milliseconds), so tests can each have
+their own home and `make run` keeps its history in .state/airflow.
 """
 
 from __future__ import annotations
@@ -46,6 +47,11 @@ def _locked(home: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def home_environment(home: Path) -> dict[str, str]:
+    """What points Airflow at `home` and its SQLite database."""
+    return {"AIRFLOW_HOME": str(home), "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / DB_NAME}"}
+
+
 def ensure_migrated(home: Path, env: Mapping[str, str], log: Path | None = None) -> float:
     """Migrate `home`'s database unless done already; return the seconds spent (0 when reused)."""
     if is_migrated(home):
@@ -58,7 +64,12 @@ def ensure_migrated(home: Path, env: Mapping[str, str], log: Path | None = None)
             stale.unlink()
         airflow = [sys.executable, "-m", "airflow", "db", "migrate"]
         result = subprocess.run(
-            airflow, env={**os.environ, **env}, capture_output=True, text=True, check=False, timeout=600
+            airflow,
+            env={**os.environ, **env, **home_environment(home)},
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=600,
         )
         if log is not None:
             log.parent.mkdir(parents=True, exist_ok=True)
@@ -79,3 +90,11 @@ def clone_home(source: Path, target: Path) -> None:
         shutil.copy2(source / DB_NAME, target / DB_NAME)
         marker = _marker(source)
         shutil.copy2(marker, target / marker.name)
+
+
+def prepare_home(home: Path, template: Path, env: Mapping[str, str], log: Path | None = None) -> float:
+    """Give `home` a migrated database, migrating `template` first if needed; returns migration seconds."""
+    seconds = ensure_migrated(template, env, log)
+    if not is_migrated(home):
+        clone_home(template, home)
+    return seconds

@@ -24,6 +24,7 @@ class RunReport:
     total_seconds: float = 0.0
     error: dict[str, str] | None = None
     stack: str = ""  # "started" (and stopped) by this run, or "reused" from `make up`
+    run_id: str | None = None  # the Airflow DAG run
     tasks: list[dict[str, Any]] = field(default_factory=list)
     logs: dict[str, str] = field(default_factory=dict)
 

@@ -27,7 +27,7 @@ from awstwin.infra.parameters import template_parameters
 from awstwin.infra.provision import provision
 from awstwin.orchestration.dagrun import DagRunResult, run_dag
 from awstwin.orchestration.environment import airflow_environment
-from awstwin.orchestration.home import ensure_migrated
+from awstwin.orchestration.home import prepare_home
 from awstwin.pipeline import aws, dataset
 from awstwin.pipeline.counts import warehouse_counts
 from awstwin.pipeline.paths import DAGS_DIR, REPORT_PATH, SPARK_JOBS_DIR, STATE_DIR, TEMPLATE
@@ -57,6 +57,7 @@ class RunOptions:
     seed: int = DEFAULT_SEED
     state_dir: Path = STATE_DIR
     airflow_home: Path | None = None  # default: <state_dir>/airflow
+    airflow_template: Path = STATE_DIR / "airflow-template"  # migrated once, copied into new homes
     report_path: Path = REPORT_PATH
     template: Path = TEMPLATE
     scripts_dir: Path = SPARK_JOBS_DIR
@@ -103,8 +104,11 @@ def _prepare_airflow(options: RunOptions, env: dict[str, str]) -> tuple[threadin
     def work() -> None:
         started = time.perf_counter()
         try:
-            outcome["migrated_seconds"] = ensure_migrated(
-                options.home, env, options.state_dir / "logs" / "airflow-migrate.log"
+            outcome["migrated_seconds"] = prepare_home(
+                options.home,
+                options.airflow_template,
+                env,
+                options.state_dir / "logs" / "airflow-migrate.log",
             )
         except BaseException as exc:  # reported by the main thread
             outcome["error"] = exc
@@ -124,8 +128,9 @@ def _upload(options: RunOptions, data: dataset.Dataset) -> str:
 
 def _record_dag(report: RunReport, result: DagRunResult) -> None:
     report.stages["dag_run"] = round(result.seconds, 2)
+    report.run_id = result.run_id
     for task in result.tasks:
-        if task.duration is not None:
+        if task.duration is not None and task.state not in ("upstream_failed", "skipped", "removed"):
             report.stages[f"task:{task.task_id}"] = round(task.duration, 2)
         report.tasks.append(
             {
