@@ -189,3 +189,13 @@ def real_dataset():
     if not REAL_DATASET.exists():
         pytest.skip(f"the real dataset is not at {REAL_DATASET}")
     return REAL_DATASET
+
+
+def test_disable_value_trimming_keeps_padded_numbers_as_text():
+    from awstwin.endpoint.glue.crawler.classifiers import CsvOptions, classify_csv
+
+    text = "id,n\n1, 2\n3,4\n"
+    trimmed = classify_csv(text, len(text), len(text), True)
+    untrimmed = classify_csv(text, len(text), len(text), True, CsvOptions(trim=False))
+    assert trimmed.hive_columns() == [("id", "bigint"), ("n", "bigint")]
+    assert untrimmed.hive_columns() == [("id", "bigint"), ("n", "string")]

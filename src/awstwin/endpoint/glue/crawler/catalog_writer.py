@@ -65,7 +65,7 @@ def _serde(plan: TablePlan) -> tuple[str, Doc]:
         spec = FORMATS["csv-quoted"]
         return "csv-quoted", {
             "SerializationLibrary": spec.serde,
-            "Parameters": {"separatorChar": first.delimiter or ",", "quoteChar": '"'},
+            "Parameters": {"separatorChar": first.delimiter or ",", "quoteChar": first.quote_char},
         }
     if first.classification == "csv":
         return "csv", {

@@ -70,12 +70,13 @@ class FileSchema:
     quoted: bool = False
     compression: str = "none"
     json_paths: list[str] = field(default_factory=list)
+    quote_char: str = QUOTE
 
     @property
     def format_key(self) -> str:
         """Files of one table must share this: the same reader settings."""
         if self.classification == "csv":
-            return f"csv|{self.delimiter!r}|{self.quoted}|{self.header}|{self.compression}"
+            return f"csv|{self.delimiter!r}|{self.quoted}|{self.quote_char}|{self.header}|{self.compression}"
         return f"{self.classification}|{self.compression}"
 
     def hive_columns(self) -> list[tuple[str, str]]:
@@ -159,39 +160,72 @@ def _sample_text(data: bytes, truncated: bool) -> str:
 
 
 # -- CSV -----------------------------------------------------------------------------------------
-def _rows(text: str, delimiter: str, quoted: bool) -> list[list[str]]:
+@dataclass(frozen=True)
+class CsvOptions:
+    """A custom CSV classifier's settings (CreateClassifier CsvClassifier); the defaults are the
+    built-in classifier's behaviour."""
+
+    delimiter: str | None = None  # None: detect among DELIMITERS
+    quote: str = QUOTE
+    contains_header: str = "UNKNOWN"  # UNKNOWN (Glue's rule) | PRESENT | ABSENT
+    header: tuple[str, ...] = ()  # explicit column names
+    trim: bool = True  # DisableValueTrimming=false
+    allow_single_column: bool = False
+    serde: str | None = None  # OpenCSVSerDe | LazySimpleSerDe | None (detect)
+
+    @classmethod
+    def from_classifier(cls, spec: dict[str, Any]) -> CsvOptions:
+        return cls(
+            delimiter=spec.get("Delimiter") or None,
+            quote=spec.get("QuoteSymbol") or QUOTE,
+            contains_header=spec.get("ContainsHeader") or "UNKNOWN",
+            header=tuple(spec.get("Header") or ()),
+            trim=not spec.get("DisableValueTrimming", False),
+            allow_single_column=bool(spec.get("AllowSingleColumn", False)),
+            serde=spec.get("Serde") if spec.get("Serde") in ("OpenCSVSerDe", "LazySimpleSerDe") else None,
+        )
+
+
+BUILT_IN_CSV = CsvOptions()
+
+
+def _rows(text: str, delimiter: str, quote: str, quoted: bool) -> list[list[str]]:
     quoting = csv.QUOTE_MINIMAL if quoted else csv.QUOTE_NONE
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar=QUOTE, quoting=quoting)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar=quote, quoting=quoting)
     return [row for row in reader if row and any(cell.strip() for cell in row)]
 
 
-def _pick_delimiter(text: str) -> str:
+def _pick_delimiter(text: str, quote: str, min_width: int) -> str:
     """The delimiter that splits the most lines into the same number (>= 2) of columns."""
     lines = [line for line in text.splitlines()[:200] if line.strip()]
     candidates = []
     for rank, delimiter in enumerate(DELIMITERS):
-        counts = Counter(len(row) for row in csv.reader(lines, delimiter=delimiter, quotechar=QUOTE))
+        counts = Counter(len(row) for row in csv.reader(lines, delimiter=delimiter, quotechar=quote))
         if not counts:
             continue
         width, hits = counts.most_common(1)[0]
         consistency = hits / len(lines)
-        if width >= 2 and consistency >= 0.9:
+        if width >= min_width and consistency >= 0.9:
             candidates.append((consistency, width, -rank, delimiter))
     if not candidates:
         raise Unclassifiable("no delimiter (comma, tab, pipe, semicolon, ^A) splits it into >= 2 columns")
     return max(candidates)[3]
 
 
-def _is_quoted(text: str, delimiter: str) -> bool:
-    pattern = re.compile(rf'(^|{re.escape(delimiter)})\s*"', re.MULTILINE)
+def _is_quoted(text: str, delimiter: str, quote: str) -> bool:
+    pattern = re.compile(rf"(^|{re.escape(delimiter)})\s*{re.escape(quote)}", re.MULTILINE)
     return bool(pattern.search(text[:65536]))
 
 
-def _column_types(rows: list[list[str]], width: int) -> list[str | None]:
+def _column_types(rows: list[list[str]], width: int, trim: bool) -> list[str | None]:
     types: list[str | None] = [None] * width
     for row in rows:
         for index in range(min(width, len(row))):
-            types[index] = merge_types(types[index], scalar_type(row[index]))
+            value = row[index]
+            kind = scalar_type(value)
+            if not trim and kind not in (None, "string") and value != value.strip():
+                kind = "string"  # DisableValueTrimming: " 12" is text
+            types[index] = merge_types(types[index], kind)
     return types
 
 
@@ -208,22 +242,34 @@ def _has_header(first: list[str], data_types: list[str | None]) -> bool:
     return any(kind not in (None, "string") for kind in data_types)
 
 
-def classify_csv(text: str, size: int, sample_bytes: int, whole: bool) -> FileSchema:
-    delimiter = _pick_delimiter(text)
-    quoted = _is_quoted(text, delimiter)
-    rows = _rows(text, delimiter, quoted)
-    if len(rows) < 2 and not whole:
+def classify_csv(
+    text: str, size: int, sample_bytes: int, whole: bool, options: CsvOptions = BUILT_IN_CSV
+) -> FileSchema:
+    min_width = 1 if options.allow_single_column else 2
+    delimiter = options.delimiter or _pick_delimiter(text, options.quote, min_width)
+    quoted = (
+        _is_quoted(text, delimiter, options.quote)
+        if options.serde is None
+        else options.serde == "OpenCSVSerDe"
+    )
+    rows = _rows(text, delimiter, options.quote, quoted)
+    if not rows or (len(rows) < 2 and not whole):
         raise Unclassifiable("fewer than two rows in the sample")
     width = Counter(len(r) for r in rows).most_common(1)[0][0]
-    data_types = _column_types(rows[1:], width)
-    header = _has_header(rows[0], data_types)
+    if width < min_width:
+        raise Unclassifiable(f"only {width} column(s) with delimiter {delimiter!r}")
+    data_types = _column_types(rows[1:], width, options.trim)
+    header = {"PRESENT": True, "ABSENT": False}.get(options.contains_header)
+    if header is None:
+        header = _has_header(rows[0], data_types)
     if not header:
-        data_types = _column_types(rows, width)
-    names = (
-        column_names(rows[0][:width] + [""] * (width - len(rows[0])))
-        if header
-        else [f"col{i}" for i in range(width)]
-    )
+        data_types = _column_types(rows, width, options.trim)
+    if options.header:
+        names = column_names(list(options.header[:width]) + [""] * (width - len(options.header)))
+    elif header:
+        names = column_names(rows[0][:width] + [""] * (width - len(rows[0])))
+    else:
+        names = [f"col{i}" for i in range(width)]
     if quoted:
         kinds: list[str] = ["string"] * width
     else:
@@ -242,6 +288,7 @@ def classify_csv(text: str, size: int, sample_bytes: int, whole: bool) -> FileSc
         delimiter=delimiter,
         header=header,
         quoted=quoted,
+        quote_char=options.quote,
     )
 
 
@@ -370,10 +417,15 @@ def classify_parquet(path: Path, size: int) -> FileSchema:
 
 # -- entry point ---------------------------------------------------------------------------------
 def classify(
-    head: bytes, size: int, local_path: Callable[[], Path], sample_bytes: int = SAMPLE_BYTES
+    head: bytes,
+    size: int,
+    local_path: Callable[[], Path],
+    sample_bytes: int = SAMPLE_BYTES,
+    custom_csv: list[CsvOptions] | None = None,
 ) -> FileSchema:
     """Classify one object from `head` (its first `sample_bytes`); `local_path` is only called for
-    Parquet, whose footer sits at the end of the file."""
+    Parquet, whose footer sits at the end of the file. Custom CSV classifiers (the crawler's
+    `Classifiers`) are tried first, in order, as Glue does; then the built-in ones."""
     if head[:4] == b"PAR1":
         return classify_parquet(local_path(), size)
     compression = "none"
@@ -387,7 +439,13 @@ def classify(
     text = _sample_text(head, truncated=not whole)
     stripped = text.lstrip()
     schema: FileSchema | None = None
-    if stripped.startswith("{"):
+    for options in custom_csv or []:
+        try:
+            schema = classify_csv(text, size, len(head), whole, options)
+            break
+        except Unclassifiable:
+            continue
+    if schema is None and stripped.startswith("{"):
         try:
             schema = classify_json(text, size, len(head), whole)
         except Unclassifiable:

@@ -14,7 +14,13 @@ from functools import lru_cache
 from typing import Any
 
 from awstwin.endpoint.glue.crawler.catalog_writer import CatalogWriter, CrawlCounts
-from awstwin.endpoint.glue.crawler.classifiers import SAMPLE_BYTES, FileSchema, Unclassifiable, classify
+from awstwin.endpoint.glue.crawler.classifiers import (
+    SAMPLE_BYTES,
+    CsvOptions,
+    FileSchema,
+    Unclassifiable,
+    classify,
+)
 from awstwin.endpoint.glue.crawler.layout import ClassifiedFile, Grouping, TablePlan, plan_tables
 from awstwin.endpoint.s3access import ObjectInfo, S3Access, parse_s3_uri
 
@@ -90,12 +96,21 @@ def _hidden(rel: str) -> bool:
 
 
 class Crawl:
-    def __init__(self, crawler: Doc, s3: S3Access, catalog: Any, log: Log, cancelled: Callable[[], bool]):
+    def __init__(
+        self,
+        crawler: Doc,
+        s3: S3Access,
+        catalog: Any,
+        log: Log,
+        cancelled: Callable[[], bool],
+        custom_csv: list[CsvOptions] | None = None,
+    ):
         self.crawler = crawler
         self.s3 = s3
         self.catalog = catalog
         self.log = log
         self.cancelled = cancelled
+        self.custom_csv = custom_csv or []
         self.counts = CrawlCounts()  # what was written so far, even when the crawl ends early
 
     def _check(self) -> None:
@@ -178,7 +193,12 @@ class Crawl:
             else:
                 try:
                     head = self.s3.get_bytes(obj.bucket, obj.key, max_bytes=SAMPLE_BYTES)
-                    schema = classify(head, obj.size, lambda o=obj: self.s3.local_file(o.bucket, o.key))
+                    schema = classify(
+                        head,
+                        obj.size,
+                        lambda o=obj: self.s3.local_file(o.bucket, o.key),
+                        custom_csv=self.custom_csv,
+                    )
                 except Unclassifiable as why:
                     self.log(f"WARN : Skipping {obj.uri}: no built-in classifier recognises it ({why})")
                     continue
@@ -206,6 +226,7 @@ def _like(schema: FileSchema, size: int) -> FileSchema:
         delimiter=schema.delimiter,
         header=schema.header,
         quoted=schema.quoted,
+        quote_char=schema.quote_char,
         compression=schema.compression,
         json_paths=list(schema.json_paths),
     )

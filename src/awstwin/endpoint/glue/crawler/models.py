@@ -26,6 +26,7 @@ from awstwin.endpoint.glue.catalog.state import page
 from awstwin.endpoint.glue.crawler.catalog_writer import CrawlCounts, summary
 from awstwin.endpoint.glue.crawler.crawl import Crawl, CrawlCancelled, CrawlFailed
 from awstwin.endpoint.glue.crawler.crawl_log import LOG_GROUP, CrawlLog
+from awstwin.endpoint.glue.crawler.custom_classifiers import ClassifierApi
 from awstwin.endpoint.glue.crawler.schedule import CronSchedule
 from awstwin.endpoint.glue.exceptions import (
     AlreadyExistsException,
@@ -83,7 +84,7 @@ def _not_found(name: str) -> EntityNotFoundException:
     return EntityNotFoundException(f"Crawler entry with name {name} does not exist")
 
 
-class CrawlerBackend:
+class CrawlerBackend(ClassifierApi):
     def __init__(self, ctx: EndpointContext, catalog: Any, tags: Any):
         self.ctx = ctx
         self.catalog = catalog
@@ -94,6 +95,7 @@ class CrawlerBackend:
         self._crawlers: dict[str, Doc] = saved.get("crawlers", {})
         self._history: dict[str, list[Doc]] = saved.get("history", {})
         self._metrics: dict[str, Doc] = saved.get("metrics", {})
+        self._classifiers: dict[str, Doc] = saved.get("classifiers", {})
         self._runs: dict[str, _Run] = {}
         self._recover()
         ctx.backends["glue_crawlers"] = self
@@ -106,7 +108,14 @@ class CrawlerBackend:
     # -- persistence ----------------------------------------------------------------------------
     def _save(self) -> None:
         with self._lock:
-            self._file.save({"crawlers": self._crawlers, "history": self._history, "metrics": self._metrics})
+            self._file.save(
+                {
+                    "crawlers": self._crawlers,
+                    "history": self._history,
+                    "metrics": self._metrics,
+                    "classifiers": self._classifiers,
+                }
+            )
 
     def _recover(self) -> None:
         """Crawls cannot survive the process: a crawler left RUNNING comes back READY, FAILED."""
@@ -215,6 +224,7 @@ class CrawlerBackend:
         if schedule:
             crawler["Schedule"] = schedule
         self._check_policies(crawler)
+        self.check_classifiers(crawler.get("Classifiers"))
         with self._lock:
             if Name in self._crawlers:
                 raise AlreadyExistsException(f"Crawler with name {Name} has already been created")
@@ -280,6 +290,7 @@ class CrawlerBackend:
                 else:
                     updated.pop("Schedule", None)
             self._check_policies(updated)
+            self.check_classifiers(updated.get("Classifiers"))
             updated["Version"] = crawler.get("Version", 1) + 1
             updated["LastUpdated"] = time.time()
             self._crawlers[Name] = updated
@@ -403,7 +414,8 @@ class CrawlerBackend:
         name = crawler["Name"]
         crawl_log = CrawlLog(self.ctx.client, name, run.crawl_id)
         crawl_log(f"BENCHMARK : Running Start Crawl for Crawler {name}")
-        crawl = Crawl(crawler, self.ctx.s3, self.catalog, crawl_log, run.stop.is_set)
+        custom_csv = self.csv_options(crawler.get("Classifiers"), crawl_log)
+        crawl = Crawl(crawler, self.ctx.s3, self.catalog, crawl_log, run.stop.is_set, custom_csv)
         status, error = "SUCCEEDED", None
         try:
             crawl.run()
