@@ -1,0 +1,241 @@
+"""Runs one Glue job run's script as a local process, the way Glue runs it.
+
+1. The script is fetched from `Command.ScriptLocation` (s3:// through the endpoint's S3 access, or a
+   local path) into the run's own folder; `--extra-py-files` likewise.
+2. It runs with the endpoint's own interpreter in a new process group, with Glue's arguments
+   (`script.py --JOB_NAME n --JOB_RUN_ID jr_... --k v ...`) and an environment that points every AWS
+   SDK at the endpoint (`AWS_ENDPOINT_URL`), puts the clean-room `awsglue` on `PYTHONPATH` (the only
+   place it ever is), and, for Spark jobs, hands Spark its settings through `SPARK_CONF_DIR`.
+3. stdout and stderr stream to CloudWatch Logs (`logs.RunLogs`); the tail of stderr gives the
+   ErrorMessage of a failed run (`diagnosis.script_error`).
+Stopping a run kills its whole process group (the Python driver, Spark's JVM, Python workers).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import awstwin
+from awstwin.endpoint.context import EndpointContext
+from awstwin.endpoint.glue.jobs import sparkconf
+from awstwin.endpoint.glue.jobs.diagnosis import script_error
+from awstwin.endpoint.glue.jobs.logs import RunLogs
+from awstwin.endpoint.s3access import S3_SCHEMES, parse_s3_uri
+
+SPARK_COMMANDS = ("glueetl", "gluestreaming")
+PYTHON_COMMANDS = ("pythonshell",)
+STDERR_TAIL_LINES = 400
+STOP_GRACE_SECONDS = 5.0
+# Environment the job must not inherit from the endpoint: the runner sets these itself.
+OWN_ENV_PREFIXES = ("AWS_ENDPOINT_URL", "PYSPARK_", "SPARK_CONF_DIR", "AWSTWIN_S3_ROOT", "PYTHONPATH")
+
+
+class RunSetupError(Exception):
+    """The run could not start (script missing, bad argument); the message is the ErrorMessage."""
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    job_name: str
+    run_id: str
+    command: str  # Command.Name: glueetl | pythonshell | gluestreaming
+    script_location: str
+    arguments: dict[str, str]  # everything the script gets, `--` included in the names
+
+
+def script_argv(arguments: dict[str, str]) -> list[str]:
+    argv: list[str] = []
+    for name, value in arguments.items():
+        argv += [name if name.startswith("--") else f"--{name}", value]
+    return argv
+
+
+def spark_conf_overrides(value: str | None) -> dict[str, str]:
+    """Glue's `--conf` argument: `spark.a=1 --conf spark.b=2` -> {'spark.a': '1', 'spark.b': '2'}."""
+    conf: dict[str, str] = {}
+    for token in shlex.split(value or ""):
+        if token == "--conf" or "=" not in token:
+            continue
+        key, _, val = token.partition("=")
+        conf[key.strip()] = val.strip()
+    return conf
+
+
+class JobProcess:
+    """A started run: its process group, its log streams and the tail of its stderr."""
+
+    def __init__(self, process: subprocess.Popen[bytes], logs: RunLogs, run_dir: Path):
+        self.process = process
+        self.logs = logs
+        self.run_dir = run_dir
+        self.pid = process.pid
+        self.started = time.time()
+        self._tail: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
+        self._readers = [
+            threading.Thread(target=self._pump, args=(process.stdout, "output"), daemon=True),
+            threading.Thread(target=self._pump, args=(process.stderr, "error"), daemon=True),
+        ]
+        for reader in self._readers:
+            reader.start()
+
+    def _pump(self, stream: IO[bytes] | None, kind: str) -> None:
+        if stream is None:
+            return
+        for raw in iter(stream.readline, b""):
+            line = raw.decode("utf-8", "replace")
+            self.logs.write(kind, line)
+            if kind == "error":
+                self._tail.append(line)
+        stream.close()
+
+    def poll(self) -> int | None:
+        return self.process.poll()
+
+    def kill_group(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        """SIGTERM the whole process group, then SIGKILL whatever is left after `grace` seconds."""
+        _signal_group(self.pid, signal.SIGTERM)
+        deadline = time.time() + grace
+        while time.time() < deadline and self.process.poll() is None:
+            time.sleep(0.05)
+        _signal_group(self.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def finish(self) -> tuple[int, str | None]:
+        """After the script's process ended: end leftovers, drain logs; (exit code, ErrorMessage)."""
+        code = self.process.wait()
+        _signal_group(self.pid, signal.SIGTERM)  # a JVM or daemon the script left behind
+        for reader in self._readers:
+            reader.join(timeout=5)
+        _signal_group(self.pid, signal.SIGKILL)
+        for reader in self._readers:
+            reader.join(timeout=5)
+        self.logs.close()
+        shutil.rmtree(self.run_dir / "tmp", ignore_errors=True)
+        return code, (None if code == 0 else script_error(list(self._tail), code))
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+class JobRunner:
+    """Starts job runs as processes; one folder per run under `runs_dir`."""
+
+    def __init__(self, ctx: EndpointContext, runs_dir: Path, logs_client: Callable[[], Any]):
+        self.ctx = ctx
+        self.runs_dir = runs_dir
+        self._logs_client = logs_client
+
+    def launch(self, spec: RunSpec) -> JobProcess:
+        if spec.command not in SPARK_COMMANDS + PYTHON_COMMANDS:
+            raise RunSetupError(
+                f"Command.Name {spec.command!r} of job {spec.job_name} cannot run locally; "
+                f"use one of {', '.join(SPARK_COMMANDS + PYTHON_COMMANDS)}"
+            )
+        run_dir = self.runs_dir / spec.run_id
+        (run_dir / "tmp").mkdir(parents=True, exist_ok=True)
+        script = self.fetch(
+            spec.script_location, run_dir / "script", what=f"ScriptLocation of job {spec.job_name}"
+        )
+        python_path = [str(sparkconf.GLUE_RUNTIME_DIR), str(Path(awstwin.__file__).resolve().parent.parent)]
+        python_path += self._extra_py_files(spec, run_dir / "extra")
+        logs = RunLogs(self._logs_client, spec.run_id, run_dir / "logs")
+        logs.open_streams()
+        if spec.arguments.get("--additional-python-modules"):
+            logs.write(
+                "error",
+                "WARN GlueRunner: --additional-python-modules is not installed locally (offline); "
+                "the job sees the endpoint's own packages",
+            )
+        env = self.environment(spec, run_dir, python_path)
+        argv = [sys.executable, "-u", str(script), *script_argv(spec.arguments)]
+        try:
+            process = subprocess.Popen(
+                argv,
+                cwd=run_dir,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            logs.close()
+            raise RunSetupError(f"cannot start {sys.executable} for job {spec.job_name}: {exc}") from exc
+        return JobProcess(process, logs, run_dir)
+
+    def fetch(self, location: str, folder: Path, what: str) -> Path:
+        """Copy an s3:// object or a local file into `folder`; the copy keeps the file's name."""
+        if not location:
+            raise RunSetupError(f"{what} is empty; set Command.ScriptLocation to the script's s3:// path")
+        folder.mkdir(parents=True, exist_ok=True)
+        if location.startswith(S3_SCHEMES):
+            bucket, key = parse_s3_uri(location)
+            target = folder / (Path(key).name or "script.py")
+            try:
+                target.write_bytes(self.ctx.s3.get_bytes(bucket, key))
+            except Exception as exc:
+                raise RunSetupError(
+                    f"{what}: cannot read {location} ({type(exc).__name__}: {exc}); upload the file there"
+                ) from exc
+            return target
+        source = Path(location[len("file://") :] if location.startswith("file://") else location)
+        if not source.is_file():
+            raise RunSetupError(
+                f"{what}: {location} is not a file; give an s3:// path or an existing local file"
+            )
+        target = folder / source.name
+        shutil.copyfile(source, target)
+        return target
+
+    def _extra_py_files(self, spec: RunSpec, folder: Path) -> list[str]:
+        entries: list[str] = []
+        for location in (spec.arguments.get("--extra-py-files") or "").split(","):
+            if location.strip():
+                copied = self.fetch(location.strip(), folder, what=f"--extra-py-files of job {spec.job_name}")
+                entries.append(str(copied if copied.suffix in (".zip", ".egg", ".whl") else copied.parent))
+        return list(dict.fromkeys(entries))
+
+    def environment(self, spec: RunSpec, run_dir: Path, python_path: list[str]) -> dict[str, str]:
+        settings = self.ctx.settings
+        env = {k: v for k, v in os.environ.items() if not k.startswith(OWN_ENV_PREFIXES)}
+        env.update(
+            {
+                "AWS_ENDPOINT_URL": settings.url,
+                "AWS_DEFAULT_REGION": settings.region,
+                "AWS_REGION": settings.region,
+                "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", "test"),
+                "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY", "test"),
+                "PYTHONPATH": os.pathsep.join(python_path),
+                "PYTHONUNBUFFERED": "1",
+                "PYSPARK_PYTHON": sys.executable,
+                "PYSPARK_DRIVER_PYTHON": sys.executable,
+                "TMPDIR": str(run_dir / "tmp"),
+            }
+        )
+        if settings.external_s3_url:
+            env["AWS_ENDPOINT_URL_S3"] = settings.external_s3_url
+        if settings.external_logs_url:
+            env["AWS_ENDPOINT_URL_LOGS"] = settings.external_logs_url
+        if self.ctx.s3_root is not None:
+            env["AWSTWIN_S3_ROOT"] = str(self.ctx.s3_root)
+        if spec.command in SPARK_COMMANDS:
+            conf = sparkconf.session_conf(self.ctx.s3_root, run_dir / "tmp")
+            conf["spark.app.name"] = spec.job_name
+            conf.update(spark_conf_overrides(spec.arguments.get("--conf")))
+            env["SPARK_CONF_DIR"] = str(sparkconf.write_conf_dir(run_dir / "spark-conf", conf))
+        return env

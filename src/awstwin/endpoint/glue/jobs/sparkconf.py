@@ -1,0 +1,161 @@
+"""How a local Glue job's Spark is configured: one set of settings for job runs and for tests.
+
+A Glue script creates its own `SparkContext()` before our runtime is involved, so the job runner hands
+these settings to Spark the way Spark reads them itself: a `spark-defaults.conf` (and a quiet
+`log4j2.properties`) in `SPARK_CONF_DIR`. When S3 objects are plain files (the endpoint serves S3),
+the `s3://`, `s3a://` and `s3n://` schemes are mapped onto that tree, so plain Spark I/O on S3 paths
+works unchanged: by a small Hadoop FileSystem compiled once from `glue_runtime/java/` (any bucket),
+or, when no `javac` is available, by Hadoop's ViewFileSystemOverloadScheme (buckets present at start).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import zipfile
+from pathlib import Path
+
+import awstwin
+
+log = logging.getLogger(__name__)
+
+GLUE_RUNTIME_DIR = Path(awstwin.__file__).resolve().parent / "glue_runtime"
+JAVA_SOURCES = GLUE_RUNTIME_DIR / "java"
+S3_TREE_FILESYSTEM = "awstwin.hadoop.S3TreeFileSystem"
+S3_SCHEMES = ("s3", "s3a", "s3n")
+
+# What every local Glue Spark session runs with, and why:
+SPARK_DEFAULTS: dict[str, str] = {
+    "spark.master": "local[*]",
+    "spark.ui.enabled": "false",  # no port to clash with, nothing to serve
+    "spark.ui.showConsoleProgress": "false",  # progress bars would flood the job's logs
+    "spark.sql.ansi.enabled": "false",  # Glue 5 is Spark 3.5: a bad cast is null, not an error
+    "spark.sql.session.timeZone": "UTC",  # Glue runs in UTC
+    "spark.sql.shuffle.partitions": "4",  # 200 tiny tasks cost seconds on a laptop
+    "spark.default.parallelism": "4",
+    "spark.driver.memory": "2g",
+    # S3 has no `_SUCCESS` objects after a Glue write, and local files need no `.crc` companions.
+    "spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs": "false",
+    "spark.hadoop.fs.file.impl": "org.apache.hadoop.fs.RawLocalFileSystem",
+    "spark.hadoop.fs.file.impl.disable.cache": "true",
+    "spark.pyspark.python": sys.executable,
+    "spark.pyspark.driver.python": sys.executable,
+}
+
+QUIET_LOG4J2 = """\
+# Local Glue jobs: Spark speaks only when something is wrong; the script's own output stays readable.
+rootLogger.level = error
+rootLogger.appenderRef.stderr.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n%ex
+logger.spark_repl.name = org.apache.spark.repl.Main
+logger.spark_repl.level = error
+"""
+
+_compile_lock = threading.Lock()
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "awstwin"
+
+
+def hadoop_client_jar() -> Path | None:
+    import pyspark
+
+    jars = sorted((Path(pyspark.__file__).parent / "jars").glob("hadoop-client-api-*.jar"))
+    return jars[-1] if jars else None
+
+
+def _sources() -> list[Path]:
+    return sorted(JAVA_SOURCES.rglob("*.java"))
+
+
+def s3_tree_jar() -> Path | None:
+    """The compiled S3-over-files FileSystem, built on first use into a cache keyed by its source.
+
+    Returns None (and logs why) when it cannot be built: no `javac`, no Hadoop jar, a compile error.
+    """
+    sources = _sources()
+    javac = shutil.which("javac")
+    hadoop = hadoop_client_jar()
+    if not sources or javac is None or hadoop is None:
+        log.info("S3 FileSystem for Spark not built (javac=%s, hadoop jar=%s)", javac, hadoop)
+        return None
+    digest = hashlib.sha256()
+    for path in sources:
+        digest.update(path.read_bytes())
+    digest.update(hadoop.name.encode())
+    target = cache_dir() / f"awstwin-s3tree-{digest.hexdigest()[:16]}.jar"
+    with _compile_lock:
+        if target.exists():
+            return target
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="awstwin-javac-") as tmp:
+            classes = Path(tmp) / "classes"
+            command = [javac, "--release", "17", "-nowarn", "-cp", str(hadoop), "-d", str(classes)]
+            result = subprocess.run(command + [str(p) for p in sources], capture_output=True, text=True)
+            if result.returncode != 0:
+                log.warning("javac failed building %s: %s", target.name, result.stderr.strip()[-2000:])
+                return None
+            staging = Path(tmp) / target.name
+            with zipfile.ZipFile(staging, "w") as jar:
+                for path in sorted(classes.rglob("*.class")):
+                    jar.write(path, path.relative_to(classes).as_posix())
+            shutil.move(str(staging), target)
+    return target
+
+
+def s3_tree_conf(s3_root: Path) -> dict[str, str]:
+    """Spark settings that make s3:// paths the plain files under `s3_root`."""
+    jar = s3_tree_jar()
+    if jar is not None:
+        conf = {"spark.jars": str(jar), "spark.hadoop.fs.s3tree.root": str(s3_root)}
+        for scheme in S3_SCHEMES:
+            conf[f"spark.hadoop.fs.{scheme}.impl"] = S3_TREE_FILESYSTEM
+            conf[f"spark.hadoop.fs.{scheme}.impl.disable.cache"] = "true"
+        return conf
+    return viewfs_conf(s3_root)
+
+
+def viewfs_conf(s3_root: Path) -> dict[str, str]:
+    """The no-compiler route: stock Hadoop, one mount per bucket that exists now."""
+    conf: dict[str, str] = {}
+    for scheme in S3_SCHEMES:
+        conf[f"spark.hadoop.fs.{scheme}.impl"] = "org.apache.hadoop.fs.viewfs.ViewFileSystemOverloadScheme"
+        conf[f"spark.hadoop.fs.{scheme}.impl.disable.cache"] = "true"
+    buckets = sorted(p.name for p in s3_root.iterdir() if p.is_dir()) if s3_root.is_dir() else []
+    for bucket in buckets:
+        conf[f"spark.hadoop.fs.viewfs.mounttable.{bucket}.linkFallback"] = (s3_root / bucket).as_uri()
+    return conf
+
+
+def session_conf(s3_root: Path | None = None, scratch: Path | None = None) -> dict[str, str]:
+    """Every Spark setting of a local Glue session; `scratch` holds Spark's temporary files."""
+    conf = dict(SPARK_DEFAULTS)
+    if scratch is not None:
+        conf["spark.local.dir"] = str(scratch / "spark-local")
+        conf["spark.sql.warehouse.dir"] = (scratch / "spark-warehouse").as_uri()
+        conf["spark.driver.extraJavaOptions"] = f"-Djava.io.tmpdir={scratch / 'java-tmp'}"
+        (scratch / "java-tmp").mkdir(parents=True, exist_ok=True)
+    if s3_root is not None:
+        conf.update(s3_tree_conf(s3_root))
+    return conf
+
+
+def write_conf_dir(target: Path, conf: dict[str, str]) -> Path:
+    """A SPARK_CONF_DIR holding `conf` and quiet logging; Spark reads it when the script starts it."""
+    target.mkdir(parents=True, exist_ok=True)
+    lines = [f"{key} {value}" for key, value in sorted(conf.items())]
+    (target / "spark-defaults.conf").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (target / "log4j2.properties").write_text(QUIET_LOG4J2, encoding="utf-8")
+    return target

@@ -1,0 +1,273 @@
+"""A Data Catalog table as a DataFrame, read the way the table's SerDe says its files are laid out.
+
+`awstwin.endpoint.glue.catalog.formats.StorageFormat` interprets the table (the same reading Athena
+uses). Here that meaning becomes Spark reads:
+- LazySimpleSerDe CSV: each line split on the delimiter; quotes are data; `\\N` is null; an empty
+  field is an empty string (a null for non-string columns, where it does not cast);
+- OpenCSVSerde CSV: quoted fields with the quote character stripped; every field is text;
+- JSON and Parquet: the catalog's columns picked by name (case-insensitive);
+- partitions: each partition's own location, with its values as columns; `push_down_predicate`
+  (Spark SQL) picks partitions before any file is read.
+Columns come out in the catalog's types; a value that does not cast is null, as in Glue.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.types import IntegerType, StringType, StructField, StructType
+
+from awsglue._local import s3paths
+from awsglue._local.types import cast, legacy_casts, spark_type_name
+from awstwin.endpoint.glue.catalog.formats import Column, StorageFormat
+
+
+class TableReadError(Exception):
+    """A catalog table this runtime cannot read as described."""
+
+
+def table_schema(columns: list[Column]) -> StructType:
+    """The catalog columns as a Spark schema (unknown types as strings)."""
+    fields = []
+    for column in columns:
+        type_name = spark_type_name(column.type) or "string"
+        fields.append(StructField(column.name, _parse_type(type_name), True))
+    return StructType(fields)
+
+
+def _parse_type(type_name: str) -> Any:
+    from pyspark.sql.types import _parse_datatype_string
+
+    try:
+        return _parse_datatype_string(type_name)
+    except Exception:
+        return StringType()
+
+
+def empty_frame(spark: SparkSession, columns: list[Column]) -> DataFrame:
+    return spark.createDataFrame([], table_schema(columns))
+
+
+def read_table(
+    spark: SparkSession,
+    table: dict[str, Any],
+    partitions: list[dict[str, Any]] | None = None,
+    push_down_predicate: str = "",
+) -> DataFrame:
+    """All rows of `table` (a Glue `Table` dict); `partitions` are its Glue `Partition` dicts."""
+    fmt = StorageFormat.from_table(table)
+    if not fmt.partition_keys:
+        return read_location(spark, fmt, fmt.location)
+    chosen = select_partitions(spark, fmt.partition_keys, partitions or [], push_down_predicate)
+    frames = []
+    for partition in chosen:
+        part_fmt = _partition_format(table, partition)
+        frame = read_location(spark, part_fmt, part_fmt.location or fmt.location)
+        with legacy_casts(spark):
+            for key, value in zip(fmt.partition_keys, partition["Values"], strict=False):
+                frame = frame.withColumn(key.name, cast(F.lit(value), key.type))
+        frames.append(frame)
+    if not frames:
+        return empty_frame(spark, fmt.columns + fmt.partition_keys)
+    result = frames[0]
+    for frame in frames[1:]:
+        result = result.unionByName(frame)
+    return result
+
+
+def _partition_format(table: dict[str, Any], partition: dict[str, Any]) -> StorageFormat:
+    """A partition is read with its own StorageDescriptor, but the table's columns."""
+    sd = dict(table.get("StorageDescriptor") or {})
+    own = partition.get("StorageDescriptor") or {}
+    sd.update({k: v for k, v in own.items() if k != "Columns" and v})
+    return StorageFormat.from_table({**table, "StorageDescriptor": sd, "PartitionKeys": []})
+
+
+def select_partitions(
+    spark: SparkSession, keys: list[Column], partitions: list[dict[str, Any]], predicate: str
+) -> list[dict[str, Any]]:
+    """The partitions whose values satisfy `predicate` (Spark SQL over the partition keys)."""
+    if not predicate or not partitions:
+        return partitions
+    schema = StructType(
+        [StructField(k.name, StringType()) for k in keys] + [StructField("__i", IntegerType())]
+    )
+    rows = [tuple(p["Values"]) + (i,) for i, p in enumerate(partitions)]
+    values = spark.createDataFrame(rows, schema)
+    with legacy_casts(spark):
+        typed = values.select(*[cast(F.col(k.name), k.type).alias(k.name) for k in keys], "__i")
+        try:
+            kept = typed.filter(F.expr(predicate)).select("__i").collect()
+        except Exception as exc:
+            names = ", ".join(k.name for k in keys)
+            raise TableReadError(
+                f"push_down_predicate {predicate!r} is not a Spark SQL condition over the partition "
+                f"keys ({names}): {exc}"
+            ) from exc
+    return [partitions[row["__i"]] for row in sorted(kept, key=lambda r: r["__i"])]
+
+
+def read_location(spark: SparkSession, fmt: StorageFormat, location: str) -> DataFrame:
+    """The rows of the files under one table or partition location."""
+    target = s3paths.read_target([location], recurse=True)
+    if not target.paths:
+        return empty_frame(spark, fmt.columns)
+    readers = {"csv": _read_csv, "json": _read_json, "parquet": _read_parquet}
+    if fmt.kind not in readers:
+        raise TableReadError(f"cannot read {fmt.kind} files at {location}: only csv, json and parquet")
+    return readers[fmt.kind](spark, fmt, target)
+
+
+def _reader(spark: SparkSession, target: s3paths.ReadTarget) -> Any:
+    return spark.read.option("recursiveFileLookup", str(target.recursive).lower())
+
+
+def _header(fmt: StorageFormat) -> str:
+    if fmt.skip_header_lines > 1:
+        raise TableReadError(
+            f"skip.header.line.count={fmt.skip_header_lines} at {fmt.location}: "
+            "the local runtime skips at most one header line per file"
+        )
+    return "true" if fmt.skip_header_lines == 1 else "false"
+
+
+def _typed(spark: SparkSession, frame: DataFrame, fields: dict[str, Any], columns: list[Column]) -> DataFrame:
+    """Select `columns` from `fields` (name -> Column expression) in catalog types."""
+    with legacy_casts(spark):
+        return frame.select(*[cast(fields[c.name], c.type).alias(c.name) for c in columns])
+
+
+def _read_csv(spark: SparkSession, fmt: StorageFormat, target: s3paths.ReadTarget) -> DataFrame:
+    if fmt.strips_quotes:
+        return _read_open_csv(spark, fmt, target)
+    return _read_lazy_simple(spark, fmt, target)
+
+
+def _read_lazy_simple(spark: SparkSession, fmt: StorageFormat, target: s3paths.ReadTarget) -> DataFrame:
+    """LazySimpleSerDe: whole lines (CRLF-safe), split on the delimiter; quotes stay data."""
+    sentinel = "\u0001" if fmt.delimiter != "\u0001" else "\u0002"
+    lines = (
+        _reader(spark, target)
+        .options(sep=sentinel, quote="", header=_header(fmt), encoding="UTF-8")
+        .schema("value string")
+        .csv(target.paths)
+    )
+    delimiter = _java_literal(fmt.delimiter)
+    pattern = f"(?<!{_java_literal(fmt.escape_char)}){delimiter}" if fmt.escape_char else delimiter
+    parts = F.split(F.col("value"), pattern, -1)
+    null_format = fmt.null_format if fmt.null_format is not None else "\\N"
+    fields = {}
+    for i, column in enumerate(fmt.columns):
+        raw = F.get(parts, i)
+        if fmt.escape_char:
+            raw = F.regexp_replace(raw, _java_literal(fmt.escape_char) + "(.)", "$1")
+        fields[column.name] = F.when(raw == F.lit(null_format), F.lit(None)).otherwise(raw)
+    return _typed(spark, lines, fields, fmt.columns)
+
+
+def _java_literal(text: str) -> str:
+    """`text` as a literal in a Java regular expression (Spark's split and regexp_replace)."""
+    return "\\Q" + text.replace("\\E", "\\E\\\\E\\Q") + "\\E"
+
+
+def _read_open_csv(spark: SparkSession, fmt: StorageFormat, target: s3paths.ReadTarget) -> DataFrame:
+    """OpenCSVSerde: quoted fields, quote character stripped, every field text (empty is '')."""
+    names = [f"c{i}" for i in range(len(fmt.columns))]
+    rows = (
+        _reader(spark, target)
+        .options(
+            sep=fmt.delimiter,
+            quote=fmt.quote_char or '"',
+            escape=fmt.escape_char or "\\",
+            header=_header(fmt),
+            mode="PERMISSIVE",
+            encoding="UTF-8",
+        )
+        .schema(StructType([StructField(n, StringType()) for n in names]))
+        .csv(target.paths)
+    )
+    fields = {c.name: F.coalesce(F.col(n), F.lit("")) for c, n in zip(fmt.columns, names, strict=True)}
+    return _typed(spark, rows, fields, fmt.columns)
+
+
+def _by_name(frame: DataFrame, columns: list[Column]) -> dict[str, Any]:
+    """Catalog column -> the file's column of that name, ignoring case (null when absent)."""
+    present = {name.lower(): name for name in frame.columns}
+    return {
+        c.name: F.col(f"`{present[c.name.lower()]}`") if c.name.lower() in present else F.lit(None)
+        for c in columns
+    }
+
+
+def _read_json(spark: SparkSession, fmt: StorageFormat, target: s3paths.ReadTarget) -> DataFrame:
+    frame = _reader(spark, target).json(target.paths)
+    return _typed(spark, frame, _by_name(frame, fmt.columns), fmt.columns)
+
+
+def _read_parquet(spark: SparkSession, fmt: StorageFormat, target: s3paths.ReadTarget) -> DataFrame:
+    frame = _reader(spark, target).parquet(*target.paths)
+    return _typed(spark, frame, _by_name(frame, fmt.columns), fmt.columns)
+
+
+def write_table(
+    spark: SparkSession, frame: DataFrame, table: dict[str, Any], register_partitions: bool
+) -> list[list[str]]:
+    """Add `frame`'s rows to `table`'s location in its format; return the partition values written.
+
+    The frame's fields are matched to the table's columns by name (case-insensitive) and cast to
+    their types; the table's partition keys become folders `key=value/`.
+    """
+    from awsglue._local.formats import write_files
+
+    fmt = StorageFormat.from_table(table)
+    wanted = fmt.columns + fmt.partition_keys
+    present = {name.lower(): name for name in frame.columns}
+    missing = [c.name for c in wanted if c.name.lower() not in present]
+    if missing:
+        raise TableReadError(
+            f"cannot write to table {table.get('DatabaseName')}.{table.get('Name')}: the frame lacks "
+            f"columns {missing} (it has {', '.join(frame.columns)})"
+        )
+    fields = {c.name: F.col(f"`{present[c.name.lower()]}`") for c in wanted}
+    typed = _typed(spark, frame, fields, wanted)
+    keys = [k.name for k in fmt.partition_keys]
+    options: dict[str, Any] = {}
+    if fmt.kind == "csv":
+        options = {
+            "separator": fmt.delimiter,
+            "writeHeader": fmt.skip_header_lines >= 1,
+            "quoteChar": fmt.quote_char if fmt.strips_quotes else "-1",
+        }
+    kind = fmt.kind if fmt.kind in ("csv", "json") else "parquet"
+    write_files(typed, fmt.location, kind, options, keys)
+    if not keys:
+        return []
+    values = [[str(v) for v in row] for row in typed.select(*keys).distinct().collect()]
+    if register_partitions:
+        _register_partitions(table, fmt, keys, values)
+    return values
+
+
+def _register_partitions(
+    table: dict[str, Any], fmt: StorageFormat, keys: list[str], values: list[list[str]]
+) -> None:
+    from awsglue._local import clients
+
+    existing = {tuple(p["Values"]) for p in clients.get_partitions(table["DatabaseName"], table["Name"])}
+    sd = table.get("StorageDescriptor") or {}
+    inputs = []
+    for row in values:
+        if tuple(row) in existing:
+            continue
+        folder = "/".join(f"{k}={v}" for k, v in zip(keys, row, strict=True))
+        inputs.append(
+            {"Values": row, "StorageDescriptor": {**sd, "Location": f"{fmt.location.rstrip('/')}/{folder}/"}}
+        )
+    for start in range(0, len(inputs), 100):
+        clients.client("glue").batch_create_partition(
+            DatabaseName=table["DatabaseName"],
+            TableName=table["Name"],
+            PartitionInputList=inputs[start : start + 100],
+        )

@@ -1,0 +1,36 @@
+"""Job: the bracket around a Glue script's work (`init` at the start, `commit` at the end).
+
+On Glue, `commit` saves job-bookmark state. Bookmarks are not kept locally: every run reads all of
+its input, as a job with `--job-bookmark-option job-bookmark-disable` does.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from awsglue.context import GlueContext
+
+
+class Job:
+    def __init__(self, glue_context: GlueContext):
+        self._glue_context = glue_context
+        self._name: str | None = None
+        self._args: dict[str, Any] = {}
+
+    def init(self, job_name: str, args: dict[str, Any] | None = None) -> None:
+        self._name = job_name
+        self._args = dict(args or {})
+        if self._args.get("job-bookmark-option") == "job-bookmark-enable":
+            print(
+                f"WARN Job: job bookmarks are not kept locally; job {job_name} reads all of its input",
+                file=sys.stderr,
+            )
+
+    def isInitialized(self) -> bool:  # noqa: N802
+        return self._name is not None
+
+    def commit(self) -> None:
+        if self._name is None:
+            raise RuntimeError("Job.commit() was called before Job.init(job_name, args)")
