@@ -122,3 +122,16 @@ def test_bad_continuation_token(s3, filled):
     with pytest.raises(ClientError) as caught:
         s3.list_objects_v2(Bucket=filled, ContinuationToken="%%%")
     assert caught.value.response["Error"]["Code"] == "InvalidArgument"
+
+
+def test_list_object_versions_lists_the_only_version_of_each_key(s3, filled):
+    page = s3.list_object_versions(Bucket=filled, Prefix="logs/")
+    assert [(v["Key"], v["VersionId"], v["IsLatest"]) for v in page["Versions"]] == [
+        ("logs/2024/01/app.log", "null", True),
+        ("logs/2024/02/app.log", "null", True),
+        ("logs/readme", "null", True),
+    ]
+    pages = list(
+        s3.get_paginator("list_object_versions").paginate(Bucket=filled, PaginationConfig={"PageSize": 2})
+    )
+    assert [v["Key"] for p in pages for v in p.get("Versions", [])] == KEYS

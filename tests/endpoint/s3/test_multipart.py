@@ -158,3 +158,27 @@ def test_multipart_threshold_transfer_of_many_parts(s3, bucket, tmp_path):
         s3.get_object(Bucket=bucket, Key="many", Range=f"bytes={10 * MB}-{10 * MB + 9}")["Body"].read()
         == data[10 * MB : 10 * MB + 10]
     )
+
+
+def test_get_object_by_part_number(s3, bucket):
+    parts = [b"a" * (5 * MB), b"b" * 10]
+    upload_id = s3.create_multipart_upload(Bucket=bucket, Key="p")["UploadId"]
+    etags = [
+        s3.upload_part(Bucket=bucket, Key="p", UploadId=upload_id, PartNumber=n, Body=d)["ETag"]
+        for n, d in enumerate(parts, start=1)
+    ]
+    s3.complete_multipart_upload(
+        Bucket=bucket,
+        Key="p",
+        UploadId=upload_id,
+        MultipartUpload={"Parts": [{"PartNumber": n, "ETag": e} for n, e in enumerate(etags, start=1)]},
+    )
+    second = s3.get_object(Bucket=bucket, Key="p", PartNumber=2)
+    assert second["Body"].read() == b"b" * 10
+    assert (second["ContentRange"], second["PartsCount"]) == (f"bytes {5 * MB}-{5 * MB + 9}/{5 * MB + 10}", 2)
+    assert s3.head_object(Bucket=bucket, Key="p", PartNumber=1)["ContentLength"] == 5 * MB
+    with pytest.raises(ClientError) as caught:
+        s3.get_object(Bucket=bucket, Key="p", PartNumber=3)
+    assert caught.value.response["Error"]["Code"] == "InvalidPartNumber"
+    s3.put_object(Bucket=bucket, Key="single", Body=b"whole")
+    assert s3.get_object(Bucket=bucket, Key="single", PartNumber=1)["Body"].read() == b"whole"

@@ -264,3 +264,15 @@ def test_checksums_botocore_cannot_send_still_work_over_the_wire(s3, endpoint, b
     headers["x-amz-checksum-crc32c"] = base64.b64encode(b"\0\0\0\0").decode()
     status, _, body = raw_request(endpoint.url, "PUT", f"/{bucket}/c32c", b"123456789", headers)
     assert status == 400 and b"BadDigest" in body
+
+
+def test_presigned_urls(s3, bucket):
+    import urllib.request
+
+    put_url = s3.generate_presigned_url("put_object", Params={"Bucket": bucket, "Key": "signed/u.txt"})
+    request = urllib.request.Request(put_url, data=b"from a presigned url", method="PUT")
+    with urllib.request.urlopen(request) as response:
+        assert response.status == 200
+    get_url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "signed/u.txt"})
+    with urllib.request.urlopen(get_url) as response:
+        assert response.read() == b"from a presigned url"

@@ -128,3 +128,39 @@ class ListingApi:
         if page.truncated and Delimiter:
             result["NextMarker"] = encode(page.last)
         return result
+
+    def list_object_versions(
+        self,
+        Bucket: str,
+        Prefix: str | None = None,
+        Delimiter: str | None = None,
+        MaxKeys: int | None = None,
+        KeyMarker: str | None = None,
+        VersionIdMarker: str | None = None,
+        EncodingType: str | None = None,
+        **_: Any,
+    ) -> dict[str, Any]:
+        """Only the latest version of each key exists here: each is listed as version "null"."""
+        encode = _encoder(EncodingType, Bucket)
+        page, max_keys = self._page(Bucket, Prefix or "", Delimiter or "", KeyMarker or "", MaxKeys)
+        versions = []
+        for obj in page.objects:
+            entry = _entry(obj, True, encode)
+            entry.update({"VersionId": "null", "IsLatest": True})
+            versions.append(entry)
+        result: dict[str, Any] = {
+            "Name": Bucket,
+            "Prefix": encode(Prefix or ""),
+            "Delimiter": encode(Delimiter) if Delimiter else None,
+            "KeyMarker": encode(KeyMarker or ""),
+            "VersionIdMarker": VersionIdMarker or "",
+            "MaxKeys": max_keys,
+            "EncodingType": EncodingType,
+            "IsTruncated": page.truncated,
+            "Versions": versions or None,
+            "CommonPrefixes": [{"Prefix": encode(p)} for p in page.prefixes] or None,
+        }
+        if page.truncated:
+            result["NextKeyMarker"] = encode(page.last)
+            result["NextVersionIdMarker"] = "null"
+        return result

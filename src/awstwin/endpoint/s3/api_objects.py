@@ -79,24 +79,12 @@ class ObjectApi:
         obj = self.store.head(Bucket, Key)
         check_conditions(obj, params)
         result = self._read_fields(obj, params)
-        span = parse_range(params.get("Range"), obj.size, f"/{Bucket}/{Key}")
+        span = self._span(obj, params, result)
         if obj.path is None:
             result["Body"] = [b""]
-            return result
-        if span is None:
-            result["Body"] = file_chunks(obj.path, 0, obj.size)
-            return result
-        start, end = span
-        result.update(
-            {
-                "_status": 206,
-                "Body": file_chunks(obj.path, start, end - start + 1),
-                "ContentLength": end - start + 1,
-                "ContentRange": f"bytes {start}-{end}/{obj.size}",
-            }
-        )
-        for name in [k for k in result if k.startswith("Checksum")]:
-            del result[name]  # a part of the object does not have the whole object's checksum
+        else:
+            start, end = span if span else (0, obj.size - 1)
+            result["Body"] = file_chunks(obj.path, start, end - start + 1)
         return result
 
     def head_object(self, Bucket: str, Key: str, **params: Any) -> dict[str, Any]:
@@ -104,17 +92,53 @@ class ObjectApi:
         obj = self.store.head(Bucket, Key)
         check_conditions(obj, params)
         result = self._read_fields(obj, params)
-        span = parse_range(params.get("Range"), obj.size, f"/{Bucket}/{Key}")
-        if span is not None:
-            start, end = span
-            result.update(
-                {
-                    "_status": 206,
-                    "ContentLength": end - start + 1,
-                    "ContentRange": f"bytes {start}-{end}/{obj.size}",
-                }
-            )
+        self._span(obj, params, result)
         return result
+
+    def _span(
+        self, obj: StoredObject, params: dict[str, Any], result: dict[str, Any]
+    ) -> tuple[int, int] | None:
+        """The byte range asked for (Range header or partNumber); marks `result` as a 206 if any."""
+        resource = f"/{obj.bucket}/{obj.key}"
+        number = params.get("PartNumber")
+        if number is not None and params.get("Range"):
+            raise err.InvalidRequest(
+                "Cannot specify both Range header and partNumber query parameter", resource=resource
+            )
+        if number is not None:
+            span = self._part_span(obj, number, resource)
+            if span is None:
+                return None
+        else:
+            span = parse_range(params.get("Range"), obj.size, resource)
+        if span is None:
+            return None
+        start, end = span
+        result.update(
+            {
+                "_status": 206,
+                "ContentLength": end - start + 1,
+                "ContentRange": f"bytes {start}-{end}/{obj.size}",
+            }
+        )
+        for name in [k for k in result if k.startswith("Checksum")]:
+            del result[name]  # a part of the object does not have the whole object's checksum
+        return span
+
+    def _part_span(self, obj: StoredObject, number: int, resource: str) -> tuple[int, int] | None:
+        sizes = obj.meta.part_sizes or [obj.size]
+        if not 1 <= number <= len(sizes) or (number == 1 and obj.size == 0):
+            raise err.S3Error(
+                f"The requested partnumber is not satisfiable: part {number} of {resource}, "
+                f"which has {len(sizes)} part(s)",
+                code="InvalidPartNumber",
+                status=416,
+                resource=resource,
+            )
+        if obj.meta.part_sizes is None:
+            return None  # a single-part object: part 1 is the whole object
+        start = sum(sizes[: number - 1])
+        return start, start + sizes[number - 1] - 1
 
     def _read_fields(self, obj: StoredObject, params: dict[str, Any]) -> dict[str, Any]:
         result = object_fields(obj, params.get("ChecksumMode"))
@@ -194,6 +218,7 @@ class ObjectApi:
             checksum_algorithm=algorithm,
             checksum_value=None,
             parts_count=None,
+            part_sizes=None,
             derived=False,
         )
         copied = self.store.copy(src, Bucket, Key, meta)

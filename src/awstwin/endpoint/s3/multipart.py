@@ -224,7 +224,13 @@ class Uploads:
                     resource=resource,
                 )
             etag = multipart_etag([bytes.fromhex(p["etag"]) for p in chosen])
-            final = replace(meta, etag=etag, parts_count=len(chosen), checksum_value=checksum)
+            final = replace(
+                meta,
+                etag=etag,
+                parts_count=len(chosen),
+                part_sizes=[p["size"] for p in chosen],
+                checksum_value=checksum,
+            )
             if checksum is None:
                 final = replace(final, checksum_algorithm=None, checksum_type=None)
             result = self.store.commit(bucket, key, written, final)

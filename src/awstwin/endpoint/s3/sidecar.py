@@ -36,6 +36,7 @@ class ObjectMeta:
     checksum_value: str | None = None  # base64; `...-N` for a COMPOSITE multipart checksum
     checksum_type: str | None = None  # FULL_OBJECT or COMPOSITE
     parts_count: int | None = None
+    part_sizes: list[int] | None = None  # of a multipart object, for GetObject?partNumber=N
     storage_class: str = "STANDARD"
     server_side_encryption: str | None = None
     # True when the endpoint only hashed a file someone else wrote (no uploader metadata known).

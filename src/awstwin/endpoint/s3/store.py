@@ -227,11 +227,16 @@ class ObjectStore:
             while chunk := handle.read(COPY_BUFFER):
                 md5.update(chunk)
         meta = ObjectMeta(size=stat.st_size, mtime_ns=stat.st_mtime_ns, etag=md5.hexdigest(), derived=True)
-        try:
-            if path.stat().st_mtime_ns == stat.st_mtime_ns:
-                write_json_atomic(sidecar, meta.to_json())
-        except OSError:
-            pass  # the cache is an optimisation; a read-only or vanishing tree still answers
+        with self.lock:  # a concurrent upload commits file + sidecar under this lock: never undo it
+            try:
+                current = read_meta(sidecar)
+                now = path.stat()
+                if current is not None and current.fresh_for(now):
+                    return current
+                if now.st_mtime_ns == stat.st_mtime_ns and now.st_size == stat.st_size:
+                    write_json_atomic(sidecar, meta.to_json())
+            except OSError:
+                pass  # the cache is an optimisation; a read-only or vanishing tree still answers
         return meta
 
     def list(
