@@ -115,7 +115,8 @@ class TableApi:
                 IsRegisteredWithLakeFormation=False,
                 VersionId=str(int(old["VersionId"]) + 1),
             )
-            table.setdefault("PartitionKeys", [])
+            # An input without PartitionKeys keeps the table's: dropping them would orphan its partitions.
+            table.setdefault("PartitionKeys", old.get("PartitionKeys", []))
             table.setdefault("Retention", 0)
             if not SkipArchive:
                 self.state.versions.setdefault(old["DatabaseName"], {}).setdefault(old["Name"], []).append(
