@@ -359,3 +359,15 @@ def test_grouping_configuration(glue, root, bucket):
     crawl(glue, unique("c"), db4, [f"s3://{bucket}/mixed/"], Configuration=combine)
     single = glue.get_tables(DatabaseName=db4)["TableList"]
     assert [(t["Name"], t["Parameters"]["objectCount"]) for t in single] == [("mixed", "2")]
+
+
+def test_a_single_file_target_is_a_table_named_after_the_file(glue, root, bucket):
+    put(root, bucket, "drop/orders.csv", "id,total\n1,2.5\n")
+    put(root, bucket, "drop/orders.csv.bak/ignored.csv", "x,y\n1,2\n")
+    db = unique("db").replace("-", "_")
+    crawler = crawl(glue, unique("c"), db, [f"s3://{bucket}/drop/orders.csv"])
+    assert crawler["LastCrawl"]["Status"] == "SUCCEEDED"
+    tables = glue.get_tables(DatabaseName=db)["TableList"]
+    assert [(t["Name"], t["StorageDescriptor"]["Location"]) for t in tables] == [
+        ("orders_csv", f"s3://{bucket}/drop/orders.csv")
+    ]
