@@ -199,3 +199,27 @@ def test_listing_sees_files_appear_without_any_cache(s3, bucket, tree):
     assert listed(s3, bucket)[0] == ["n/1", "n/2"]
     (tree / bucket / "n" / "1").unlink()
     assert listed(s3, bucket)[0] == ["n/2"]
+
+
+def test_racing_a_file_and_a_folder_of_the_same_name(aws, bucket, tree):
+    """Uploads that race for `r` (file) and `r/x` (folder) end with one winner and 409s, never a 500."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    clients = [aws("s3") for _ in range(4)]
+
+    def put(i: int) -> str:
+        key = "r" if i % 2 else "r/x"
+        try:
+            clients[i % 4].put_object(Bucket=bucket, Key=key, Body=f"{key} {i}".encode() * 1000)
+            return "ok"
+        except ClientError as exc:
+            return exc.response["Error"]["Code"]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(put, range(40)))
+    assert set(outcomes) <= {"ok", "KeyConflictsWithFolder"}, outcomes
+    keys = listed(clients[0], bucket)[0]
+    assert keys in (["r"], ["r/x"])
+    body = clients[0].get_object(Bucket=bucket, Key=keys[0])["Body"].read()
+    assert body.startswith(keys[0].encode() + b" ")
+    assert not [p for p in (tree / bucket).rglob("*") if p.name.startswith(".awstwin-tmp-")]

@@ -172,8 +172,6 @@ class Uploads:
         full_checksum: str | None,
     ) -> ObjectMeta:
         """Join the requested parts (PartNumber + ETag, ascending) into the object."""
-        from awstwin.endpoint.s3.store import stream_to_temp
-
         folder = self._dir(bucket, key, upload_id)
         info = self.info(bucket, key, upload_id)
         resource = f"/{bucket}/{key}"
@@ -209,7 +207,7 @@ class Uploads:
         self.store.check_writable(bucket, key)
         joined = _Joined([folder / f"{p['number']:05d}.part" for p in chosen])
         full = (algorithm,) if algorithm and kind == "FULL_OBJECT" else ()
-        written: Written = stream_to_temp(self.store.layout.object_path(bucket, key).parent, joined, full)
+        written = self.store.temp_beside(bucket, key, joined, full)
         try:
             checksum = None
             if algorithm and kind == "FULL_OBJECT":

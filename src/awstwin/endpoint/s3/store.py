@@ -85,9 +85,7 @@ def _mtime(stat: os.stat_result) -> datetime:
     return datetime.fromtimestamp(stat.st_mtime_ns / 1e9, UTC)
 
 
-def stream_to_temp(
-    folder: Path, body: BinaryIO, algorithms: tuple[str, ...] = (), resource: str = ""
-) -> Written:
+def stream_to_temp(folder: Path, body: BinaryIO, algorithms: tuple[str, ...] = ()) -> Written:
     """Copy `body` into a hidden temp file in `folder`, hashing MD5 and any checksums on the way."""
     for attempt in range(3):
         folder.mkdir(parents=True, exist_ok=True)
@@ -322,7 +320,7 @@ class ObjectStore:
         if is_folder_key(key):
             return self._put_marker(bucket, key, body, template, algorithms, verify)
         target = self.layout.object_path(bucket, key)
-        written = stream_to_temp(target.parent, body, algorithms, f"/{bucket}/{key}")
+        written = self.temp_beside(bucket, key, body, algorithms)
         try:
             if verify is not None:
                 verify(written)
@@ -334,6 +332,15 @@ class ObjectStore:
                 self._prune(bucket, target.parent)  # folders made only for this failed upload
             raise
 
+    def temp_beside(self, bucket: str, key: str, body: BinaryIO, algorithms: tuple[str, ...] = ()) -> Written:
+        """Stream a body into a temp file in the key's folder (made if needed) for `commit`."""
+        try:
+            return stream_to_temp(self.layout.object_path(bucket, key).parent, body, algorithms)
+        except (FileExistsError, NotADirectoryError):
+            # Another upload made a file where this key needs a folder, after our first check.
+            self._check_clash(bucket, key)
+            raise err.KeyFolderConflict(bucket, key, "another key took one of its folder names") from None
+
     def commit(self, bucket: str, key: str, written: Written, meta: ObjectMeta) -> ObjectMeta:
         """Move a finished temp file into place and record its metadata, under the namespace lock."""
         target = self.layout.object_path(bucket, key)
@@ -341,7 +348,12 @@ class ObjectStore:
             self.require_bucket(bucket)
             self._check_clash(bucket, key)
             if target.is_dir():
-                target.rmdir()  # empty and unmarked: a folder left over from deleted keys
+                try:
+                    target.rmdir()  # empty and unmarked: a folder left over from deleted keys
+                except OSError:
+                    raise err.KeyFolderConflict(
+                        bucket, key, f"another upload is writing into {key + '/'!r}"
+                    ) from None
             try:
                 os.replace(written.tmp, target)
             except (IsADirectoryError, NotADirectoryError) as exc:
@@ -404,7 +416,7 @@ class ObjectStore:
             )
         algorithms = (meta.checksum_algorithm,) if meta.checksum_algorithm else ()
         with src.path.open("rb") as handle:
-            written = stream_to_temp(self.layout.object_path(bucket, key).parent, handle, algorithms)
+            written = self.temp_beside(bucket, key, handle, algorithms)
         try:
             if written.size != src.size:
                 raise err.InvalidRequest(
