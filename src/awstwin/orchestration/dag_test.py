@@ -1,8 +1,11 @@
 """`python -m awstwin.orchestration.dag_test`: run one DAG with `dag.test()` and write what happened.
 
 Runs in its own process (Airflow reads AIRFLOW_HOME and the connections from this process's
-environment). After the run it reads EVERY task instance's state from the metadata database, since a
-DAG run can end "success" while an upstream task failed (trigger rules), and writes a JSON result:
+environment). With `--wait`, it first loads the DAG and warms Airflow's in-process execution API
+(seconds of one-off start-up that would otherwise delay the first task), prints READY, and only then
+reads the run's conf from stdin, so the caller can start it early and overlap that cost with its own
+work. After the run it reads EVERY task instance's state from the metadata database, since a DAG run
+can end "success" while an upstream task failed (trigger rules), and writes a JSON result:
 {dag_id, run_id, state, tasks: [{task_id, operator, state, duration, ...}], errors: {task_id: text},
 import_errors: {file: text}}.
 """
@@ -15,6 +18,8 @@ import sys
 import traceback
 from pathlib import Path
 from typing import Any
+
+from awstwin.orchestration.markers import READY_MARK
 
 
 def _task_rows(dag_id: str, run_id: str, operators: dict[str, str]) -> list[dict[str, Any]]:
@@ -40,11 +45,9 @@ def _task_rows(dag_id: str, run_id: str, operators: dict[str, str]) -> list[dict
     return rows
 
 
-def run(dag_id: str, dags_folder: Path, conf: dict[str, Any]) -> dict[str, Any]:
+def load(dag_id: str, dags_folder: Path) -> tuple[Any, dict[str, Any]]:
+    """Parse the DAGs folder; (the DAG or None, the result skeleton with any import errors)."""
     from airflow.dag_processing.dagbag import DagBag
-    from airflow.sdk.listener import get_listener_manager
-
-    from awstwin.orchestration.listener import ErrorRecorder
 
     bag = DagBag(dag_folder=str(dags_folder))
     result: dict[str, Any] = {
@@ -55,10 +58,27 @@ def run(dag_id: str, dags_folder: Path, conf: dict[str, Any]) -> dict[str, Any]:
         "errors": {},
         "import_errors": {str(k): str(v) for k, v in bag.import_errors.items()},
     }
-    dag = bag.get_dag(dag_id)
+    dag = bag.dags.get(dag_id)
     if dag is None:
         result["errors"]["<dag>"] = f"DAG {dag_id!r} not found in {dags_folder}"
-        return result
+    return dag, result
+
+
+def warm_up() -> None:
+    """Start the in-process execution API now: its first request costs seconds (app and lifespan)."""
+    import httpx
+    from airflow.sdk.execution_time.supervisor import in_process_api_server
+
+    api = in_process_api_server()
+    with httpx.Client(transport=api.transport, base_url="http://in-process.invalid/") as client:
+        client.get("/execution/")  # any path: the answer (404) does not matter, the start-up does
+
+
+def run(dag: Any, result: dict[str, Any], conf: dict[str, Any]) -> dict[str, Any]:
+    from airflow.sdk.listener import get_listener_manager
+
+    from awstwin.orchestration.listener import ErrorRecorder
+
     recorder = ErrorRecorder()
     get_listener_manager().add_listener(recorder)
     run = dag.test(run_conf=conf)
@@ -66,7 +86,7 @@ def run(dag_id: str, dags_folder: Path, conf: dict[str, Any]) -> dict[str, Any]:
     result.update(
         run_id=run.run_id,
         state=str(run.state.value if hasattr(run.state, "value") else run.state),
-        tasks=_task_rows(dag_id, run.run_id, operators),
+        tasks=_task_rows(dag.dag_id, run.run_id, operators),
         errors=recorder.errors,
     )
     return result
@@ -77,10 +97,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dag-id", required=True)
     parser.add_argument("--dags-folder", required=True, type=Path)
     parser.add_argument("--conf", default="{}", help="the run's conf as JSON")
+    parser.add_argument("--wait", action="store_true", help="warm up, print READY, read the conf from stdin")
     parser.add_argument("--result", required=True, type=Path, help="write the JSON result here")
     args = parser.parse_args(argv)
     try:
-        result = run(args.dag_id, args.dags_folder, json.loads(args.conf))
+        dag, result = load(args.dag_id, args.dags_folder)
+        conf = json.loads(args.conf)
+        if args.wait:
+            if dag is not None:
+                warm_up()
+            print(READY_MARK, flush=True)
+            line = sys.stdin.readline()
+            if not line.strip():  # the caller gave up before the run: nothing to do
+                return 3
+            conf = json.loads(line)
+        if dag is not None:
+            result = run(dag, result, conf)
     except Exception as exc:
         traceback.print_exc()
         result = {"dag_id": args.dag_id, "state": "failed", "tasks": [], "errors": {"<dag>": repr(exc)}}

@@ -8,6 +8,7 @@ whose `ok` is true only when every task succeeded, whatever the run's exit code 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from awstwin.orchestration.listener import PROGRESS_MARK
+from awstwin.orchestration.markers import PROGRESS_MARK, READY_MARK
 from awstwin.stack.processes import group_members, log_tail, stop_group
 
 OK_STATES = ("success", "skipped")
@@ -44,7 +45,7 @@ class DagRunResult:
     import_errors: dict[str, str] = field(default_factory=dict)
     other_errors: dict[str, str] = field(default_factory=dict)
     log: Path | None = None
-    seconds: float = 0.0
+    seconds: float = 0.0  # from handing over the conf to the end of the run
 
     @property
     def ok(self) -> bool:
@@ -108,6 +109,121 @@ def _progress_line(line: str, started: dict[str, float]) -> str | None:
     return f"  [airflow] {task} FAILED ({took:.1f} s): {event.get('error', '')}"
 
 
+class DagRunProcess:
+    """A `dag_test --wait` child: started early (it loads the DAG and warms Airflow up meanwhile),
+    given the run's conf when the caller is ready, stopped for sure in every case."""
+
+    def __init__(
+        self,
+        dag_id: str,
+        dags_folder: Path,
+        env: Mapping[str, str],
+        log: Path,
+        echo: Callable[[str], None] = print,
+    ):
+        self.dag_id = dag_id
+        self.log = log
+        self.echo = echo
+        self.started = time.perf_counter()
+        self.ready = threading.Event()
+        self.startup_seconds: float | None = None  # from start to READY
+        self._task_started: dict[str, float] = {}
+        log.parent.mkdir(parents=True, exist_ok=True)
+        fd, result_name = tempfile.mkstemp(prefix="dagrun-", suffix=".json", dir=log.parent)
+        os.close(fd)
+        self.result_path = Path(result_name)
+        argv = [
+            sys.executable,
+            "-m",
+            "awstwin.orchestration.dag_test",
+            "--dag-id",
+            dag_id,
+            "--dags-folder",
+            str(dags_folder),
+            "--result",
+            str(self.result_path),
+            "--wait",
+        ]
+        self.process = subprocess.Popen(
+            argv,
+            env={**os.environ, **env},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            text=True,
+            errors="replace",
+            bufsize=1,
+        )
+        self._reader = threading.Thread(target=self._read, name="airflow-output", daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        with self.log.open("w") as out:
+            for line in self.process.stdout:
+                out.write(line)
+                out.flush()
+                if line.startswith(READY_MARK):
+                    self.startup_seconds = time.perf_counter() - self.started
+                    self.ready.set()
+                    continue
+                progress = _progress_line(line, self._task_started)
+                if progress:
+                    self.echo(progress)
+        self.ready.set()  # the child ended (maybe early): nobody waits forever
+
+    def run(self, conf: Mapping[str, Any], timeout: float = 3600.0) -> DagRunResult:
+        """Hand over the conf and wait for the run to end (at most `timeout` seconds)."""
+        run_started = time.perf_counter()
+        watchdog = threading.Timer(timeout, stop_group, args=(self.process.pid,))
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            assert self.process.stdin is not None
+            with contextlib.suppress(BrokenPipeError):  # the child already ended: its result says why
+                self.process.stdin.write(json.dumps(dict(conf)) + "\n")
+                self.process.stdin.close()
+            self.process.wait()
+            self._reader.join(timeout=30)
+        finally:
+            watchdog.cancel()
+            self.stop()
+        seconds = time.perf_counter() - run_started
+        return self._result(seconds, seconds >= timeout, timeout)
+
+    def stop(self) -> None:
+        """Stop the child and anything it started; safe to call at any time, and twice."""
+        if self.process.stdin is not None and not self.process.stdin.closed:
+            with contextlib.suppress(OSError):
+                self.process.stdin.close()
+        if self.process.poll() is None or group_members(self.process.pid):
+            stop_group(self.process.pid)
+
+    def _result(self, seconds: float, timed_out: bool, timeout: float) -> DagRunResult:
+        try:
+            raw = json.loads(self.result_path.read_text() or "null")
+        except (OSError, json.JSONDecodeError):
+            raw = None
+        finally:
+            self.result_path.unlink(missing_ok=True)
+        if not raw:
+            reason = (
+                f"stopped after {timeout:.0f} s (timeout)"
+                if timed_out
+                else f"Airflow exited {self.process.returncode} without a result:\n{log_tail(self.log)}"
+            )
+            return DagRunResult(
+                dag_id=self.dag_id,
+                run_id=None,
+                state="failed",
+                other_errors={"<airflow>": reason},
+                log=self.log,
+                seconds=seconds,
+            )
+        return _parse(raw, self.log, seconds)
+
+
 def run_dag(
     dag_id: str,
     dags_folder: Path,
@@ -118,72 +234,4 @@ def run_dag(
     echo: Callable[[str], None] = print,
 ) -> DagRunResult:
     """Run `dag_id` once with `conf`; every line of Airflow's output goes to `log`."""
-    started = time.perf_counter()
-    log.parent.mkdir(parents=True, exist_ok=True)
-    fd, result_name = tempfile.mkstemp(prefix="dagrun-", suffix=".json", dir=log.parent)
-    os.close(fd)
-    result_path = Path(result_name)
-    argv = [
-        sys.executable,
-        "-m",
-        "awstwin.orchestration.dag_test",
-        "--dag-id",
-        dag_id,
-        "--dags-folder",
-        str(dags_folder),
-        "--conf",
-        json.dumps(dict(conf)),
-        "--result",
-        str(result_path),
-    ]
-    task_started: dict[str, float] = {}
-    process = subprocess.Popen(
-        argv,
-        env={**os.environ, **env},
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-        text=True,
-        errors="replace",
-        bufsize=1,
-    )
-    watchdog = threading.Timer(timeout, stop_group, args=(process.pid,))
-    watchdog.daemon = True
-    watchdog.start()
-    try:
-        with log.open("w") as out:
-            assert process.stdout is not None
-            for line in process.stdout:
-                out.write(line)
-                out.flush()
-                progress = _progress_line(line, task_started)
-                if progress:
-                    echo(progress)
-        process.wait()
-    finally:
-        watchdog.cancel()
-        if process.poll() is None or group_members(process.pid):
-            stop_group(process.pid)
-    timed_out = time.perf_counter() - started >= timeout
-    seconds = time.perf_counter() - started
-    try:
-        raw = json.loads(result_path.read_text() or "null")
-    except (OSError, json.JSONDecodeError):
-        raw = None
-    finally:
-        result_path.unlink(missing_ok=True)
-    if not raw:
-        return DagRunResult(
-            dag_id=dag_id,
-            run_id=None,
-            state="failed",
-            other_errors={
-                "<airflow>": f"stopped after {timeout:.0f} s (timeout)"
-                if timed_out
-                else f"Airflow exited {process.returncode} without a result:\n{log_tail(log)}"
-            },
-            log=log,
-            seconds=seconds,
-        )
-    return _parse(raw, log, seconds)
+    return DagRunProcess(dag_id, dags_folder, env, log, echo).run(conf, timeout)

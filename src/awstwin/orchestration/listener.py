@@ -16,7 +16,7 @@ from typing import Any
 
 from airflow.listeners import hookimpl
 
-PROGRESS_MARK = "AWSTWIN-PROGRESS "
+from awstwin.orchestration.markers import PROGRESS_MARK
 
 
 def describe_exception(error: BaseException | str | None) -> str:

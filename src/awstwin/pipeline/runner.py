@@ -14,20 +14,18 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
 
 from awstwin.infra.parameters import template_parameters
 from awstwin.infra.provision import provision
-from awstwin.orchestration.dagrun import DagRunResult, run_dag
+from awstwin.orchestration.dagrun import DagRunResult
+from awstwin.orchestration.early import EarlyDagRun
 from awstwin.orchestration.environment import airflow_environment
-from awstwin.orchestration.home import prepare_home
 from awstwin.pipeline import aws, dataset
 from awstwin.pipeline.counts import warehouse_counts
 from awstwin.pipeline.paths import DAGS_DIR, REPORT_PATH, SPARK_JOBS_DIR, STATE_DIR, TEMPLATE
@@ -95,28 +93,6 @@ def options_from_env(environ: dict[str, str] | None = None) -> RunOptions:
         rows=int(env.get("ROWS") or DEFAULT_ROWS),
         seed=int(env.get("SEED") or DEFAULT_SEED),
     )
-
-
-def _prepare_airflow(options: RunOptions, env: dict[str, str]) -> tuple[threading.Thread, dict[str, Any]]:
-    """Migrate Airflow's DB on a thread, so it overlaps the stack's start."""
-    outcome: dict[str, Any] = {}
-
-    def work() -> None:
-        started = time.perf_counter()
-        try:
-            outcome["migrated_seconds"] = prepare_home(
-                options.home,
-                options.airflow_template,
-                env,
-                options.state_dir / "logs" / "airflow-migrate.log",
-            )
-        except BaseException as exc:  # reported by the main thread
-            outcome["error"] = exc
-        outcome["seconds"] = time.perf_counter() - started
-
-    thread = threading.Thread(target=work, name="airflow-migrate", daemon=True)
-    thread.start()
-    return thread, outcome
 
 
 def _upload(options: RunOptions, data: dataset.Dataset) -> str:
@@ -192,8 +168,17 @@ def _run_stages(options: RunOptions, report: RunReport, echo: Callable[[str], No
         f"ingest_date {options.ingest_date}"
     )
 
-    airflow_env = airflow_environment(profile, options.home, DAGS_DIR)
-    migrate, migrated = _prepare_airflow(options, airflow_env)
+    logs = options.state_dir / "logs"
+    airflow = EarlyDagRun(
+        DAG_ID,
+        DAGS_DIR,
+        options.home,
+        options.airflow_template,
+        airflow_environment(profile, options.home, DAGS_DIR),
+        logs / f"airflow-{DAG_ID}-{options.ingest_date}-{int(time.time())}.log",
+        logs / "airflow-migrate.log",
+        echo,
+    )
 
     echo(f"starting the embedded stack (profile {profile.name})")
     stopping: dict[str, float] = {}
@@ -208,13 +193,14 @@ def _run_stages(options: RunOptions, report: RunReport, echo: Callable[[str], No
             echo("stopping the stack")
 
     with ExitStack() as exits:
+        exits.callback(airflow.cancel)
         exits.callback(stopped)
         with _stage(report, "stack_start"):
             stack, reused = exits.enter_context(stack_for_run(profile, options.state_dir, echo=echo))
         exits.callback(stopping_now)
         report.stack = "reused" if reused else "started"
         report.logs.update(endpoint=stack.endpoint_log, warehouse=stack.warehouse_log)
-        _run_on_stack(options, report, echo, data, airflow_env, migrate, migrated)
+        _run_on_stack(options, report, echo, data, airflow)
 
 
 def _run_on_stack(
@@ -222,9 +208,7 @@ def _run_on_stack(
     report: RunReport,
     echo: Callable[[str], None],
     data: dataset.Dataset,
-    airflow_env: dict[str, str],
-    migrate: threading.Thread,
-    migrated: dict[str, Any],
+    airflow: EarlyDagRun,
 ) -> None:
     profile = options.profile
     echo(f"provisioning {options.template.name} on {profile.aws_endpoint_url or 'AWS'}")
@@ -246,16 +230,15 @@ def _run_on_stack(
         uri = _upload(options, data)
     echo(f"uploaded {data.path.name} to {uri}")
 
-    with _stage(report, "airflow_init"):
-        migrate.join()
-        if "error" in migrated:
-            raise StageError("airflow_init", str(migrated["error"]))
-    report.stages["airflow_init"] = round(migrated.get("seconds", 0.0), 2)
+    with _stage(report, "airflow_wait"):  # time the run waited for Airflow's start-up, if any
+        process = airflow.wait()
+        process.ready.wait()
+    report.stages["airflow_init"] = round(airflow.prepare_seconds, 2)
+    report.stages["airflow_start"] = round(process.startup_seconds or 0.0, 2)
 
-    echo(f"running DAG {DAG_ID} (Airflow log: {options.state_dir / 'logs'})")
-    log = options.state_dir / "logs" / f"airflow-{DAG_ID}-{options.ingest_date}-{int(time.time())}.log"
+    echo(f"running DAG {DAG_ID} (Airflow log: {process.log})")
     conf = {"ingest_date": options.ingest_date, "expected_rows": data.rows}
-    dag = run_dag(DAG_ID, DAGS_DIR, conf, airflow_env, log, echo=echo)
+    dag = process.run(conf)
     _record_dag(report, dag)
 
     with _stage(report, "read_counts"):
