@@ -223,3 +223,24 @@ def test_racing_a_file_and_a_folder_of_the_same_name(aws, bucket, tree):
     body = clients[0].get_object(Bucket=bucket, Key=keys[0])["Body"].read()
     assert body.startswith(keys[0].encode() + b" ")
     assert not [p for p in (tree / bucket).rglob("*") if p.name.startswith(".awstwin-tmp-")]
+
+
+def test_duckdb_writes_partitioned_parquet_straight_into_the_tree(s3, bucket, tree):
+    import io
+
+    import duckdb
+    import pyarrow.parquet as pq
+
+    out = tree / bucket / "curated" / "scores"
+    out.parent.mkdir()
+    query = "SELECT i AS id, i % 3 AS grp FROM range(30) t(i)"
+    duckdb.sql(f"COPY ({query}) TO '{out}' (FORMAT parquet, PARTITION_BY (grp))")
+    keys, prefixes = listed(s3, bucket, Prefix="curated/scores/", Delimiter="/")
+    assert prefixes == ["curated/scores/grp=0/", "curated/scores/grp=1/", "curated/scores/grp=2/"]
+    files = listed(s3, bucket, Prefix="curated/scores/")[0]
+    assert len(files) == 3 and all(k.endswith(".parquet") for k in files)
+    rows = 0
+    for key in files:
+        table = pq.read_table(io.BytesIO(s3.get_object(Bucket=bucket, Key=key)["Body"].read()))
+        rows += table.num_rows
+    assert rows == 30

@@ -9,6 +9,7 @@ from urllib.parse import urlparse
 from xml.etree import ElementTree
 
 import pytest
+from botocore.exceptions import ClientError
 from tests.endpoint.s3.conftest import raw_request
 
 NS = {"s3": "http://s3.amazonaws.com/doc/2006-03-01/"}
@@ -137,3 +138,20 @@ def test_raw_xml_shapes(endpoint, bucket):
         endpoint.url, "POST", f"/{bucket}?delete", b"<Delete><Object><Key>x</Key></Object"
     )
     assert status == 400 and b"MalformedXML" in body
+
+
+def test_dot_dot_keys_never_leave_the_bucket(endpoint, s3, bucket, tree):
+    secret = tree / "outside.txt"
+    secret.write_text("not an object of this bucket")
+    for method in ("GET", "HEAD", "DELETE"):
+        status, _, _ = raw_request(endpoint.url, method, f"/{bucket}/..%2Foutside.txt")
+        assert status in (404, 204), method
+        status, _, _ = raw_request(endpoint.url, method, f"/{bucket}/../outside.txt")
+        assert status in (404, 204), method
+    assert secret.read_text() == "not an object of this bucket"
+    status, _, body = raw_request(endpoint.url, "GET", f"/{bucket}?list-type=2&prefix=..%2F")
+    assert status == 200 and b"<Contents>" not in body
+    with pytest.raises(ClientError) as caught:
+        s3.copy_object(Bucket=bucket, Key="stolen", CopySource=f"{bucket}/../outside.txt")
+    assert caught.value.response["Error"]["Code"] == "NoSuchKey"
+    secret.unlink()

@@ -65,6 +65,16 @@ def is_hidden(key: str) -> bool:
     )
 
 
+def is_addressable(key: str) -> bool:
+    """Whether `key` names one path inside its bucket's folder (no `..`, `.`, empty segment, NUL).
+
+    Keys that fail this can never have been stored, so reads and deletes treat them as absent -
+    and never touch a path outside the bucket.
+    """
+    parts = key[:-1].split("/") if is_folder_key(key) else key.split("/")
+    return bool(key) and not any(_bad_component(part) for part in parts)
+
+
 def check_key(bucket: str, key: str) -> None:
     """Reject keys that cannot be one distinct file (or folder) on the tree, saying why."""
     resource = f"/{bucket}/{key}"

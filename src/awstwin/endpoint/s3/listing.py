@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from awstwin.endpoint.s3.keys import FOLDER_MARKER, is_hidden
+from awstwin.endpoint.s3.keys import FOLDER_MARKER, is_addressable, is_hidden
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,8 @@ class TreeLister:
 
     def _walk_from_start(self) -> Iterator[Listed]:
         start = self.prefix[: self.prefix.rfind("/") + 1]  # deepest folder the prefix names
+        if start and not is_addressable(start):
+            return  # `..`, `.` or `//` in the prefix: no stored key starts so (and never leave the bucket)
         if start:
             if not (self.root / start).is_dir():
                 return

@@ -40,7 +40,14 @@ from typing import Any, BinaryIO
 
 from awstwin.endpoint.s3 import exceptions as err
 from awstwin.endpoint.s3.checksums import b64, new_checksum
-from awstwin.endpoint.s3.keys import Layout, check_bucket_name, check_key, is_folder_key, is_hidden
+from awstwin.endpoint.s3.keys import (
+    Layout,
+    check_bucket_name,
+    check_key,
+    is_addressable,
+    is_folder_key,
+    is_hidden,
+)
 from awstwin.endpoint.s3.listing import Listed, TreeLister
 from awstwin.endpoint.s3.sidecar import TMP_PREFIX, ObjectMeta, read_json, read_meta, write_json_atomic
 
@@ -193,7 +200,7 @@ class ObjectStore:
     def head(self, bucket: str, key: str) -> StoredObject:
         """The object's file and fresh metadata, or NoSuchKey (also for Spark's hidden files)."""
         self.require_bucket(bucket)
-        if not key or is_hidden(key):
+        if not is_addressable(key) or is_hidden(key):
             raise err.NoSuchKey(bucket, key)
         if is_folder_key(key):
             return self._marker(bucket, key)
@@ -436,7 +443,7 @@ class ObjectStore:
     def delete(self, bucket: str, key: str) -> None:
         """Delete a key; deleting a key that does not exist is not an error, as in S3."""
         self.require_bucket(bucket)
-        if not key or is_hidden(key):
+        if not is_addressable(key) or is_hidden(key):
             return
         with self.lock:
             path = self.layout.object_path(bucket, key)
