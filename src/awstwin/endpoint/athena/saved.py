@@ -1,0 +1,256 @@
+"""Saved SQL: named queries and prepared statements (per workgroup), with their API.
+
+Prepared statements are also what `EXECUTE name USING ...` runs and what `PREPARE name FROM ...`
+creates; `bind_parameters` fills `?` placeholders the way Athena does, with the parameter text
+inserted as a SQL literal (ExecutionParameters=["'text'", "42"]).
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+import uuid
+from typing import Any
+
+from awstwin.endpoint.athena.exceptions import InvalidRequestException, QueryFailed, ResourceNotFoundException
+
+
+def _placeholders(sql: str) -> list[int]:
+    """Offsets of `?` outside string literals, quoted identifiers and comments."""
+    found = []
+    i, n = 0, len(sql)
+    while i < n:
+        c = sql[i]
+        if c in ("'", '"'):
+            end = i + 1
+            while end < n:
+                if sql[end] == c:
+                    if end + 1 < n and sql[end + 1] == c:
+                        end += 2
+                        continue
+                    break
+                end += 1
+            i = end + 1
+        elif sql.startswith("--", i):
+            newline = sql.find("\n", i)
+            i = n if newline < 0 else newline + 1
+        elif sql.startswith("/*", i):
+            close = sql.find("*/", i + 2)
+            i = n if close < 0 else close + 2
+        else:
+            if c == "?":
+                found.append(i)
+            i += 1
+    return found
+
+
+def bind_parameters(sql: str, parameters: list[str]) -> str:
+    offsets = _placeholders(sql)
+    if len(offsets) != len(parameters):
+        raise QueryFailed(
+            "INVALID_PARAMETER_USAGE",
+            f"line 1:1: Incorrect number of parameters: expected {len(offsets)} but found {len(parameters)}",
+            1100,
+        )
+    out = []
+    last = 0
+    for offset, value in zip(offsets, parameters, strict=True):
+        out.append(sql[last:offset])
+        out.append(value)
+        last = offset + 1
+    out.append(sql[last:])
+    return "".join(out)
+
+
+class SavedApi:
+    """Mixed into the backend: `self.named_queries`, `self.prepared`, `self.lock`, `self._save_state()`."""
+
+    named_queries: dict[str, dict[str, Any]]
+    prepared: dict[str, dict[str, dict[str, Any]]]
+
+    def _save_state(self) -> None:
+        raise NotImplementedError
+
+    def workgroup(self, name: str | None) -> dict[str, Any]:
+        raise NotImplementedError
+
+    # -- named queries ---------------------------------------------------------------------------
+    def create_named_query(
+        self,
+        Name: str,
+        Database: str,
+        QueryString: str,
+        Description: str | None = None,
+        ClientRequestToken: str | None = None,
+        WorkGroup: str | None = None,
+        **_: Any,
+    ) -> dict[str, Any]:
+        with self.lock:
+            group = self.workgroup(WorkGroup)["Name"]
+            for existing in self.named_queries.values():
+                if ClientRequestToken and existing.get("_token") == ClientRequestToken:
+                    return {"NamedQueryId": existing["NamedQueryId"]}
+            query_id = str(uuid.uuid4())
+            self.named_queries[query_id] = {
+                "NamedQueryId": query_id,
+                "Name": Name,
+                "Description": Description or "",
+                "Database": Database,
+                "QueryString": QueryString,
+                "WorkGroup": group,
+                "_token": ClientRequestToken,
+            }
+            self._save_state()
+        return {"NamedQueryId": query_id}
+
+    def _named(self, query_id: str) -> dict[str, Any]:
+        found = self.named_queries.get(query_id)
+        if found is None:
+            raise InvalidRequestException(f"NamedQuery {query_id} was not found")
+        return {k: v for k, v in found.items() if not k.startswith("_")}
+
+    def get_named_query(self, NamedQueryId: str, **_: Any) -> dict[str, Any]:
+        with self.lock:
+            return {"NamedQuery": self._named(NamedQueryId)}
+
+    def batch_get_named_query(self, NamedQueryIds: list[str], **_: Any) -> dict[str, Any]:
+        found, missing = [], []
+        with self.lock:
+            for query_id in NamedQueryIds:
+                if query_id in self.named_queries:
+                    found.append(self._named(query_id))
+                else:
+                    missing.append(
+                        {"NamedQueryId": query_id, "ErrorCode": "INVALID_INPUT", "ErrorMessage": "not found"}
+                    )
+        return {"NamedQueries": found, "UnprocessedNamedQueryIds": missing}
+
+    def list_named_queries(
+        self,
+        NextToken: str | None = None,
+        MaxResults: int | None = None,
+        WorkGroup: str | None = None,
+        **_: Any,
+    ) -> dict[str, Any]:
+        with self.lock:
+            group = self.workgroup(WorkGroup)["Name"]
+            ids = [q["NamedQueryId"] for q in self.named_queries.values() if q["WorkGroup"] == group]
+        start = int(NextToken or 0)
+        size = MaxResults or 50
+        token = str(start + size) if start + size < len(ids) else None
+        return {"NamedQueryIds": ids[start : start + size], "NextToken": token}
+
+    def update_named_query(
+        self, NamedQueryId: str, Name: str, QueryString: str, Description: str | None = None, **_: Any
+    ) -> dict[str, Any]:
+        with self.lock:
+            self._named(NamedQueryId)
+            self.named_queries[NamedQueryId].update(Name=Name, QueryString=QueryString)
+            if Description is not None:
+                self.named_queries[NamedQueryId]["Description"] = Description
+            self._save_state()
+        return {}
+
+    def delete_named_query(self, NamedQueryId: str, **_: Any) -> dict[str, Any]:
+        with self.lock:
+            self._named(NamedQueryId)
+            del self.named_queries[NamedQueryId]
+            self._save_state()
+        return {}
+
+    # -- prepared statements ---------------------------------------------------------------------
+    def prepared_statement(self, workgroup: str, name: str) -> dict[str, Any] | None:
+        return self.prepared.get(workgroup, {}).get(name.lower())
+
+    def save_prepared(
+        self, workgroup: str, name: str, statement: str, description: str | None = None
+    ) -> None:
+        self.prepared.setdefault(workgroup, {})[name.lower()] = {
+            "StatementName": name.lower(),
+            "QueryStatement": statement,
+            "WorkGroupName": workgroup,
+            "Description": description or "",
+            "LastModifiedTime": time.time(),
+        }
+
+    def create_prepared_statement(
+        self,
+        StatementName: str,
+        WorkGroup: str,
+        QueryStatement: str,
+        Description: str | None = None,
+        **_: Any,
+    ) -> dict[str, Any]:
+        with self.lock:
+            group = self.workgroup(WorkGroup)["Name"]
+            if self.prepared_statement(group, StatementName):
+                raise InvalidRequestException(
+                    f"Prepared statement {StatementName} already exists in workgroup {group}"
+                )
+            self.save_prepared(group, StatementName, QueryStatement, Description)
+            self._save_state()
+        return {}
+
+    def _prepared(self, group: str, name: str) -> dict[str, Any]:
+        found = self.prepared_statement(group, name)
+        if found is None:
+            raise ResourceNotFoundException(f"Prepared statement {name} was not found in workgroup {group}")
+        return copy.deepcopy(found)
+
+    def get_prepared_statement(self, StatementName: str, WorkGroup: str, **_: Any) -> dict[str, Any]:
+        with self.lock:
+            group = self.workgroup(WorkGroup)["Name"]
+            return {"PreparedStatement": self._prepared(group, StatementName)}
+
+    def update_prepared_statement(
+        self,
+        StatementName: str,
+        WorkGroup: str,
+        QueryStatement: str,
+        Description: str | None = None,
+        **_: Any,
+    ) -> dict[str, Any]:
+        with self.lock:
+            group = self.workgroup(WorkGroup)["Name"]
+            self._prepared(group, StatementName)
+            self.save_prepared(group, StatementName, QueryStatement, Description)
+            self._save_state()
+        return {}
+
+    def delete_prepared_statement(self, StatementName: str, WorkGroup: str, **_: Any) -> dict[str, Any]:
+        with self.lock:
+            group = self.workgroup(WorkGroup)["Name"]
+            self._prepared(group, StatementName)
+            del self.prepared[group][StatementName.lower()]
+            self._save_state()
+        return {}
+
+    def list_prepared_statements(
+        self, WorkGroup: str, NextToken: str | None = None, MaxResults: int | None = None, **_: Any
+    ) -> dict[str, Any]:
+        with self.lock:
+            group = self.workgroup(WorkGroup)["Name"]
+            items = [
+                {"StatementName": s["StatementName"], "LastModifiedTime": s["LastModifiedTime"]}
+                for s in sorted(self.prepared.get(group, {}).values(), key=lambda s: s["StatementName"])
+            ]
+        start = int(NextToken or 0)
+        size = MaxResults or 50
+        token = str(start + size) if start + size < len(items) else None
+        return {"PreparedStatements": items[start : start + size], "NextToken": token}
+
+    def batch_get_prepared_statement(
+        self, PreparedStatementNames: list[str], WorkGroup: str, **_: Any
+    ) -> dict[str, Any]:
+        found, missing = [], []
+        with self.lock:
+            group = self.workgroup(WorkGroup)["Name"]
+            for name in PreparedStatementNames:
+                statement = self.prepared_statement(group, name)
+                if statement is None:
+                    missing.append(
+                        {"StatementName": name, "ErrorCode": "INVALID_INPUT", "ErrorMessage": "not found"}
+                    )
+                else:
+                    found.append(copy.deepcopy(statement))
+        return {"PreparedStatements": found, "UnprocessedPreparedStatementNames": missing}
