@@ -1,8 +1,13 @@
 """Amazon S3, locally, over plain files: every object is the file `<state>/s3/<bucket>/<key>`.
 
 That layout is the point: Spark and DuckDB read and write those files directly, and the objects
-survive a restart. `store.py` keeps objects and their metadata; `responses.py` speaks the REST-XML
-protocol.
+survive a restart. Where things live:
+- `store.py`: buckets and objects on the tree (and what a file tree cannot hold: see its docstring);
+  `keys.py` (names -> paths), `sidecar.py` (metadata), `listing.py` (S3 key order),
+  `multipart.py` (uploads in progress), `checksums.py`, `chunked.py` (aws-chunked bodies);
+- `responses.py`: addressing and dispatch; `protocol.py`: botocore's model -> routes, input, XML;
+- `api_*.py` / `operations.py`: one handler per operation, named as botocore names it;
+- `exceptions.py`: every error, with AWS's code and status.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ import botocore.session
 from botocore.model import OperationModel, Shape
 from botocore.parsers import RestXMLParser
 
+from awstwin.endpoint.protocol.json_protocol import strict_models
 from awstwin.endpoint.s3.exceptions import InvalidArgument, MalformedXML, NotImplementedOperation
 
 S3_NAMESPACE = "http://s3.amazonaws.com/doc/2006-03-01/"
@@ -325,9 +326,27 @@ class Output:
     body: Any  # bytes, or a file-like/iterable for streamed object bodies
 
 
+def unknown_members(shape: Shape | None, value: Any, path: str = "") -> list[str]:
+    """Keys of `value` (at any depth) that the shape does not have: handler bugs botocore would drop."""
+    if shape is None or value is None:
+        return []
+    if shape.type_name == "structure" and isinstance(value, dict):
+        found = [f"{path}{k}" for k in value if k not in shape.members]
+        for name, member in shape.members.items():
+            found += unknown_members(member, value.get(name), f"{path}{name}.")
+        return found
+    if shape.type_name == "list" and isinstance(value, list):
+        return [u for item in value for u in unknown_members(shape.member, item, path)]
+    return []
+
+
 def serialize_output(op: OperationModel, result: dict[str, Any]) -> Output:
     shape = op.output_shape
     headers: dict[str, str] = {}
+    if strict_models():
+        unknown = unknown_members(shape, result) if shape else sorted(result)
+        if unknown:
+            raise RuntimeError(f"{op.name} output has members botocore's model does not know: {unknown}")
     if shape is None:
         return Output(headers, b"")
     payload = shape.serialization.get("payload")
