@@ -13,6 +13,15 @@ _clients: dict[str, Any] = {}
 _lock = threading.Lock()
 
 
+def use(service: str, client_: Any | None) -> None:
+    """Use `client_` for `service` (tests point the runtime at an endpoint; None forgets it)."""
+    with _lock:
+        if client_ is None:
+            _clients.pop(service, None)
+        else:
+            _clients[service] = client_
+
+
 def client(service: str) -> Any:
     with _lock:
         if service not in _clients:

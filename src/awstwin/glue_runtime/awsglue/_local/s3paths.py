@@ -26,8 +26,22 @@ def is_s3(uri: str) -> bool:
     return uri.strip().startswith(S3_SCHEMES)
 
 
-@lru_cache(maxsize=1)
+_chosen: S3Access | None = None
+
+
+def use(store: S3Access | None) -> None:
+    """Reach S3 through `store` rather than what the environment says (tests; None resets)."""
+    global _chosen
+    _chosen = store
+    _from_env.cache_clear()
+
+
 def access() -> S3Access:
+    return _chosen if _chosen is not None else _from_env()
+
+
+@lru_cache(maxsize=1)
+def _from_env() -> S3Access:
     return S3Access.from_env()
 
 
