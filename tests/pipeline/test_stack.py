@@ -52,9 +52,9 @@ def _wait_gone(folder: Path, seconds: float = 15.0) -> list[str]:
     return _processes_under(folder)
 
 
-def test_start_serves_both_and_stop_leaves_nothing(tmp_path: Path) -> None:
+def test_start_serves_both_and_stop_leaves_nothing(stack_dir: Path) -> None:
     profile = _profile()
-    with EmbeddedStack(profile, tmp_path, echo=lambda _: None) as stack:
+    with EmbeddedStack(profile, stack_dir, echo=lambda _: None) as stack:
         assert endpoint_healthy(profile.aws_endpoint_url)
         rows = stack.warehouse.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_name = %s",
@@ -62,12 +62,12 @@ def test_start_serves_both_and_stop_leaves_nothing(tmp_path: Path) -> None:
         )
         assert {"ingest_date", "exam_score", "loaded_at"} <= {r[0] for r in rows}
         pgid = stack.endpoint.pid
-        assert _processes_under(tmp_path)
+        assert _processes_under(stack_dir)
     assert not group_members(pgid)
-    assert _wait_gone(tmp_path) == []
+    assert _wait_gone(stack_dir) == []
 
 
-def test_a_taken_port_is_named(tmp_path: Path) -> None:
+def test_a_taken_port_is_named(stack_dir: Path) -> None:
     import socket
 
     with socket.socket() as busy:
@@ -76,12 +76,12 @@ def test_a_taken_port_is_named(tmp_path: Path) -> None:
         port = busy.getsockname()[1]
         profile = load_profile("local", {"aws_endpoint_url": f"http://127.0.0.1:{port}"})
         with pytest.raises(RuntimeError, match=f"port {port} is taken"):
-            EmbeddedStack(profile, tmp_path, echo=lambda _: None).start()
-    assert _wait_gone(tmp_path) == []
+            EmbeddedStack(profile, stack_dir, echo=lambda _: None).start()
+    assert _wait_gone(stack_dir) == []
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_a_signal_to_the_run_stops_the_stack(tmp_path: Path, signum: int) -> None:
+def test_a_signal_to_the_run_stops_the_stack(stack_dir: Path, signum: int) -> None:
     profile = _profile()
     script = textwrap.dedent(
         f"""
@@ -92,7 +92,7 @@ def test_a_signal_to_the_run_stops_the_stack(tmp_path: Path, signum: int) -> Non
         signal.signal(signal.SIGTERM, _raise_on_signal)
         profile = load_profile("local", {{"aws_endpoint_url": "{profile.aws_endpoint_url}",
                                          "warehouse_port": {profile.warehouse_port}}})
-        with EmbeddedStack(profile, __import__("pathlib").Path("{tmp_path}")):
+        with EmbeddedStack(profile, __import__("pathlib").Path("{stack_dir}")):
             print("READY", flush=True)
             time.sleep(120)
         """
@@ -102,16 +102,16 @@ def test_a_signal_to_the_run_stops_the_stack(tmp_path: Path, signum: int) -> Non
         for line in child.stdout:
             if line.startswith("READY"):
                 break
-        assert _processes_under(tmp_path)
+        assert _processes_under(stack_dir)
         child.send_signal(signum)
         child.wait(timeout=60)
     finally:
         if child.poll() is None:
             child.kill()
-    assert _wait_gone(tmp_path) == []
+    assert _wait_gone(stack_dir) == []
 
 
-def test_endpoint_dies_with_a_killed_parent(tmp_path: Path) -> None:
+def test_endpoint_dies_with_a_killed_parent(stack_dir: Path) -> None:
     """SIGKILL leaves no chance to clean up: the kernel still stops the endpoint (PR_SET_PDEATHSIG).
     The warehouse outlives it (Postgres daemonises), and the next run reuses or stops that cluster."""
     profile = _profile()
@@ -122,7 +122,7 @@ def test_endpoint_dies_with_a_killed_parent(tmp_path: Path) -> None:
         from awstwin.stack.embedded import EmbeddedStack
         profile = load_profile("local", {{"aws_endpoint_url": "{profile.aws_endpoint_url}",
                                          "warehouse_port": {profile.warehouse_port}}})
-        EmbeddedStack(profile, __import__("pathlib").Path("{tmp_path}")).start()
+        EmbeddedStack(profile, __import__("pathlib").Path("{stack_dir}")).start()
         print("READY", flush=True)
         time.sleep(120)
         """
@@ -134,28 +134,28 @@ def test_endpoint_dies_with_a_killed_parent(tmp_path: Path) -> None:
                 break
         child.kill()
         child.wait(timeout=30)
-        left = _wait_gone(tmp_path / "emulator")
+        left = _wait_gone(stack_dir / "emulator")
         assert left == [], left
     finally:
-        Warehouse(tmp_path / "warehouse", port=profile.warehouse_port).stop()
-    assert _wait_gone(tmp_path) == []
+        Warehouse(stack_dir / "warehouse", port=profile.warehouse_port).stop()
+    assert _wait_gone(stack_dir) == []
 
 
-def test_up_is_reused_by_run_and_down_stops_it(tmp_path: Path) -> None:
+def test_up_is_reused_by_run_and_down_stops_it(stack_dir: Path) -> None:
     profile = _profile()
-    info = control.start_detached(profile, tmp_path, echo=lambda _: None)
+    info = control.start_detached(profile, stack_dir, echo=lambda _: None)
     try:
-        assert read_record(tmp_path) == info
-        assert running_stack(profile, tmp_path) == info
-        with stack_for_run(profile, tmp_path, echo=lambda _: None) as (used, reused):
+        assert read_record(stack_dir) == info
+        assert running_stack(profile, stack_dir) == info
+        with stack_for_run(profile, stack_dir, echo=lambda _: None) as (used, reused):
             assert reused and used.endpoint_pid == info.endpoint_pid
         assert endpoint_healthy(profile.aws_endpoint_url), "a reused stack must outlive the run"
-        again = control.start_detached(profile, tmp_path, echo=lambda _: None)
+        again = control.start_detached(profile, stack_dir, echo=lambda _: None)
         assert again.endpoint_pid == info.endpoint_pid
     finally:
-        stopped = control.stop_detached(tmp_path)
+        stopped = control.stop_detached(stack_dir)
     assert stopped and any("endpoint" in s for s in stopped) and any("warehouse" in s for s in stopped)
-    assert read_record(tmp_path) is None
-    assert _wait_gone(tmp_path) == []
-    assert control.stop_detached(tmp_path) is None
+    assert read_record(stack_dir) is None
+    assert _wait_gone(stack_dir) == []
+    assert control.stop_detached(stack_dir) is None
     assert os.path.exists(info.endpoint_log)
