@@ -53,11 +53,13 @@ def parse_s3_uri(uri: str) -> tuple[str, str]:
 
 
 def is_spark_artifact(key: str) -> bool:
+    """True for what Spark (or our own atomic writes) leave in a folder while writing."""
     parts = key.split("/")
     if any(part in SPARK_ARTIFACT_PARTS for part in parts[:-1]):
         return True
-    name = parts[-1]
-    return name.startswith(SPARK_ARTIFACT_PREFIXES) or name.endswith(SPARK_ARTIFACT_SUFFIXES)
+    if any(part.startswith(SPARK_ARTIFACT_PREFIXES) for part in parts):
+        return True
+    return parts[-1].endswith(SPARK_ARTIFACT_SUFFIXES)
 
 
 class S3Access(ABC):
