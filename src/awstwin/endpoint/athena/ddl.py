@@ -142,7 +142,7 @@ class Tokens:
     def __init__(self, sql: str):
         self.sql = sql
         try:
-            tokens = _split_words(list(_Tokenizer().tokenize(sql)))
+            tokens = _split_words(list(_Tokenizer(dialect=Hive()).tokenize(sql)))
         except TokenError as exc:
             raise QueryFailed("", f"FAILED: ParseException line 1:0 {exc}", 1006) from None
         while tokens and tokens[-1].token_type == TokenType.SEMICOLON:

@@ -261,6 +261,9 @@ class QueryEngine:
         spill.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect(config={"threads": self.threads, "temp_directory": str(spill)})
         con.execute("SET integer_division = true")
+        # DuckDB pushes TRY_CAST into the CSV reader as a strict cast (a bad field fails the scan):
+        # SerDe semantics need the cast to stay a TRY_CAST
+        con.execute("SET disabled_optimizers = 'type_pushdown'")
         con.execute("SET TimeZone = 'UTC'")
         con.execute(f"ATTACH ':memory:' AS {dialect.ENGINE_CATALOG}")
         register_renderers(con)

@@ -34,7 +34,7 @@ from awstwin.endpoint.athena.executions import (
     ExecutionStore,
     QueryExecution,
 )
-from awstwin.endpoint.athena.saved import SavedApi, bind_parameters
+from awstwin.endpoint.athena.saved import SavedApi, bind_parameters, has_placeholders
 from awstwin.endpoint.athena.workgroups import PRIMARY, WorkGroupApi, new_workgroup
 from awstwin.endpoint.context import EndpointContext
 from awstwin.endpoint.persistence import StateFile
@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 
 CANCELLED_REASON = "Query cancelled by user"
 MAX_LIST_RESULTS = 50
+MAX_RESULT_ROWS = 1000
 _EXECUTE = re.compile(r"^\s*EXECUTE\s+(?P<name>\w+)(?:\s+USING\s+(?P<using>.*?))?\s*;?\s*$", re.I | re.S)
 _PREPARE = re.compile(r"^\s*PREPARE\s+(?P<name>\w+)\s+FROM\s+(?P<body>.*?)\s*;?\s*$", re.I | re.S)
 _DEALLOCATE = re.compile(r"^\s*DEALLOCATE\s+PREPARE\s+(?P<name>\w+)\s*;?\s*$", re.I | re.S)
@@ -248,15 +249,14 @@ class AthenaBackend(WorkGroupApi, CatalogApi, SavedApi):
         if not self.ctx.s3.bucket_exists(bucket):
             raise QueryFailed("", f"Unable to verify/create output bucket {bucket}", 1306)
         sql = record.query
-        if record.execution_parameters:
-            sql = bind_parameters(sql, record.execution_parameters)
-        kind = classify(sql)
         words = leading_keywords(sql, 2)
+        if words[:1] == ["PREPARE"] or words[:2] == ["DEALLOCATE", "PREPARE"]:
+            return self._prepare(record, sql)
         if words[:1] == ["EXECUTE"]:
             sql = self._prepared_sql(record, sql)
-            kind = classify(sql)
-        elif words[:1] == ["PREPARE"] or words[:2] == ["DEALLOCATE", "PREPARE"]:
-            return self._prepare(record, sql)
+        elif record.execution_parameters or has_placeholders(sql):
+            sql = bind_parameters(sql, record.execution_parameters)
+        kind = classify(sql)
         request = QueryRequest(
             query_id=record.query_id,
             sql=sql,
@@ -279,7 +279,7 @@ class AthenaBackend(WorkGroupApi, CatalogApi, SavedApi):
                 f"Prepared statement not found: {match.group('name')} (workgroup {record.workgroup})",
                 1301,
             )
-        values = _split_top_level(match.group("using") or "")
+        values = _split_top_level(match.group("using") or "") or record.execution_parameters
         return bind_parameters(statement["QueryStatement"], values)
 
     def _prepare(self, record: QueryExecution, sql: str) -> Any:
@@ -367,10 +367,19 @@ class AthenaBackend(WorkGroupApi, CatalogApi, SavedApi):
                 record.finish(CANCELLED, CANCELLED_REASON)
                 self.store.save(record)
                 return {}
-            con = self.connections.get(QueryExecutionId)
-        if con is not None:
-            con.interrupt()
+        threading.Thread(target=self._interrupt_until_final, args=(record,), daemon=True).start()
         return {}
+
+    def _interrupt_until_final(self, record: QueryExecution, seconds: float = 60.0) -> None:
+        """DuckDB only hears an interrupt while it executes: keep knocking until the query ends."""
+        deadline = time.monotonic() + seconds
+        while not record.final and time.monotonic() < deadline:
+            with self.lock:
+                con = self.connections.get(record.query_id)
+            if con is not None:
+                with contextlib.suppress(Exception):
+                    con.interrupt()
+            time.sleep(0.05)
 
     def get_query_results(
         self,
@@ -383,6 +392,11 @@ class AthenaBackend(WorkGroupApi, CatalogApi, SavedApi):
         with self.lock:
             record = self._record(QueryExecutionId)
             state, reason = record.state, record.reason
+        if MaxResults is not None and MaxResults > MAX_RESULT_ROWS:
+            raise InvalidRequestException(
+                f"1 validation error detected: Value '{MaxResults}' at 'maxResults' failed to satisfy "
+                f"constraint: Member must have value less than or equal to {MAX_RESULT_ROWS}"
+            )
         if state in (QUEUED, RUNNING):
             raise InvalidRequestException(f"Query has not yet finished. Current state: {state}")
         if state != SUCCEEDED:
@@ -399,7 +413,11 @@ class AthenaBackend(WorkGroupApi, CatalogApi, SavedApi):
         metadata = results.read_metadata(self.ctx.s3, record.metadata_uri) or {}
         columns = metadata.get("ColumnInfo", record.columns)
         rows, token = results.read_page(
-            self.ctx.s3, record.result_uri, record.result_format or "csv", NextToken, MaxResults or 1000
+            self.ctx.s3,
+            record.result_uri,
+            record.result_format or "csv",
+            NextToken,
+            MaxResults or MAX_RESULT_ROWS,
         )
         out: dict[str, Any] = {
             "ResultSet": {"Rows": rows, "ResultSetMetadata": {"ColumnInfo": columns}},

@@ -44,6 +44,10 @@ def _placeholders(sql: str) -> list[int]:
     return found
 
 
+def has_placeholders(sql: str) -> bool:
+    return "?" in sql and bool(_placeholders(sql))
+
+
 def bind_parameters(sql: str, parameters: list[str]) -> str:
     offsets = _placeholders(sql)
     if len(offsets) != len(parameters):
@@ -94,7 +98,7 @@ class SavedApi:
             self.named_queries[query_id] = {
                 "NamedQueryId": query_id,
                 "Name": Name,
-                "Description": Description or "",
+                "Description": Description,
                 "Database": Database,
                 "QueryString": QueryString,
                 "WorkGroup": group,
@@ -107,7 +111,7 @@ class SavedApi:
         found = self.named_queries.get(query_id)
         if found is None:
             raise InvalidRequestException(f"NamedQuery {query_id} was not found")
-        return {k: v for k, v in found.items() if not k.startswith("_")}
+        return {k: v for k, v in found.items() if not k.startswith("_") and v not in ("", None)}
 
     def get_named_query(self, NamedQueryId: str, **_: Any) -> dict[str, Any]:
         with self.lock:
@@ -169,7 +173,7 @@ class SavedApi:
             "StatementName": name.lower(),
             "QueryStatement": statement,
             "WorkGroupName": workgroup,
-            "Description": description or "",
+            "Description": description,
             "LastModifiedTime": time.time(),
         }
 
@@ -195,7 +199,7 @@ class SavedApi:
         found = self.prepared_statement(group, name)
         if found is None:
             raise ResourceNotFoundException(f"Prepared statement {name} was not found in workgroup {group}")
-        return copy.deepcopy(found)
+        return {k: v for k, v in copy.deepcopy(found).items() if v not in (None, "")}
 
     def get_prepared_statement(self, StatementName: str, WorkGroup: str, **_: Any) -> dict[str, Any]:
         with self.lock:
@@ -252,5 +256,5 @@ class SavedApi:
                         {"StatementName": name, "ErrorCode": "INVALID_INPUT", "ErrorMessage": "not found"}
                     )
                 else:
-                    found.append(copy.deepcopy(statement))
+                    found.append({k: v for k, v in copy.deepcopy(statement).items() if v not in (None, "")})
         return {"PreparedStatements": found, "UnprocessedPreparedStatementNames": missing}

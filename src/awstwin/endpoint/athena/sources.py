@@ -233,7 +233,10 @@ def _csv_relation(source: TableSource, con: Any) -> tuple[list[str], str]:
     open_csv = fmt.serde == OPEN_CSV_SERDE
     if open_csv:
         delimiter = (fmt.delimiter or ",")[0]
-        quote, escape = fmt.quote_char or DOUBLE_QUOTE, fmt.escape_char or BACKSLASH
+        quote = fmt.quote_char or DOUBLE_QUOTE
+        # opencsv reads a doubled quote inside quotes as one quote whatever the escape character;
+        # DuckDB has one escape character, so the doubled quote (far more common) wins over `\`
+        escape = quote if (fmt.escape_char or BACKSLASH) == BACKSLASH else fmt.escape_char
         options = [f"quote={quote_literal(quote)}", f"escape={quote_literal(escape)}"]
         null = NO_NULL
     else:
@@ -327,19 +330,17 @@ def _json_relation(source: TableSource, con: Any) -> tuple[list[str], str]:
     select = []
     for name, hive in source.columns:
         key = serde_params.get(f"mapping.{name}", name)
-        path = quote_literal("$." + json.dumps(key))
+        exact = f"json_extract(r.json, {quote_literal('$.' + json.dumps(key))})"
+        value = exact
+        if case_insensitive:  # the first key whose lower case matches, when the exact key is absent
+            found = f"list_filter(json_keys(r.json), lambda k: lower(k) = {quote_literal(key.lower())})[1]"
+            value = f"COALESCE({exact}, json_extract(r.json, '$.\"' || {found} || '\"'))"
+        target = hive.duckdb()
         if hive.is_scalar:
-            value = f"json_extract_string(r.json, {path})"
-            if case_insensitive:
-                ci = (
-                    f"json_extract_string(r.json, '$.\"' || list_filter(json_keys(r.json), "
-                    f"lambda k: lower(k) = {quote_literal(key.lower())})[1] || '\"')"
-                )
-                value = f"COALESCE({value}, {ci})"
-            target = hive.duckdb()
-            expr = value if target == "VARCHAR" else f"TRY_CAST({value} AS {target})"
+            text = f"CASE WHEN json_type({value}) = 'NULL' THEN NULL ELSE ({value}) ->> '$' END"
+            expr = text if target == "VARCHAR" else f"TRY_CAST({text} AS {target})"
         else:
-            expr = f"TRY_CAST(json_extract(r.json, {path}) AS {hive.duckdb()})"
+            expr = f"TRY_CAST({value} AS {target})"
         select.append(f"{expr} AS {quote_identifier(name)}")
     return select, reader
 
