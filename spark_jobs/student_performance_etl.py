@@ -86,8 +86,13 @@ raw = glue_context.create_dynamic_frame.from_catalog(
     push_down_predicate=f"ingest_date = '{ingest_date}'",
     transformation_ctx="raw",
 )
-typed = ApplyMapping.apply(frame=raw, mappings=MAPPINGS, transformation_ctx="typed")
-loaded = typed.toDF().withColumn("loaded_at", F.current_timestamp())
+typed = ApplyMapping.apply(frame=raw, mappings=MAPPINGS, transformation_ctx="typed").toDF()
+# Text values are trimmed; an empty one is a missing value (NULL), not an empty string.
+for name in COLUMNS:
+    if name not in INTEGER_COLUMNS:
+        trimmed = F.trim(F.col(name))
+        typed = typed.withColumn(name, F.when(trimmed == "", None).otherwise(trimmed))
+loaded = typed.withColumn("loaded_at", F.current_timestamp())
 rows = loaded.count()
 logger.info(f"ingest_date={ingest_date}: {rows} rows typed from {args['database']}.{args['raw_table']}")
 

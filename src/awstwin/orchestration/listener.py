@@ -4,7 +4,8 @@ Registered in the process that runs `dag.test()` (tasks run in that same process
 exception every failed task raised. Some stock operators fail with a message that hides the cause
 (GlueJobSensor says only "Run State: FAILED"; the crawler waiter only that it matched FAILED), so for
 those the listener also asks AWS for the run's own ErrorMessage, through the operator's own hook and
-connection, and adds it: "Glue job X run jr_... FAILED: ValueError: boom".
+connection, and reports that instead: "Glue job X run jr_... FAILED: ValueError: boom"; a failed
+SQLTableCheckOperator is reported by the names of its failed checks, not its whole query.
 """
 
 from __future__ import annotations
@@ -61,11 +62,21 @@ def _crawler_cause(task: Any) -> str | None:
     return f"Glue crawler {task.crawler_name} crawl {last.get('Status')}: {message}"
 
 
-# Operator class name -> how to ask AWS for the cause its exception does not carry.
+def _table_check_cause(task: Any) -> str | None:
+    """SQLTableCheckOperator's exception is its whole query; name the failed checks instead."""
+    failed = [name for name, check in (task.checks or {}).items() if check.get("success") is False]
+    if not failed:
+        return None
+    where = f" WHERE {task.partition_clause}" if task.partition_clause else ""
+    return f"check {', '.join(failed)} failed on {task.table}{where}"
+
+
+# Operator class name -> the cause its exception does not carry (asked from AWS, or read off the task).
 CAUSES: dict[str, Callable[[Any], str | None]] = {
     "GlueJobSensor": _glue_job_cause,
     "GlueJobOperator": _glue_job_cause,
     "GlueCrawlerRunOperator": _crawler_cause,
+    "SQLTableCheckOperator": _table_check_cause,
 }
 
 
@@ -98,7 +109,7 @@ class ErrorRecorder:
                 cause = explain(task)
             except Exception as exc:  # the cause is a bonus; never hide the task's own error
                 cause = f"(could not read the cause from AWS: {describe_exception(exc)})"
-            if cause:
-                message = f"{cause} [{message}]"
+            if cause:  # says more than the operator's own exception ("Run State: FAILED")
+                message = cause
         self.errors[task_instance.task_id] = message
         _emit("failed", task_instance, error=message)
