@@ -10,14 +10,16 @@ from typing import Any
 import page_text
 import pytest
 from scipy import stats as sps
-from warehouse_rows import LoadedDate
+from warehouse_rows import LoadedDate, copy_rows
 
 from awstwin.dashboard import render_dashboard
 from awstwin.dashboard.analysis import analyse
 from awstwin.dashboard.data import ScoreGroup, read_marts
 from awstwin.dashboard.findings import findings
+from awstwin.dashboard.marts import build_marts
 
 NOT_SIGNIFICANT = "not statistically significant"
+TINY_DATE = "2024-01-31"
 
 
 @pytest.fixture(scope="module")
@@ -114,3 +116,15 @@ def test_a_real_school_gap_is_called_significant(connection: Any, generated: Loa
     )
     assert text.startswith("Private school students score higher")
     assert NOT_SIGNIFICANT not in text and "the effect size is large" in text
+
+
+def test_a_date_too_small_to_test_renders_without_claims(connection: Any, generated: LoadedDate) -> None:
+    """Three students, one school type: the page shows what there is and claims nothing it cannot test."""
+    tiny = [dict(r, school_type="Public") for r in generated.rows[:3]]
+    copy_rows(connection, TINY_DATE, tiny)
+    build_marts(connection, TINY_DATE)
+    page = page_text.read(render_dashboard(connection, TINY_DATE))
+    assert "Not enough data for this chart." in " ".join(page.rest)
+    assert all("Public and private" not in text for text in page.findings)
+    for badge, text in zip(page.badges, page.findings, strict=True):
+        assert badge == "descriptive" or "n = 3" in text, text  # every test names its tiny n

@@ -3,6 +3,7 @@ rows that were loaded (csv + statistics, no SQL), for generated data and for the
 
 from __future__ import annotations
 
+import os
 import re
 import statistics
 from collections import defaultdict
@@ -13,7 +14,7 @@ import pytest
 import sqlglot
 from warehouse_rows import GENERATED_DATE, LoadedDate, copy_rows
 
-from awstwin.dashboard.marts import MART_TABLES, build_marts, render, sql_files
+from awstwin.dashboard.marts import MART_TABLES, MARTS_SQL_DIR, build_marts, render, sql_files
 
 # The bands of the marts contract (notes/MARTS.md), written out again here on purpose.
 ATTENDANCE = (("0-59", 0, 59), ("60-69", 60, 69), ("70-79", 70, 79), ("80-89", 80, 89), ("90-100", 90, 100))
@@ -248,8 +249,15 @@ NOT_PORTABLE = {
 }
 
 
+@pytest.fixture(scope="module")
+def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Airflow reads its home at import: point it at a temp folder unless a test run already chose one."""
+    os.environ.setdefault("AIRFLOW_HOME", str(tmp_path_factory.mktemp("airflow-home")))
+    os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+
+
 @pytest.mark.parametrize("path", sql_files(), ids=lambda p: p.name)
-def test_marts_sql_is_portable_and_dated(path) -> None:
+def test_marts_sql_is_portable_and_dated(path, airflow_home) -> None:
     raw = path.read_text()
     sql = render(path, "2024-03-01")
     code = re.sub(r"--[^\n]*", "", sql)
@@ -269,6 +277,29 @@ def test_marts_sql_is_portable_and_dated(path) -> None:
         )
         assert statements[1].startswith("INSERT INTO marts.")
         assert "'2024-03-01'" in statements[1]
+
+
+def test_the_dag_sql_operator_renders_the_files_as_build_marts_does(airflow_home) -> None:
+    """SQLExecuteQueryOperator(sql=[file, ...]) with the DAG folder as template path: same SQL, and an
+    unset params.ingest_date falls back to the run's ds."""
+    import pendulum
+    from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator
+    from airflow.sdk import DAG
+
+    dags = MARTS_SQL_DIR.parents[1]
+    files = [str(path.relative_to(dags)) for path in sql_files()]
+    assert files[0] == "sql/marts/00_schema.sql"
+    with DAG(
+        "marts_render",
+        schedule=None,
+        start_date=pendulum.datetime(2024, 1, 1),
+        template_searchpath=[str(dags)],
+    ) as dag:
+        task = SQLExecuteQueryOperator(task_id="marts", conn_id="unused", sql=files, split_statements=True)
+    task.render_template_fields(
+        {"params": {"ingest_date": None}, "ds": "2024-03-01"}, jinja_env=dag.get_template_env()
+    )
+    assert [sql.strip() for sql in task.sql] == [render(path, "2024-03-01").strip() for path in sql_files()]
 
 
 def test_render_refuses_a_date_that_is_not_a_date() -> None:

@@ -43,9 +43,11 @@ def _figure(traces: list, **layout: object) -> go.Figure:
     return go.Figure(data=traces, layout={**LAYOUT, **layout})
 
 
-def attendance_tutoring(analysis: Analysis) -> go.Figure:
+def attendance_tutoring(analysis: Analysis) -> go.Figure | None:
     """Heatmap: attendance bands (rows) x tutoring groups (columns), each cell's mean and n."""
     cells = analysis.marts.attendance_tutoring
+    if not cells:
+        return None
     rows = sorted({(c.attendance_order, c.attendance_band) for c in cells})
     cols = sorted({(c.tutoring_order, c.tutoring_group) for c in cells})
     by_key = {(c.attendance_band, c.tutoring_group): c.score for c in cells}
@@ -95,9 +97,11 @@ def school_type(analysis: Analysis) -> go.Figure | None:
     return None if analysis.school is None else _comparison(analysis.school, ACCENT, "school type")
 
 
-def study_hours(analysis: Analysis) -> go.Figure:
+def study_hours(analysis: Analysis) -> go.Figure | None:
     """Binned means with CIs at each band's mean hours, and the least-squares line over the same range."""
     bands = analysis.hours
+    if not bands:
+        return None
     xs, means = [b.avg_hours_studied for b in bands], [b.score.mean for b in bands]
     traces = [
         go.Scatter(
@@ -113,7 +117,7 @@ def study_hours(analysis: Analysis) -> go.Figure:
         )
     ]
     fit = analysis.regression
-    if fit is not None and xs:
+    if fit is not None:
         line_x = [min(xs), max(xs)]
         traces.append(
             go.Scatter(
@@ -135,8 +139,10 @@ def study_hours(analysis: Analysis) -> go.Figure:
     )
 
 
-def sleep_hours(analysis: Analysis) -> go.Figure:
+def sleep_hours(analysis: Analysis) -> go.Figure | None:
     groups = analysis.sleep.groups
+    if not groups:
+        return None
     means = [g.mean for g in groups]
     traces = [
         go.Scatter(
@@ -172,8 +178,10 @@ def sleep_hours(analysis: Analysis) -> go.Figure:
     )
 
 
-def extracurricular_share(analysis: Analysis) -> go.Figure:
+def extracurricular_share(analysis: Analysis) -> go.Figure | None:
     groups = analysis.marts.extracurricular
+    if not groups:
+        return None
     donut = go.Pie(
         labels=[g.label for g in groups],
         values=[g.n for g in groups],

@@ -182,11 +182,12 @@ def regression_from_sums(
         p = float(2 * sps.t.sf(abs(t), df))
     else:
         t, p = math.copysign(math.inf, r), 0.0
-    z, half = (
-        math.atanh(max(-0.999999, min(0.999999, r))),
-        sps.norm.ppf(0.5 + confidence / 2) / math.sqrt(n - 3 or 1),
-    )
-    return Regression(n, slope, intercept, r, t, p, Interval(math.tanh(z - half), math.tanh(z + half)))
+    if n > 3 and abs(r) < 1:
+        z, half = math.atanh(r), sps.norm.ppf(0.5 + confidence / 2) / math.sqrt(n - 3)
+        r_ci = Interval(math.tanh(z - half), math.tanh(z + half))
+    else:  # Fisher's z has no spread to work with: the interval says nothing more than r itself
+        r_ci = Interval(-1.0, 1.0) if n <= 3 else Interval(r, r)
+    return Regression(n, slope, intercept, r, t, p, r_ci)
 
 
 def anova(groups: Sequence[Summary]) -> Anova:
