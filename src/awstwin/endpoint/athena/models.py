@@ -28,6 +28,7 @@ from awstwin.endpoint.athena.exceptions import SYSTEM, InvalidRequestException, 
 from awstwin.endpoint.athena.executions import (
     CANCELLED,
     FAILED,
+    INTERRUPTED_REASON,
     QUEUED,
     RUNNING,
     SUCCEEDED,
@@ -208,7 +209,16 @@ class AthenaBackend(WorkGroupApi, CatalogApi, SavedApi):
         try:
             outcome = self._run(record)
         except QueryCancelled:
-            self._finish(record, CANCELLED, CANCELLED_REASON)
+            if self.closed and not record.cancel_requested:  # the endpoint is stopping, not the user
+                error = {
+                    "ErrorCategory": SYSTEM,
+                    "ErrorType": 100,
+                    "Retryable": True,
+                    "ErrorMessage": INTERRUPTED_REASON,
+                }
+                self._finish(record, FAILED, INTERRUPTED_REASON, error)
+            else:
+                self._finish(record, CANCELLED, CANCELLED_REASON)
         except QueryFailed as failure:
             state = CANCELLED if record.cancel_requested else FAILED
             self._finish(
