@@ -1,0 +1,112 @@
+"""Provisioning infra/pipeline.yaml on a fresh local endpoint creates every resource, uploads the job's
+script, and provisioning again updates instead of failing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from awstwin.infra.parameters import template_parameters
+from awstwin.infra.provision import ProvisionError, provision
+from awstwin.infra.template import load_template
+from awstwin.pipeline.paths import SPARK_JOBS_DIR, TEMPLATE
+from awstwin.pipeline.profile import Profile, load_profile
+
+
+@pytest.fixture(scope="module")
+def profile(endpoint: Any) -> Profile:
+    # A bucket and names of its own, so other tests on the shared endpoint are not disturbed.
+    return load_profile(
+        "local",
+        {
+            "aws_endpoint_url": endpoint.url,
+            "bucket": "provision-test-bucket",
+            "glue_database": "provision_test_db",
+            "glue_role": "provision-test-role",
+            "raw_crawler": "provision_test_crawler",
+            "glue_job": "provision_test_job",
+            "glue_connection": "provision_test_connection",
+            "athena_workgroup": "provision_test_wg",
+        },
+    )
+
+
+@pytest.fixture(scope="module")
+def first(profile: Profile, aws: Callable[[str], Any]):
+    return provision(aws, template_parameters(profile), "provision-test")
+
+
+def test_every_resource_is_created(first, profile: Profile, aws: Callable[[str], Any]) -> None:
+    assert sorted(first.created) == sorted(load_template(TEMPLATE)["Resources"])
+    assert first.updated == []
+    glue, s3 = aws("glue"), aws("s3")
+    s3.head_bucket(Bucket=profile.bucket)
+    assert glue.get_database(Name=profile.glue_database)["Database"]["Name"] == profile.glue_database
+    crawler = glue.get_crawler(Name=profile.raw_crawler)["Crawler"]
+    assert crawler["Targets"]["S3Targets"][0]["Path"] == profile.raw_location
+    assert crawler["TablePrefix"] == profile.raw_table_prefix
+    assert crawler["Role"].endswith(f":role/{profile.glue_role}")
+    job = glue.get_job(JobName=profile.glue_job)["Job"]
+    assert job["Command"]["Name"] == "glueetl"
+    assert job["Command"]["ScriptLocation"] == profile.script_location
+    assert job["GlueVersion"] == "5.0"
+    assert job["DefaultArguments"]["--TempDir"] == profile.temp_dir
+    assert job["DefaultArguments"]["--connection_name"] == profile.glue_connection
+    assert job["Connections"]["Connections"] == [profile.glue_connection]
+    connection = glue.get_connection(Name=profile.glue_connection)["Connection"]
+    assert connection["ConnectionProperties"]["JDBC_CONNECTION_URL"] == profile.warehouse_jdbc_url
+    workgroup = aws("athena").get_work_group(WorkGroup=profile.athena_workgroup)["WorkGroup"]
+    result = workgroup["Configuration"]["ResultConfiguration"]
+    assert result["OutputLocation"] == profile.athena_output
+    role = aws("iam").get_role(RoleName=profile.glue_role)["Role"]
+    trust = role["AssumeRolePolicyDocument"]
+    trust = json.loads(trust) if isinstance(trust, str) else trust
+    assert trust["Statement"][0]["Principal"]["Service"] == "glue.amazonaws.com"
+    policies = aws("iam").list_role_policies(RoleName=profile.glue_role)["PolicyNames"]
+    assert {"pipeline-bucket", "glue-catalog", "glue-logs"} <= set(policies)
+
+
+def test_bucket_is_encrypted_and_private(first, profile: Profile, aws: Callable[[str], Any]) -> None:
+    s3 = aws("s3")
+    rules = s3.get_bucket_encryption(Bucket=profile.bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    block = s3.get_public_access_block(Bucket=profile.bucket)["PublicAccessBlockConfiguration"]
+    assert all(block.values())
+
+
+def test_the_script_in_s3_is_the_one_in_spark_jobs(
+    first, profile: Profile, aws: Callable[[str], Any]
+) -> None:
+    local = SPARK_JOBS_DIR / "student_performance_etl.py"
+    assert first.scripts == {profile.script_location: str(local)}
+    key = profile.script_location.removeprefix(f"s3://{profile.bucket}/")
+    body = aws("s3").get_object(Bucket=profile.bucket, Key=key)["Body"].read()
+    assert body == local.read_bytes()
+
+
+def test_provisioning_again_updates(
+    first, profile: Profile, aws: Callable[[str], Any], tmp_path: Path
+) -> None:
+    script = tmp_path / "other_etl.py"
+    script.write_text("raise SystemExit('not run here')\n")
+    params = template_parameters(profile, GlueScriptKey="scripts/other_etl.py")
+    again = provision(aws, params, "provision-test", scripts_dir=tmp_path)
+    assert again.created == []
+    assert sorted(again.updated) == sorted(first.created)
+    job = aws("glue").get_job(JobName=profile.glue_job)["Job"]
+    assert job["Command"]["ScriptLocation"] == f"s3://{profile.bucket}/scripts/other_etl.py"
+    # and back, so the module leaves the job as the template says
+    provision(aws, template_parameters(profile), "provision-test")
+    job = aws("glue").get_job(JobName=profile.glue_job)["Job"]
+    assert job["Command"]["ScriptLocation"] == profile.script_location
+
+
+def test_a_missing_script_is_named(
+    first, profile: Profile, aws: Callable[[str], Any], tmp_path: Path
+) -> None:
+    with pytest.raises(ProvisionError, match="student_performance_etl.py, which does not exist"):
+        provision(aws, template_parameters(profile), "provision-test", scripts_dir=tmp_path)
