@@ -14,6 +14,7 @@ import pytest
 import sqlglot
 from warehouse_rows import GENERATED_DATE, LoadedDate, copy_rows
 
+from awstwin.dashboard.data import MartsNotBuiltError, report_kpis
 from awstwin.dashboard.marts import MART_TABLES, MARTS_SQL_DIR, build_marts, render, sql_files
 
 # The bands of the marts contract (notes/MARTS.md), written out again here on purpose.
@@ -167,6 +168,19 @@ def test_marts_match_python_on_generated_data(connection: Any, generated: Loaded
 def test_marts_match_python_on_the_real_dataset(connection: Any, real: LoadedDate) -> None:
     assert (real.raw_rows, len(real.rows)) == (6607, 6606)  # one Exam_Score of 101 is quarantined
     check_all_marts(connection, real)
+
+
+def test_report_kpis_are_the_kpi_mart_rounded(connection: Any, real: LoadedDate) -> None:
+    rows = real.rows
+    expected = {
+        f"avg_{column}": round(statistics.fmean(r[column] for r in rows), 2)
+        for column in ("attendance", "exam_score", "sleep_hours", "hours_studied", "physical_activity")
+    }
+    yes = sum(r["extracurricular_activities"] == "Yes" for r in rows)
+    expected |= {"extracurricular_yes_pct": round(100 * yes / len(rows), 2), "n": len(rows)}
+    assert report_kpis(connection, real.ingest_date) == expected
+    with pytest.raises(MartsNotBuiltError, match="1999-12-31"):
+        report_kpis(connection, "1999-12-31")
 
 
 def test_every_row_falls_in_exactly_one_band(connection: Any, generated: LoadedDate) -> None:

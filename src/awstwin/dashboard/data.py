@@ -125,17 +125,43 @@ def _group(label: Any, n: Any, mean: Any, sd: Any, order: int = 0) -> ScoreGroup
     return ScoreGroup(str(label), int(n), float(mean), _float(sd), int(order))
 
 
-def read_marts(connection: Any, ingest_date: str | dt.date) -> MartData:
-    """All marts for one ingest date; raises MartsNotBuiltError when the KPI mart has no row for it."""
+def read_kpis(connection: Any, ingest_date: str | dt.date) -> Kpis:
+    """The KPI mart's row for one ingest date; raises MartsNotBuiltError when there is none."""
     date = check_ingest_date(ingest_date)
-    kpi_rows = _fetch(connection, "kpis", date)
-    if not kpi_rows:
+    rows = _fetch(connection, "kpis", date)
+    if not rows:
         raise MartsNotBuiltError(
             f"marts.kpi_summary has no row for ingest_date {date}: build the marts for that date first "
             "(the DAG's marts task, or awstwin.dashboard.marts.build_marts)"
         )
-    n, *figures = kpi_rows[0]
-    kpis = Kpis(int(n), *(_float(value) for value in figures))  # type: ignore[arg-type]
+    n, *figures = rows[0]
+    return Kpis(int(n), *(_float(value) for value in figures))  # type: ignore[arg-type]
+
+
+def report_kpis(connection: Any, ingest_date: str | dt.date) -> dict[str, float | int | None]:
+    """run_report.json's `kpis` (issue 3): the KPI mart's figures rounded to 2 decimals, and n."""
+    kpis = read_kpis(connection, ingest_date)
+    figures = {name: getattr(kpis, name) for name in REPORT_KPIS}
+    return {
+        name: value if name == "n" or value is None else round(value, 2) for name, value in figures.items()
+    }
+
+
+REPORT_KPIS = (
+    "avg_attendance",
+    "avg_exam_score",
+    "avg_sleep_hours",
+    "avg_hours_studied",
+    "avg_physical_activity",
+    "extracurricular_yes_pct",
+    "n",
+)
+
+
+def read_marts(connection: Any, ingest_date: str | dt.date) -> MartData:
+    """All marts for one ingest date; raises MartsNotBuiltError when the KPI mart has no row for it."""
+    date = check_ingest_date(ingest_date)
+    kpis = read_kpis(connection, date)
     cells = tuple(
         AttendanceTutoringCell(band, int(band_order), group, int(group_order), _group(band, n_, mean, sd))
         for band, band_order, group, group_order, n_, mean, sd in _fetch(
