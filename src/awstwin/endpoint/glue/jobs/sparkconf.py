@@ -39,6 +39,7 @@ SPARK_DEFAULTS: dict[str, str] = {
     "spark.sql.session.timeZone": "UTC",  # Glue runs in UTC
     "spark.sql.shuffle.partitions": "4",  # 200 tiny tasks cost seconds on a laptop
     "spark.default.parallelism": "4",
+    "spark.sql.files.maxPartitionBytes": "32m",  # a 100 MB CSV is read by every core, not one
     "spark.driver.memory": "2g",
     # S3 has no `_SUCCESS` objects after a Glue write, and local files need no `.crc` companions.
     "spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs": "false",

@@ -18,6 +18,7 @@ import logging
 import shutil
 import sys
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -223,13 +224,21 @@ def load(
     _check_columns(frame, dbtable)
     columns = ", ".join(column_name(c) for c in frame.columns)
     copy_sql = f"COPY {dbtable} ({columns}) FROM STDIN WITH (FORMAT csv)"
+    started = time.perf_counter()
     with staged_csv(frame, tmp_dir) as files:
+        staged = time.perf_counter()
         connection = target.connect()
         try:
             rows = _transaction(connection, frame, target, dbtable, preactions, postactions, copy_sql, files)
         finally:
             connection.close()
-    print(f"from_jdbc_conf: loaded {rows} rows into {dbtable} on {target.describe()}", file=sys.stderr)
+        loaded = time.perf_counter()
+    timing = f"read + staging CSV {staged - started:.1f} s, transaction with COPY {loaded - staged:.1f} s"
+    print(
+        f"from_jdbc_conf: loaded {rows} rows into {dbtable} on {target.describe()} "
+        f"in {loaded - started:.1f} s ({timing})",
+        file=sys.stderr,
+    )
     return rows
 
 

