@@ -17,11 +17,11 @@ import time
 from pathlib import Path
 
 import boto3
+from tests.endpoint.athena.test_real_dataset import COLUMNS
 
 from awstwin.config import EndpointSettings
 from awstwin.data.generator import generate
 from awstwin.endpoint.server import EndpointServer
-from tests.endpoint.athena.test_real_dataset import COLUMNS
 
 REAL = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "StudentPerformanceFactors.csv"
 
@@ -29,7 +29,9 @@ REAL = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "Student
 def run(athena, sql: str, output: str) -> tuple[float, dict]:  # noqa: ANN001
     start = time.perf_counter()
     query_id = athena.start_query_execution(
-        QueryString=sql, QueryExecutionContext={"Database": "bench"}, ResultConfiguration={"OutputLocation": output}
+        QueryString=sql,
+        QueryExecutionContext={"Database": "bench"},
+        ResultConfiguration={"OutputLocation": output},
     )["QueryExecutionId"]
     while True:
         execution = athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"]
@@ -49,7 +51,8 @@ def report(label: str, athena, sql: str, output: str, repeat: int = 5) -> None: 
     stats = execution["Statistics"]
     print(
         f"{label:<46} median {statistics.median(times) * 1000:8.0f} ms  min {min(times) * 1000:8.0f} ms  "
-        f"engine {stats['EngineExecutionTimeInMillis']:6d} ms  scanned {stats['DataScannedInBytes'] / 1e6:7.1f} MB"
+        f"engine {stats['EngineExecutionTimeInMillis']:6d} ms  "
+        f"scanned {stats['DataScannedInBytes'] / 1e6:7.1f} MB"
     )
 
 
@@ -111,8 +114,9 @@ def main() -> None:
 
 def _aggregate(table: str) -> str:
     return (
-        f"SELECT gender, school_type, count(*) AS n, avg(exam_score) AS mean, approx_percentile(exam_score, 0.5), "
-        f"max(hours_studied), sum(attendance), count_if(teacher_quality = '') "
+        "SELECT gender, school_type, count(*) AS n, avg(exam_score) AS mean, "
+        "approx_percentile(exam_score, 0.5), max(hours_studied), sum(attendance), "
+        + "count_if(teacher_quality = '') "
         f"FROM {table} GROUP BY gender, school_type ORDER BY 1, 2"
     )
 

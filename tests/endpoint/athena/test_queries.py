@@ -148,3 +148,31 @@ def test_information_schema_and_views(shop):
     assert [c["Type"] for c in view["TableMetadata"]["Columns"]] == ["bigint", "double"]
     shop.ok("DROP VIEW big_orders")
     assert "TABLE_NOT_FOUND" in shop.failed("SELECT * FROM big_orders")["StateChangeReason"]
+
+
+def test_date_arithmetic_on_dates_stays_a_date(shop):
+    execution = shop.ok(
+        "SELECT date_add('day', 1, day) AS next, date_trunc('month', day) AS m, "
+        "day - interval '1' day AS prev, date_add('month', 1, DATE '2024-01-31') AS lit "
+        + "FROM orders WHERE id = 1"
+    )
+    results = shop.athena.get_query_results(QueryExecutionId=execution["QueryExecutionId"])
+    assert [c["Type"] for c in results["ResultSet"]["ResultSetMetadata"]["ColumnInfo"]] == ["date"] * 4
+    assert [d["VarCharValue"] for d in results["ResultSet"]["Rows"][1]["Data"]] == [
+        "2024-01-04",
+        "2024-01-01",
+        "2024-01-02",
+        "2024-02-29",
+    ]
+
+
+def test_unnest_several_arrays_and_rows(lake):
+    assert lake.rows(
+        "SELECT x, y, n FROM UNNEST(ARRAY[1, 2, 3], ARRAY['p', 'q']) WITH ORDINALITY AS t(x, y, n) ORDER BY n"
+    ) == [["1", "p", "1"], ["2", "q", "2"], ["3", None, "3"]]
+    rows = lake.rows(
+        """SELECT id, a, b FROM (VALUES (1, ARRAY[CAST(ROW(10, 'x') AS ROW(a integer, b varchar)),
+                                            CAST(ROW(20, 'y') AS ROW(a integer, b varchar))])) AS v(id, items)
+           CROSS JOIN UNNEST(items) AS u(a, b) ORDER BY a"""
+    )
+    assert rows == [["1", "10", "x"], ["1", "20", "y"]]

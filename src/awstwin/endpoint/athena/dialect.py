@@ -571,6 +571,16 @@ ERROR_RULES: list[ErrorRule] = [
         retryable=True,
     ),
 ]
+# DuckDB's internal type names in error messages -> Trino's
+ERROR_TYPE_NAMES: dict[str, str] = {
+    "INT64": "BIGINT",
+    "INT32": "INTEGER",
+    "INT16": "SMALLINT",
+    "INT8": "TINYINT",
+    "FLOAT": "REAL",
+    "TEXT": "VARCHAR",
+    "STRING": "VARCHAR",
+}
 GENERIC_USER_ERROR = ("GENERIC_USER_ERROR", 1000)
 GENERIC_INTERNAL_ERROR = ("GENERIC_INTERNAL_ERROR", 200)
 

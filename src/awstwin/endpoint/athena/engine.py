@@ -118,6 +118,7 @@ class Session:
         self.con = engine.connect()
         self.scanned_bytes = 0
         self.loaded: dict[tuple[str, str], bool] = {}  # (db, table) -> loaded with partition pruning
+        self.column_types: dict[str, set[str]] = {}  # column name -> the types it has in the tables read
         self.scanned: dict[tuple[str, str], int] = {}
 
     def close(self) -> None:
@@ -176,6 +177,8 @@ class Session:
             if all(f is not None for f in filters):
                 keep = lambda values: any(f(values) for f in filters)  # noqa: E731
         source = sources.resolve(catalog, self.engine.s3, database, name, table, keep)
+        for column, hive in source.columns + source.partition_keys:
+            self.column_types.setdefault(column, set()).add(hive.name)
         relation = sources.relation_sql(source, self.con)
         self.con.execute(f"CREATE OR REPLACE VIEW {target} AS {relation}")
         self.scanned[key] = source.scanned_bytes
@@ -197,6 +200,8 @@ class Session:
         refs = translate.table_refs(sql, tree, view.get("schema") or self.database)
         self.load_tables(sql, refs, depth + 1)
         translate.qualify_tables(refs)
+        translate.keep_dates(tree, self.date_columns)
+        translate.rewrite_unnest(tree)
         self.install_macros(tree)
         body = translate.to_duckdb(tree)
         names = [c["name"] for c in view.get("columns") or []]
@@ -219,6 +224,10 @@ class Session:
             f"CREATE OR REPLACE VIEW {schema}.{quote_identifier(name)} AS SELECT * FROM {registered}"
         )
 
+    @property
+    def date_columns(self) -> set[str]:
+        return {name for name, kinds in self.column_types.items() if kinds == {"date"}}
+
     def install_macros(self, tree: exp.Expression) -> None:
         for name, body in translate.macros_needed(tree).items():
             self.con.execute(f"CREATE OR REPLACE MACRO {name}{body}")
@@ -230,6 +239,8 @@ class Session:
         self.load_tables(sql, refs)
         translate.qualify_tables(refs)
         translate.name_outputs(tree)
+        translate.keep_dates(tree, self.date_columns)
+        translate.rewrite_unnest(tree)
         self.install_macros(tree)
         duck_sql = translate.to_duckdb(tree)
         try:
@@ -279,7 +290,7 @@ class QueryEngine:
             match = rule.pattern.search(first)
             if match is None:
                 continue
-            groups = {k: (v or "") for k, v in match.groupdict().items()}
+            groups = {k: dialect.ERROR_TYPE_NAMES.get(v or "", v or "") for k, v in match.groupdict().items()}
             message = rule.template.format(**groups)
             if rule.locate and groups.get(rule.locate):
                 where = translate.locate(sql, groups[rule.locate])
@@ -315,7 +326,7 @@ class QueryEngine:
                 raise QueryFailed("SYNTAX_ERROR", f"line {line}:{col}: mismatched input '{token}'", 1006)
             raise QueryFailed(
                 "NOT_SUPPORTED",
-                f"Queries of this type are not supported: {' '.join(words)} (supported: SELECT, WITH, "
+                f"Queries of this type are not supported: {words[0]} (supported: SELECT, WITH, "
                 "VALUES, EXPLAIN, INSERT INTO, CREATE TABLE AS, CREATE/DROP DATABASE, CREATE EXTERNAL TABLE, "
                 "DROP TABLE, CREATE/DROP VIEW, ALTER TABLE, MSCK REPAIR TABLE, SHOW, DESCRIBE)",
                 1202,

@@ -139,6 +139,82 @@ def output_names(names: list[str]) -> list[str]:
     return [f"_col{i}" if n.startswith(UNNAMED_PREFIX) else n.lower() for i, n in enumerate(names)]
 
 
+_DATE_ARITHMETIC = (exp.DateAdd, exp.DateSub, exp.TimestampTrunc, exp.DateTrunc)
+
+
+def _is_date(node: exp.Expression, date_columns: set[str]) -> bool:
+    if isinstance(node, exp.Paren):
+        return _is_date(node.this, date_columns)
+    if isinstance(node, exp.Column):
+        return node.name.lower() in date_columns
+    if isinstance(node, exp.CurrentDate):
+        return True
+    return isinstance(node, exp.Cast) and node.to.is_type(exp.DataType.Type.DATE)
+
+
+def keep_dates(tree: exp.Expression, date_columns: set[str]) -> exp.Expression:
+    """Date arithmetic on a DATE stays a DATE, as in Trino (DuckDB's `date + interval` is a TIMESTAMP).
+
+    A value is known to be a date when it is a DATE column of the tables read (a name no table has
+    with another type), CURRENT_DATE, a DATE literal or cast, or date arithmetic already kept a date.
+    """
+
+    def fix(node: exp.Expression) -> exp.Expression:
+        arithmetic = isinstance(node, _DATE_ARITHMETIC) or (
+            isinstance(node, (exp.Add, exp.Sub)) and isinstance(node.expression, exp.Interval)
+        )
+        if arithmetic and _is_date(node.this, date_columns):
+            return exp.cast(node, exp.DataType.build("DATE"))
+        return node
+
+    return tree.transform(fix, copy=False)
+
+
+def _unnest_select(arrays: list[exp.Expression], rows: bool, ordinality: bool) -> exp.Expression:
+    """Trino's UNNEST of several arrays (zipped), or of an array of rows (one column per field)."""
+    names = [f"__awstwin_u{i}" for i in range(len(arrays))]
+    inner = [exp.alias_(exp.Unnest(expressions=[a.copy()]), n) for a, n in zip(arrays, names, strict=True)]
+    if ordinality:
+        longest = (
+            arrays[0].copy()
+            if len(arrays) == 1
+            else exp.Greatest(
+                this=exp.ArraySize(this=arrays[0].copy()),
+                expressions=[exp.ArraySize(this=a.copy()) for a in arrays[1:]],
+            )
+        )
+        size = longest if len(arrays) > 1 else exp.ArraySize(this=longest)
+        series = sqlglot.parse_one("range(1, __size__ + 1)", read="duckdb")
+        series.find(exp.Column).replace(size)
+        inner.append(exp.alias_(exp.Unnest(expressions=[series]), "__awstwin_n"))
+    outer: list[exp.Expression] = [
+        exp.Unnest(expressions=[exp.column(n)]) if rows else exp.column(n) for n in names
+    ]
+    if ordinality:
+        outer.append(exp.column("__awstwin_n"))
+    return exp.select(*outer).from_(exp.select(*inner).subquery())
+
+
+def rewrite_unnest(tree: exp.Expression) -> None:
+    """UNNEST forms DuckDB's UNNEST table function lacks: several arrays, or rows expanded to columns."""
+    for node in list(tree.find_all(exp.Unnest)):
+        alias = node.args.get("alias")
+        if not isinstance(node.parent, (exp.From, exp.Join)) or alias is None:
+            continue
+        arrays = list(node.expressions)
+        ordinality = node.args.get("offset") is not None
+        columns = list(alias.columns)
+        rows = len(arrays) == 1 and len(columns) > 1
+        if len(arrays) == 1 and not rows:
+            continue
+        names = [c.copy() for c in columns]
+        if ordinality and isinstance(node.args["offset"], exp.Identifier):
+            names.append(node.args["offset"].copy())
+        subquery = _unnest_select(arrays, rows, ordinality).subquery()
+        subquery.set("alias", exp.TableAlias(this=alias.this.copy() if alias.this else None, columns=names))
+        node.replace(subquery)
+
+
 def to_duckdb(tree: exp.Expression) -> str:
     return tree.sql(dialect="duckdb")
 
