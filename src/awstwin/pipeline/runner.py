@@ -95,11 +95,21 @@ def options_from_env(environ: dict[str, str] | None = None) -> RunOptions:
     )
 
 
-def _upload(options: RunOptions, data: dataset.Dataset) -> str:
+def _upload(options: RunOptions, data: dataset.Dataset) -> tuple[str, int]:
+    """Make the ingest date's raw partition hold exactly this file: a re-run replaces the date's
+    earlier upload instead of adding to it. Returns (the object's URI, objects replaced)."""
     profile = options.profile
+    s3 = aws.client(profile, "s3")
     key = profile.raw_key(options.ingest_date, data.path.name)
-    aws.client(profile, "s3").upload_file(str(data.path), profile.bucket, key)
-    return f"s3://{profile.bucket}/{key}"
+    prefix = key.rsplit("/", 1)[0] + "/"
+    replaced = 0
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=profile.bucket, Prefix=prefix):
+        stale = [{"Key": item["Key"]} for item in page.get("Contents", []) if item["Key"] != key]
+        if stale:
+            s3.delete_objects(Bucket=profile.bucket, Delete={"Objects": stale, "Quiet": True})
+            replaced += len(stale)
+    s3.upload_file(str(data.path), profile.bucket, key)
+    return f"s3://{profile.bucket}/{key}", replaced
 
 
 def _record_dag(report: RunReport, result: DagRunResult) -> None:
@@ -227,8 +237,11 @@ def _run_on_stack(
     )
 
     with _stage(report, "upload"):
-        uri = _upload(options, data)
-    echo(f"uploaded {data.path.name} to {uri}")
+        uri, replaced = _upload(options, data)
+    echo(
+        f"uploaded {data.path.name} to {uri}"
+        + (f" (replacing {replaced} earlier object(s))" if replaced else "")
+    )
 
     with _stage(report, "airflow_wait"):  # time the run waited for Airflow's start-up, if any
         process = airflow.wait()
