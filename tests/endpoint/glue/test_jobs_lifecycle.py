@@ -23,11 +23,12 @@ ARGS_SCRIPT = """
 import json, sys
 import boto3
 from awsglue.utils import getResolvedOptions
+from shared_helpers import SHARED  # from --extra-py-files
 
 args = getResolvedOptions(sys.argv, ["JOB_NAME", "JOB_RUN_ID", "job-bookmark-option", "a", "b"])
 # boto3 reaches the endpoint through AWS_ENDPOINT_URL, as the runner sets it
 role = boto3.client("glue").get_job(JobName=args["JOB_NAME"])["Job"]["Role"]
-print(json.dumps({**args, "role": role}))
+print(json.dumps({**args, "role": role, "shared": SHARED}))
 print("a line for the error log", file=sys.stderr)
 """
 FAILING_SCRIPT = """
@@ -120,11 +121,12 @@ def shell_job(glue: Any, name: str, script: str, **extra: Any) -> str:
 def test_success_merges_arguments_and_logs_both_streams(
     glue: Any, logs: Any, scripts: Callable[[str, str], str]
 ) -> None:
+    helper = scripts("shared_helpers.py", "SHARED = 'from an extra py file'\n")
     job = shell_job(
         glue,
         "life-args",
         scripts("args.py", ARGS_SCRIPT),
-        DefaultArguments={"--a": "default-a", "--b": "default-b"},
+        DefaultArguments={"--a": "default-a", "--b": "default-b", "--extra-py-files": helper},
     )
     run_id = glue.start_job_run(JobName=job, Arguments={"--b": "run-b"})["JobRunId"]
     assert run_id.startswith("jr_") and len(run_id) == 67
@@ -141,6 +143,7 @@ def test_success_merges_arguments_and_logs_both_streams(
         "a": "default-a",
         "b": "run-b",
         "role": "role-of-life-args",
+        "shared": "from an extra py file",
     }
     assert "a line for the error log" in log_lines(logs, "/aws-glue/jobs/error", run_id)
 
