@@ -79,6 +79,7 @@ class QueryRequest:
     output_location: str
     workgroup: str
     kind: StatementKind
+    bytes_scanned_cutoff: int | None = None  # the workgroup's BytesScannedCutoffPerQuery
 
 
 @dataclass
@@ -111,8 +112,9 @@ class Compiled:
 class Session:
     """One statement's DuckDB connection and the catalog tables loaded into it."""
 
-    def __init__(self, engine: QueryEngine, sql: str, database: str):
+    def __init__(self, engine: QueryEngine, sql: str, database: str, cutoff: int | None = None):
         self.engine = engine
+        self.cutoff = cutoff
         self.sql = sql
         self.database = database
         self.con = engine.connect()
@@ -248,6 +250,11 @@ class Session:
         except duckdb.Error as error:
             raise self.engine.failure(error, sql) from None
         self.scanned_bytes = sum(self.scanned.values())
+        if self.cutoff is not None and self.scanned_bytes > self.cutoff:
+            raise QueryCancelled(
+                f"Query cancelled! : Bytes scanned limit was exceeded ({self.scanned_bytes} bytes to read, "
+                f"the workgroup allows {self.cutoff} per query)"
+            )
         return Compiled(duck_sql, translate.output_names(list(relation.columns)), list(relation.types))
 
 
@@ -283,7 +290,7 @@ class QueryEngine:
     def failure(self, error: Exception, sql: str) -> QueryFailed | QueryCancelled:
         """A DuckDB error as Athena's error (`COLUMN_NOT_FOUND: line 1:8: Column 'x' cannot be ...`)."""
         if isinstance(error, duckdb.InterruptException):
-            return QueryCancelled("Query was cancelled")
+            return QueryCancelled()
         text = str(error).strip()
         first = text.splitlines()[0] if text else type(error).__name__
         for rule in dialect.ERROR_RULES:
@@ -332,7 +339,7 @@ class QueryEngine:
                 1202,
             )
         scratch = scratch_dir(self.state_dir)
-        session = Session(self, request.sql, request.database)
+        session = Session(self, request.sql, request.database, request.bytes_scanned_cutoff)
         attach(session.con)
         try:
             return handler(request, session, ResultWriter(self.s3, scratch))

@@ -208,7 +208,7 @@ class AthenaBackend(WorkGroupApi, CatalogApi, SavedApi):
             self.store.save(record)
         try:
             outcome = self._run(record)
-        except QueryCancelled:
+        except QueryCancelled as cancelled:
             if self.closed and not record.cancel_requested:  # the endpoint is stopping, not the user
                 error = {
                     "ErrorCategory": SYSTEM,
@@ -218,7 +218,7 @@ class AthenaBackend(WorkGroupApi, CatalogApi, SavedApi):
                 }
                 self._finish(record, FAILED, INTERRUPTED_REASON, error)
             else:
-                self._finish(record, CANCELLED, CANCELLED_REASON)
+                self._finish(record, CANCELLED, str(cancelled) or CANCELLED_REASON)
         except QueryFailed as failure:
             state = CANCELLED if record.cancel_requested else FAILED
             self._finish(
@@ -274,8 +274,15 @@ class AthenaBackend(WorkGroupApi, CatalogApi, SavedApi):
             output_location=record.output_location,
             workgroup=record.workgroup,
             kind=kind,
+            bytes_scanned_cutoff=self._cutoff(record.workgroup),
         )
         return self.engine.run(request, lambda con: self._attach(record.query_id, con))
+
+    def _cutoff(self, workgroup: str) -> int | None:
+        with self.lock:
+            group = self.workgroups.get(workgroup) or {}
+            value = (group.get("Configuration") or {}).get("BytesScannedCutoffPerQuery")
+        return int(value) if value else None
 
     def _prepared_sql(self, record: QueryExecution, sql: str) -> str:
         match = _EXECUTE.match(sql)
