@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from warehouse_rows import (
+from tests.dashboard.warehouse_rows import (
     FALLBACK_DDL,
     GENERATED_DATE,
     GENERATED_ROWS,

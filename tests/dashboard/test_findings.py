@@ -7,10 +7,10 @@ import dataclasses
 import statistics
 from typing import Any
 
-import page_text
 import pytest
+import tests.dashboard.page_text as page_text
 from scipy import stats as sps
-from warehouse_rows import LoadedDate, copy_rows
+from tests.dashboard.warehouse_rows import LoadedDate, copy_rows
 
 from awstwin.dashboard import render_dashboard
 from awstwin.dashboard.analysis import analyse

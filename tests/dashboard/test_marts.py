@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import sqlglot
-from warehouse_rows import GENERATED_DATE, LoadedDate, copy_rows
+from tests.dashboard.warehouse_rows import GENERATED_DATE, LoadedDate, copy_rows
 
 from awstwin.dashboard.data import MartsNotBuiltError, report_kpis
 from awstwin.dashboard.marts import MART_TABLES, MARTS_SQL_DIR, build_marts, render, sql_files

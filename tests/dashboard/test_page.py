@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from headless_chromium import INSTALL_HINT, find_chromium, open_page
-from warehouse_rows import LoadedDate
+from tests.dashboard.headless_chromium import INSTALL_HINT, find_chromium, open_page
+from tests.dashboard.warehouse_rows import LoadedDate
 
 from awstwin.dashboard import render_dashboard
 from awstwin.dashboard.charts import CHARTS

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from warehouse_rows import GENERATED_DATE, LoadedDate
+from tests.dashboard.warehouse_rows import GENERATED_DATE, LoadedDate
 
 from awstwin.dashboard import build_dashboard
 from awstwin.dashboard.data import MartsNotBuiltError
