@@ -127,10 +127,9 @@ class AthenaBackend(WorkGroupApi, CatalogApi, SavedApi):
         """Stop running queries (their DuckDB work is interrupted) and the worker threads."""
         with self.lock:
             self.closed = True
-            connections = list(self.connections.values())
-        for con in connections:
-            with contextlib.suppress(Exception):
-                con.interrupt()
+            running = [r for r in self.executions.values() if r.state == RUNNING]
+        for record in running:  # DuckDB hears an interrupt only while it executes: knock until it ends
+            threading.Thread(target=self._interrupt_until_final, args=(record, 30.0), daemon=True).start()
         self.pool.shutdown(wait=True, cancel_futures=True)
 
     # -- StartQueryExecution ---------------------------------------------------------------------
