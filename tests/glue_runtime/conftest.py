@@ -1,13 +1,14 @@
 """Fixtures for the clean-room `awsglue` runtime: one Spark session for every test in this folder.
 
-The runtime is imported the way a job imports it: its folder goes on `sys.path` (and on PYTHONPATH,
-for Spark's Python workers). It reaches the Glue catalog, Secrets Manager and S3 of the session's
+The runtime is imported the way a job imports it: its folder goes on `sys.path` (and on the
+PYTHONPATH of Spark's Python workers, never on this process's environment, which subprocesses of
+other tests inherit). It reaches the Glue catalog, Secrets Manager and S3 of the session's
 local endpoint, whose S3 objects are plain files under the endpoint's state folder.
 """
 
 from __future__ import annotations
 
-import os
+import logging
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,7 +21,7 @@ from awstwin.endpoint.glue.jobs import sparkconf
 RUNTIME = str(sparkconf.GLUE_RUNTIME_DIR)
 if RUNTIME not in sys.path:
     sys.path.insert(0, RUNTIME)
-os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (RUNTIME, os.environ.get("PYTHONPATH")) if p)
+logging.getLogger("py4j").setLevel(logging.WARNING)  # py4j logs while the interpreter exits
 
 
 @pytest.fixture(scope="session")
@@ -54,6 +55,7 @@ def spark(s3_root: Path, tmp_path_factory: pytest.TempPathFactory, runtime_clien
     builder = SparkSession.builder.appName("awsglue-runtime-tests")
     for key, value in sparkconf.session_conf(s3_root, tmp_path_factory.mktemp("spark")).items():
         builder = builder.config(key, value)
+    builder = builder.config("spark.executorEnv.PYTHONPATH", RUNTIME)
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     yield session
