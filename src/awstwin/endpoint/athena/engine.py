@@ -261,9 +261,10 @@ class Session:
 class QueryEngine:
     """Turns a `QueryRequest` into result files (and catalog changes), for real."""
 
-    def __init__(self, ctx: Any, threads: int):
+    def __init__(self, ctx: Any, threads: int, memory_limit_mb: int | None = None):
         self.ctx = ctx
         self.threads = threads
+        self.memory_limit_mb = memory_limit_mb
         self.state_dir: Path = ctx.state_dir
 
     @property
@@ -277,7 +278,10 @@ class QueryEngine:
     def connect(self) -> duckdb.DuckDBPyConnection:
         spill = self.state_dir / "tmp" / "athena-spill"
         spill.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(config={"threads": self.threads, "temp_directory": str(spill)})
+        config: dict[str, Any] = {"threads": self.threads, "temp_directory": str(spill)}
+        if self.memory_limit_mb:  # each query is its own DuckDB instance: share the memory between workers
+            config["memory_limit"] = f"{self.memory_limit_mb}MB"
+        con = duckdb.connect(config=config)
         con.execute("SET integer_division = true")
         # DuckDB pushes TRY_CAST into the CSV reader as a strict cast (a bad field fails the scan):
         # SerDe semantics need the cast to stay a TRY_CAST

@@ -76,6 +76,18 @@ def _split_top_level(text: str) -> list[str]:
     return parts
 
 
+def _memory_per_query(workers: int) -> int | None:
+    """`AWSTWIN_ATHENA_MEMORY_MB`, or three quarters of the machine's memory shared by the workers."""
+    configured = os.environ.get("AWSTWIN_ATHENA_MEMORY_MB")
+    if configured:
+        return int(configured)
+    try:
+        total_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // (1024 * 1024)
+    except (ValueError, OSError, AttributeError):
+        return None
+    return max(512, int(total_mb * 0.75 / workers))
+
+
 class AthenaBackend(WorkGroupApi, CatalogApi, SavedApi):
     def __init__(self, ctx: EndpointContext):
         self.ctx = ctx
@@ -96,7 +108,7 @@ class AthenaBackend(WorkGroupApi, CatalogApi, SavedApi):
             self.store.save(record)  # an execution cut off by a restart is now recorded as FAILED
         threads = max(1, int(os.environ.get("AWSTWIN_ATHENA_THREADS", os.cpu_count() or 1)))
         workers = max(1, int(os.environ.get("AWSTWIN_ATHENA_WORKERS", "4")))
-        self.engine = QueryEngine(ctx, threads)
+        self.engine = QueryEngine(ctx, threads, _memory_per_query(workers))
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="athena-query")
         self.connections: dict[str, Any] = {}
         self.closed = False
