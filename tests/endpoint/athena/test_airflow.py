@@ -58,6 +58,7 @@ def test_athena_operator_and_sensor(airflow_aws, lake):
     )
     with pytest.raises(Exception, match="TABLE_NOT_FOUND"):
         failing.execute(context={})
-    failed_id = lake.athena.list_query_executions()["QueryExecutionIds"][0]
     with pytest.raises(Exception, match="failed"):
-        AthenaSensor(task_id="wait_bad", query_execution_id=failed_id, poke_interval=1).poke(context={})
+        AthenaSensor(task_id="wait_bad", query_execution_id=failing.query_execution_id, poke_interval=1).poke(
+            context={}
+        )

@@ -39,14 +39,10 @@ def test_failed_queries_report_athena_errors(lake):
     assert function["StateChangeReason"].startswith(
         "FUNCTION_NOT_FOUND: line 1:8: Function 'no_such_function'"
     )
+    failed_id = lake.start("SELECT * FROM nowhere2")
+    wait(lake.athena, failed_id)
     with pytest.raises(lake.athena.exceptions.InvalidRequestException, match="FAILED"):
-        lake.athena.get_query_results(QueryExecutionId=lake.start("SELECT * FROM nowhere2") and _last(lake))
-
-
-def _last(lake):
-    query_id = lake.athena.list_query_executions()["QueryExecutionIds"][0]
-    wait(lake.athena, query_id)
-    return query_id
+        lake.athena.get_query_results(QueryExecutionId=failed_id)
 
 
 def test_execution_record_has_athena_fields(lake):
