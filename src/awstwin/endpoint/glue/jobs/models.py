@@ -117,8 +117,16 @@ class JobBackend:
         self._closing = False
         # Seconds in one minute of a run's Timeout: 60, unless a test wants TIMEOUT sooner.
         self.seconds_per_timeout_minute = float(os.environ.get("AWSTWIN_GLUE_TIMEOUT_MINUTE_SECONDS", "60"))
-        self.runner = JobRunner(ctx, ctx.state_dir / "glue" / "job-runs", lambda: ctx.client("logs"))
+        self._logs_client: Any = None
+        self.runner = JobRunner(ctx, ctx.state_dir / "glue" / "job-runs", self._logs)
         self._recover()
+
+    def _logs(self) -> Any:
+        """One CloudWatch Logs client for every run (boto3 clients are thread-safe; creating them is not)."""
+        with self._lock:
+            if self._logs_client is None:
+                self._logs_client = self.ctx.client("logs")
+            return self._logs_client
 
     # -- state -----------------------------------------------------------------------------------
     def _save(self) -> None:
