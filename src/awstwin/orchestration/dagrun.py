@@ -22,9 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from awstwin.orchestration.markers import PROGRESS_MARK, READY_MARK
-from awstwin.stack.processes import group_members, log_tail, stop_group
+from awstwin.stack.processes import group_members, log_tail, signals_deferred, stop_group, wait_until
 
 OK_STATES = ("success", "skipped")
+STOP_GRACE_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
@@ -184,7 +185,7 @@ class DagRunProcess:
             with contextlib.suppress(BrokenPipeError):  # the child already ended: its result says why
                 self.process.stdin.write(json.dumps(dict(conf)) + "\n")
                 self.process.stdin.close()
-            self.process.wait()
+            wait_until(lambda seconds: _exited(self.process, seconds))
             self._reader.join(timeout=30)
         finally:
             watchdog.cancel()
@@ -194,11 +195,14 @@ class DagRunProcess:
 
     def stop(self) -> None:
         """Stop the child and anything it started; safe to call at any time, and twice."""
-        if self.process.stdin is not None and not self.process.stdin.closed:
-            with contextlib.suppress(OSError):
-                self.process.stdin.close()
-        if self.process.poll() is None or group_members(self.process.pid):
-            stop_group(self.process.pid)
+        with signals_deferred():
+            if self.process.stdin is not None and not self.process.stdin.closed:
+                with contextlib.suppress(OSError):
+                    self.process.stdin.close()
+            if self.process.poll() is None or group_members(self.process.pid):
+                # Airflow's task runner turns SIGTERM into a task failure and carries on: give it
+                # a moment to record that, then SIGKILL.
+                stop_group(self.process.pid, timeout=STOP_GRACE_SECONDS)
 
     def _result(self, seconds: float, timed_out: bool, timeout: float) -> DagRunResult:
         try:
@@ -222,6 +226,14 @@ class DagRunProcess:
                 seconds=seconds,
             )
         return _parse(raw, self.log, seconds)
+
+
+def _exited(process: subprocess.Popen[str], seconds: float) -> bool:
+    try:
+        process.wait(timeout=seconds)
+        return True
+    except subprocess.TimeoutExpired:
+        return False
 
 
 def run_dag(

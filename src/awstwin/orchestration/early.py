@@ -14,6 +14,7 @@ from pathlib import Path
 
 from awstwin.orchestration.dagrun import DagRunProcess
 from awstwin.orchestration.home import prepare_home
+from awstwin.stack.processes import wait_until
 
 
 class EarlyDagRun:
@@ -51,7 +52,7 @@ class EarlyDagRun:
 
     def wait(self) -> DagRunProcess:
         """The started DAG-run process, once the home is ready (raises what preparing it raised)."""
-        self._thread.join()
+        wait_until(lambda seconds: (self._thread.join(seconds), not self._thread.is_alive())[1])
         if self._error is not None:
             raise self._error
         assert self.process is not None

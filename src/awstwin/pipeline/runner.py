@@ -31,6 +31,7 @@ from awstwin.pipeline.counts import warehouse_counts
 from awstwin.pipeline.paths import DAGS_DIR, REPORT_PATH, SPARK_JOBS_DIR, STATE_DIR, TEMPLATE
 from awstwin.pipeline.profile import Profile, load_profile
 from awstwin.pipeline.report import RunReport
+from awstwin.stack.processes import wait_until
 from awstwin.stack.state import stack_for_run
 
 DAG_ID = "student_performance_etl"
@@ -245,7 +246,7 @@ def _run_on_stack(
 
     with _stage(report, "airflow_wait"):  # time the run waited for Airflow's start-up, if any
         process = airflow.wait()
-        process.ready.wait()
+        wait_until(process.ready.wait)
     report.stages["airflow_init"] = round(airflow.prepare_seconds, 2)
     report.stages["airflow_start"] = round(process.startup_seconds or 0.0, 2)
 

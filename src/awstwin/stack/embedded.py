@@ -182,20 +182,22 @@ class EmbeddedStack:
         return self.info
 
     def stop(self) -> None:
-        """Stop the endpoint's whole process group and the warehouse; safe to call twice."""
-        endpoint, self.endpoint = self.endpoint, None
-        warehouse, self.warehouse = self.warehouse, None
+        """Stop the endpoint's whole process group and the warehouse; safe to call twice, and not cut
+        short by a second Ctrl-C or SIGTERM (those take effect once both are stopped)."""
         errors = []
-        if endpoint is not None:
-            try:
-                processes.stop_group(endpoint)
-            except Exception as exc:  # keep going: the warehouse must stop too
-                errors.append(f"endpoint: {exc}")
-        if warehouse is not None:
-            try:
-                warehouse.stop()
-            except Exception as exc:
-                errors.append(f"warehouse: {exc}")
+        with processes.signals_deferred():
+            endpoint, self.endpoint = self.endpoint, None
+            warehouse, self.warehouse = self.warehouse, None
+            if endpoint is not None:
+                try:
+                    processes.stop_group(endpoint)
+                except Exception as exc:  # keep going: the warehouse must stop too
+                    errors.append(f"endpoint: {exc}")
+            if warehouse is not None:
+                try:
+                    warehouse.stop()
+                except Exception as exc:
+                    errors.append(f"warehouse: {exc}")
         if errors:
             print("awstwin: while stopping the stack: " + "; ".join(errors), file=sys.stderr)
 

@@ -11,10 +11,12 @@ import contextlib
 import os
 import signal
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +36,43 @@ class Started:
         if self.process is not None:
             return self.process.poll() is None
         return alive(self.pid)
+
+
+@contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM/SIGHUP while stopping things, then act on them: a second Ctrl-C must not
+    cut a shutdown in half and leave a process behind. Only the main thread can install handlers;
+    elsewhere this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    watched = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {sig: signal.signal(sig, lambda signum, _frame: received.append(signum)) for sig in watched}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for signum in received[:1]:
+            handler = previous[signum]
+            if callable(handler):
+                handler(signum, None)
+            elif handler == signal.SIG_DFL:
+                if signum == signal.SIGINT:
+                    raise KeyboardInterrupt
+                raise SystemExit(128 + signum)
+
+
+def wait_until(done: Callable[[float], bool], slice_seconds: float = 0.25) -> None:
+    """Block until `done(timeout)` returns True, in short slices.
+
+    A signal the kernel hands to another thread does not interrupt a blocking wait in the main
+    thread (Python runs the handler only when the main thread next runs bytecode); waiting in slices
+    lets Ctrl-C and SIGTERM act within a fraction of a second whatever thread they landed on.
+    """
+    while not done(slice_seconds):
+        pass
 
 
 def log_tail(path: Path, lines: int = 25) -> str:
