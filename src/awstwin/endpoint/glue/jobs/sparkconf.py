@@ -50,26 +50,16 @@ SPARK_DEFAULTS: dict[str, str] = {
 }
 
 QUIET_LOG4J2 = """\
-# Local Glue jobs: Spark and Hadoop speak only when something is wrong; the script's output stays
-# readable. The root stays at WARN (what a PySpark shell expects, so Spark does not override it).
-rootLogger.level = warn
+# Local Glue jobs: Spark speaks only when something is wrong; the script's own output stays readable.
+rootLogger.level = error
 rootLogger.appenderRef.stderr.ref = console
 appender.console.type = Console
 appender.console.name = console
 appender.console.target = SYSTEM_ERR
 appender.console.layout.type = PatternLayout
 appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n%ex
-logger.spark.name = org.apache.spark
-logger.spark.level = error
-logger.hadoop.name = org.apache.hadoop
-logger.hadoop.level = error
-logger.parquet.name = org.apache.parquet
-logger.parquet.level = error
-logger.sparkproject.name = org.sparkproject
-logger.sparkproject.level = error
-# PySpark resets the root level to this logger's level, announcing it on stderr, unless they match.
-logger.repl.name = org.apache.spark.repl.Main
-logger.repl.level = warn
+logger.spark_repl.name = org.apache.spark.repl.Main
+logger.spark_repl.level = error
 """
 
 _compile_lock = threading.Lock()
