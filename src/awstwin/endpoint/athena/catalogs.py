@@ -12,13 +12,8 @@ from typing import Any
 
 from awstwin.endpoint.athena.dialect import CATALOG_NAME
 from awstwin.endpoint.athena.exceptions import InvalidRequestException, MetadataException
+from awstwin.endpoint.athena.paging import page
 from awstwin.endpoint.errors import AwsError
-
-
-def _page(items: list[Any], token: str | None, size: int) -> tuple[list[Any], str | None]:
-    start = int(token or 0) if str(token or "0").isdigit() else 0
-    chunk = items[start : start + size]
-    return chunk, (str(start + size) if start + size < len(items) else None)
 
 
 def table_metadata(table: dict[str, Any]) -> dict[str, Any]:
@@ -93,13 +88,13 @@ class CatalogApi:
         databases: list[dict[str, Any]] = []
         token = None
         while True:
-            page = self.glue.get_databases(**({"NextToken": token} if token else {}))
-            databases.extend(page.get("DatabaseList") or [])
-            token = page.get("NextToken")
+            batch = self.glue.get_databases(**({"NextToken": token} if token else {}))
+            databases.extend(batch.get("DatabaseList") or [])
+            token = batch.get("NextToken")
             if not token:
                 break
         items = [_database(d) for d in sorted(databases, key=lambda d: d["Name"])]
-        chunk, next_token = _page(items, NextToken, MaxResults or 50)
+        chunk, next_token = page(items, NextToken, MaxResults or 50)
         return {"DatabaseList": chunk, "NextToken": next_token}
 
     def get_database(self, CatalogName: str, DatabaseName: str, **_: Any) -> dict[str, Any]:
@@ -131,9 +126,9 @@ class CatalogApi:
         tables: list[dict[str, Any]] = []
         token = None
         while True:
-            page = self.glue.get_tables(DatabaseName=DatabaseName, **({"NextToken": token} if token else {}))
-            tables.extend(page.get("TableList") or [])
-            token = page.get("NextToken")
+            batch = self.glue.get_tables(DatabaseName=DatabaseName, **({"NextToken": token} if token else {}))
+            tables.extend(batch.get("TableList") or [])
+            token = batch.get("NextToken")
             if not token:
                 break
         if Expression:
@@ -142,7 +137,7 @@ class CatalogApi:
             )
             tables = [t for t in tables if pattern.fullmatch(t["Name"])]
         items = [table_metadata(t) for t in sorted(tables, key=lambda t: t["Name"])]
-        chunk, next_token = _page(items, NextToken, MaxResults or 50)
+        chunk, next_token = page(items, NextToken, MaxResults or 50)
         return {"TableMetadataList": chunk, "NextToken": next_token}
 
     def get_table_metadata(

@@ -35,6 +35,7 @@ from awstwin.endpoint.athena.executions import (
     ExecutionStore,
     QueryExecution,
 )
+from awstwin.endpoint.athena.paging import page
 from awstwin.endpoint.athena.saved import SavedApi, bind_parameters, has_placeholders
 from awstwin.endpoint.athena.workgroups import PRIMARY, WorkGroupApi, new_workgroup
 from awstwin.endpoint.context import EndpointContext
@@ -160,6 +161,10 @@ class AthenaBackend(WorkGroupApi, CatalogApi, SavedApi):
                 for record in self.executions.values():
                     if record.client_request_token == ClientRequestToken:
                         return {"QueryExecutionId": record.query_id}
+            if self.closed:
+                raise InvalidRequestException(
+                    "The local Athena is shutting down; no new queries are accepted"
+                )
             group = self.workgroup(WorkGroup)
             if group["State"] != "ENABLED":
                 raise InvalidRequestException(f"WorkGroup {group['Name']} is disabled.")
@@ -380,10 +385,8 @@ class AthenaBackend(WorkGroupApi, CatalogApi, SavedApi):
                 reverse=True,
             )
             ids = [r.query_id for r in records]
-        start = int(NextToken) if NextToken and NextToken.isdigit() else 0
-        size = min(MaxResults or MAX_LIST_RESULTS, MAX_LIST_RESULTS)
-        token = str(start + size) if start + size < len(ids) else None
-        return {"QueryExecutionIds": ids[start : start + size], "NextToken": token}
+        chunk, token = page(ids, NextToken, min(MaxResults or MAX_LIST_RESULTS, MAX_LIST_RESULTS))
+        return {"QueryExecutionIds": chunk, "NextToken": token}
 
     def stop_query_execution(self, QueryExecutionId: str, **_: Any) -> dict[str, Any]:
         with self.lock:

@@ -13,6 +13,7 @@ import uuid
 from typing import Any
 
 from awstwin.endpoint.athena.exceptions import InvalidRequestException, QueryFailed, ResourceNotFoundException
+from awstwin.endpoint.athena.paging import page
 
 
 def _placeholders(sql: str) -> list[int]:
@@ -139,10 +140,8 @@ class SavedApi:
         with self.lock:
             group = self.workgroup(WorkGroup)["Name"]
             ids = [q["NamedQueryId"] for q in self.named_queries.values() if q["WorkGroup"] == group]
-        start = int(NextToken or 0)
-        size = MaxResults or 50
-        token = str(start + size) if start + size < len(ids) else None
-        return {"NamedQueryIds": ids[start : start + size], "NextToken": token}
+        chunk, token = page(ids, NextToken, MaxResults or 50)
+        return {"NamedQueryIds": chunk, "NextToken": token}
 
     def update_named_query(
         self, NamedQueryId: str, Name: str, QueryString: str, Description: str | None = None, **_: Any
@@ -238,10 +237,8 @@ class SavedApi:
                 {"StatementName": s["StatementName"], "LastModifiedTime": s["LastModifiedTime"]}
                 for s in sorted(self.prepared.get(group, {}).values(), key=lambda s: s["StatementName"])
             ]
-        start = int(NextToken or 0)
-        size = MaxResults or 50
-        token = str(start + size) if start + size < len(items) else None
-        return {"PreparedStatements": items[start : start + size], "NextToken": token}
+        chunk, token = page(items, NextToken, MaxResults or 50)
+        return {"PreparedStatements": chunk, "NextToken": token}
 
     def batch_get_prepared_statement(
         self, PreparedStatementNames: list[str], WorkGroup: str, **_: Any

@@ -13,6 +13,7 @@ from typing import Any
 
 from awstwin.endpoint.athena.dialect import ENGINE_VERSION
 from awstwin.endpoint.athena.exceptions import InvalidRequestException
+from awstwin.endpoint.athena.paging import page
 
 PRIMARY = "primary"
 DEFAULT_CONFIGURATION: dict[str, Any] = {
@@ -150,11 +151,8 @@ class WorkGroupApi:
                 }
                 for g in groups
             ]
-        start = int(NextToken or 0)
-        size = MaxResults or 50
-        page = summaries[start : start + size]
-        token = str(start + size) if start + size < len(summaries) else None
-        return {"WorkGroups": page, "NextToken": token}
+        chunk, token = page(summaries, NextToken, MaxResults or 50)
+        return {"WorkGroups": chunk, "NextToken": token}
 
     def update_work_group(
         self,
