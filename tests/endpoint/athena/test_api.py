@@ -201,12 +201,15 @@ def test_catalog_metadata_apis(lake, athena):
         {"CatalogName": "AwsDataCatalog", "Type": "GLUE"}
     ]
     assert athena.get_data_catalog(Name="AwsDataCatalog")["DataCatalog"]["Type"] == "GLUE"
-    names = [
-        d["Name"] for d in athena.list_databases(CatalogName="AwsDataCatalog", MaxResults=50)["DatabaseList"]
-    ]
-    assert lake.database in names or athena.get_database(
-        CatalogName="AwsDataCatalog", DatabaseName=lake.database
+    pages = athena.get_paginator("list_databases").paginate(
+        CatalogName="AwsDataCatalog", PaginationConfig={"PageSize": 2}
     )
+    names = [d["Name"] for p in pages for d in p["DatabaseList"]]
+    assert lake.database in names and len(names) == len(set(names))
+    database = athena.get_database(CatalogName="AwsDataCatalog", DatabaseName=lake.database)["Database"]
+    assert database["Name"] == lake.database
+    with pytest.raises(athena.exceptions.MetadataException):
+        athena.get_database(CatalogName="AwsDataCatalog", DatabaseName="no_such_db")
     metadata = athena.get_table_metadata(
         CatalogName="AwsDataCatalog", DatabaseName=lake.database, TableName="meta"
     )
