@@ -176,3 +176,9 @@ def test_unnest_several_arrays_and_rows(lake):
            CROSS JOIN UNNEST(items) AS u(a, b) ORDER BY a"""
     )
     assert rows == [["1", "10", "x"], ["1", "20", "y"]]
+
+
+def test_values_statement_names_its_columns_like_trino(lake):
+    execution = lake.ok("VALUES (1, 'a'), (2, 'b')")
+    rows = all_rows(lake.athena, execution["QueryExecutionId"])
+    assert rows == [["_col0", "_col1"], ["1", "a"], ["2", "b"]]

@@ -255,7 +255,8 @@ class Session:
                 f"Query cancelled! : Bytes scanned limit was exceeded ({self.scanned_bytes} bytes to read, "
                 f"the workgroup allows {self.cutoff} per query)"
             )
-        return Compiled(duck_sql, translate.output_names(list(relation.columns)), list(relation.types))
+        names = translate.output_names(list(relation.columns), tree)
+        return Compiled(duck_sql, names, list(relation.types))
 
 
 class QueryEngine:

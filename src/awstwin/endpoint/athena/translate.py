@@ -134,8 +134,10 @@ def name_outputs(tree: exp.Expression) -> None:
         projection.replace(exp.alias_(projection.copy(), f"{UNNAMED_PREFIX}{next(_unnamed)}", quoted=True))
 
 
-def output_names(names: list[str]) -> list[str]:
-    """Trino's output names: identifiers lower-cased, unnamed expressions `_col<position>`."""
+def output_names(names: list[str], tree: exp.Expression | None = None) -> list[str]:
+    """Trino's output names: identifiers lower-cased, unnamed expressions (and VALUES) `_col<position>`."""
+    if isinstance(tree, exp.Values):
+        return [f"_col{i}" for i in range(len(names))]
     return [f"_col{i}" if n.startswith(UNNAMED_PREFIX) else n.lower() for i, n in enumerate(names)]
 
 
