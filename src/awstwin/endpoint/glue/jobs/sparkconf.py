@@ -50,7 +50,9 @@ SPARK_DEFAULTS: dict[str, str] = {
 }
 
 QUIET_LOG4J2 = """\
-# Local Glue jobs: Spark speaks only when something is wrong; the script's own output stays readable.
+# Local Glue jobs: Spark and Hadoop speak only when something is wrong; the script's output stays
+# readable. PySpark resets the root level to the level of Spark's own loggers (and says so on
+# stderr) unless the two match, so `org.apache.spark` is configured explicitly at the root's level.
 rootLogger.level = error
 rootLogger.appenderRef.stderr.ref = console
 appender.console.type = Console
@@ -58,8 +60,8 @@ appender.console.name = console
 appender.console.target = SYSTEM_ERR
 appender.console.layout.type = PatternLayout
 appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n%ex
-logger.spark_repl.name = org.apache.spark.repl.Main
-logger.spark_repl.level = error
+logger.spark.name = org.apache.spark
+logger.spark.level = error
 """
 
 _compile_lock = threading.Lock()
