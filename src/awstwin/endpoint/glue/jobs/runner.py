@@ -9,6 +9,10 @@
 3. stdout and stderr stream to CloudWatch Logs (`logs.RunLogs`); the tail of stderr gives the
    ErrorMessage of a failed run (`diagnosis.script_error`).
 Stopping a run kills its whole process group (the Python driver, Spark's JVM, Python workers).
+
+Every run is a one-shot process (Spark's JVM starts each time: most of a small job's 11-20 s). A warm
+Spark worker that keeps one JVM across runs would be another `launch` returning the same kind of
+handle (`poll`, `kill_group`, `finish`), with no change to the run lifecycle in `execution.py`.
 """
 
 from __future__ import annotations
