@@ -214,3 +214,24 @@ def test_ctas_text_and_json_formats(lake):
         "NOT_SUPPORTED"
         in lake.failed("CREATE TABLE as_orc WITH (format='ORC') AS SELECT 1 AS a")["StateChangeReason"]
     )
+
+
+def test_unload_writes_files_without_a_table(lake, glue):
+    execution = lake.ok(
+        f"""UNLOAD (SELECT * FROM (VALUES (1, 'a', 'x'), (2, 'b', 'y')) AS t(n, s, part))
+        TO 's3://{lake.bucket}/unloaded/' WITH (format = 'JSON', partitioned_by = ARRAY['part'])"""
+    )
+    assert execution["StatementType"] == "DML"
+    assert lake.athena.get_query_results(QueryExecutionId=execution["QueryExecutionId"])["UpdateCount"] == 2
+    keys = sorted(
+        o["Key"] for o in lake.s3.list_objects_v2(Bucket=lake.bucket, Prefix="unloaded/")["Contents"]
+    )
+    assert [k.split("/")[1] for k in keys] == ["part=x", "part=y"] and all(k.endswith(".gz") for k in keys)
+    import gzip
+    import json
+
+    first = json.loads(gzip.decompress(lake.s3.get_object(Bucket=lake.bucket, Key=keys[0])["Body"].read()))
+    assert first == {"n": 1, "s": "a"}
+    assert not glue.get_tables(DatabaseName=lake.database)["TableList"]
+    again = lake.failed(f"UNLOAD (SELECT 1 AS a) TO 's3://{lake.bucket}/unloaded/' WITH (format = 'PARQUET')")
+    assert again["StateChangeReason"].startswith("HIVE_PATH_ALREADY_EXISTS")

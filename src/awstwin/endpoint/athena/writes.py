@@ -8,6 +8,7 @@ are registered in the Glue catalog through its API. A CTAS without `external_loc
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,14 @@ from sqlglot import exp
 
 from awstwin.endpoint.athena import dialect, sources, translate
 from awstwin.endpoint.athena.dialect import hive_type, parse_hive_type, quote_identifier, quote_literal
-from awstwin.endpoint.athena.engine import Compiled, QueryEngine, QueryOutcome, QueryRequest, Session
+from awstwin.endpoint.athena.engine import (
+    Compiled,
+    QueryEngine,
+    QueryOutcome,
+    QueryRequest,
+    Session,
+    strip_leading_comments,
+)
 from awstwin.endpoint.athena.exceptions import QueryFailed
 from awstwin.endpoint.athena.results import ResultWriter, result_uri
 from awstwin.endpoint.errors import AwsError
@@ -61,6 +69,48 @@ ROWS_COLUMN = {
     "Nullable": "UNKNOWN",
     "CaseSensitive": False,
 }
+
+
+UNLOAD = re.compile(
+    r"^\s*UNLOAD\s*\((?P<query>.*)\)\s*TO\s*'(?P<location>[^']+)'\s*WITH\s*\((?P<props>.*)\)\s*;?\s*$",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+@dataclass
+class WriteSpec:
+    """How CTAS/UNLOAD write files: format, compression, partition columns, text delimiter."""
+
+    format_name: str
+    copy_format: str
+    compression_name: str
+    compression: str
+    partitioned_by: list[str]
+    delimiter: str
+
+
+def write_spec(props: dict[str, Any], statement: str, format_name: str) -> WriteSpec:
+    fmt = format_name.upper()
+    if str(props.get("table_type", "HIVE")).upper() != "HIVE" or fmt not in CTAS_FORMATS:
+        raise QueryFailed(
+            "NOT_SUPPORTED",
+            f"{statement} with format '{fmt}' / table_type '{props.get('table_type', 'HIVE')}' is not "
+            "supported locally; use format PARQUET, TEXTFILE or JSON (table_type HIVE)",
+            1200,
+        )
+    name = str(
+        props.get("write_compression") or props.get("parquet_compression") or DEFAULT_COMPRESSION
+    ).upper()
+    if name not in COMPRESSIONS:
+        raise QueryFailed("INVALID_TABLE_PROPERTY", f"Unsupported compression '{name}'", 1103)
+    return WriteSpec(
+        format_name=fmt,
+        copy_format=CTAS_FORMATS[fmt][0],
+        compression_name=name,
+        compression=COMPRESSIONS[name],
+        partitioned_by=[str(p).lower() for p in props.get("partitioned_by") or []],
+        delimiter=sources.hive_delimiter(props.get("field_delimiter"), "\x01"),
+    )
 
 
 @dataclass
@@ -116,6 +166,8 @@ class TableWriter:
         self.scratch = writer.scratch
 
     def run(self) -> QueryOutcome:
+        if UNLOAD.match(strip_leading_comments(self.request.sql)):
+            return self.unload()
         tree = translate.parse(self.request.sql)
         if isinstance(tree, exp.Create):
             return self.ctas(tree)
@@ -222,45 +274,19 @@ class TableWriter:
             raise QueryFailed("SYNTAX_ERROR", "line 1:1: CREATE TABLE AS needs a query after AS", 1006)
         compiled = self.session.compile(query)
         self._check_names(compiled)
-        fmt_name = str(props.get("format") or "PARQUET").upper()
-        if str(props.get("table_type", "HIVE")).upper() != "HIVE" or fmt_name not in CTAS_FORMATS:
-            raise QueryFailed(
-                "NOT_SUPPORTED",
-                f"CTAS with format '{fmt_name}' / table_type '{props.get('table_type', 'HIVE')}' is not "
-                "supported "
-                "locally; use format PARQUET, TEXTFILE or JSON with table_type HIVE",
-                1200,
-            )
-        copy_format, input_format, output_format, serde = CTAS_FORMATS[fmt_name]
-        compression_name = str(
-            props.get("write_compression") or props.get("parquet_compression") or DEFAULT_COMPRESSION
-        ).upper()
-        if compression_name not in COMPRESSIONS:
-            raise QueryFailed("INVALID_TABLE_PROPERTY", f"Unsupported compression '{compression_name}'", 1103)
-        compression = COMPRESSIONS[compression_name]
-        partitioned_by = [str(p).lower() for p in props.get("partitioned_by") or []]
-        self._check_partitions(compiled, partitioned_by)
+        spec = write_spec(props, "CTAS", str(props.get("format") or "PARQUET"))
+        self._check_partitions(compiled, spec.partitioned_by)
         location = props.get("external_location") or (
             f"{self.request.output_location.rstrip('/')}/tables/{self.request.query_id}/"
         )
-        self._check_empty(location, database, name)
-        delimiter = sources.hive_delimiter(props.get("field_delimiter"), "\x01")
-        rows = 0
-        written: list[Written] = []
-        if with_data:
-            select = self._select(compiled)
-            local = self.scratch / "ctas"
-            if partitioned_by:
-                self._copy(select, local, copy_format, compression, partitioned_by, {"delimiter": delimiter})
-            else:
-                local.mkdir(parents=True)
-                target = (
-                    local / f"{self.request.query_id}_{uuid.uuid4()}{self._suffix(copy_format, compression)}"
-                )
-                self._copy(select, target, copy_format, compression, [], {"delimiter": delimiter})
-            self._fix_suffixes(local, copy_format, compression)
-            rows = self._count(compiled)
-            written = self._publish(local, location, partitioned_by)
+        self._check_empty(location, f"table '{database}.{name}'")
+        rows, written = self._write_query(compiled, spec, location) if with_data else (0, [])
+        copy_format, input_format, output_format, serde = CTAS_FORMATS[spec.format_name]
+        compression_name, delimiter, partitioned_by = (
+            spec.compression_name,
+            spec.delimiter,
+            spec.partitioned_by,
+        )
         columns, keys = [], []
         for n, t in zip(compiled.names, compiled.types, strict=True):
             (keys if n in partitioned_by else columns).append({"Name": n, "Type": hive_type(t)})
@@ -305,6 +331,49 @@ class TableWriter:
             manifest_location=self._manifest(written),
         )
 
+    def _write_query(self, compiled: Compiled, spec: WriteSpec, location: str) -> tuple[int, list[Written]]:
+        """Write the query's rows as files below `location` (partition folders when asked)."""
+        select = self._select(compiled)
+        local = self.scratch / "written"
+        text = {"delimiter": spec.delimiter}
+        if spec.partitioned_by:
+            self._copy(select, local, spec.copy_format, spec.compression, spec.partitioned_by, text)
+        else:
+            local.mkdir(parents=True)
+            name = f"{self.request.query_id}_{uuid.uuid4()}{self._suffix(spec.copy_format, spec.compression)}"
+            self._copy(select, local / name, spec.copy_format, spec.compression, [], text)
+        self._fix_suffixes(local, spec.copy_format, spec.compression)
+        rows = self._count(compiled)
+        return rows, self._publish(local, location, spec.partitioned_by)
+
+    # -- UNLOAD ----------------------------------------------------------------------------------
+    def unload(self) -> QueryOutcome:
+        match = UNLOAD.match(strip_leading_comments(self.request.sql))
+        if match is None:
+            raise QueryFailed(
+                "SYNTAX_ERROR", "line 1:1: expecting UNLOAD (query) TO 's3://...' WITH (format = '...')", 1006
+            )
+        carrier = translate.parse(f"CREATE TABLE unload WITH ({match.group('props')}) AS SELECT 1")
+        props, _ = ctas_properties(carrier)  # type: ignore[arg-type]
+        if not props.get("format"):
+            raise QueryFailed("INVALID_TABLE_PROPERTY", "UNLOAD needs WITH (format = '...')", 1103)
+        props.setdefault("write_compression", props.get("compression"))
+        spec = write_spec(props, "UNLOAD", str(props["format"]))
+        query = match.group("query")
+        compiled = self.session.compile(translate.parse(query), query)
+        self._check_names(compiled)
+        self._check_partitions(compiled, spec.partitioned_by)
+        location = match.group("location")
+        self._check_empty(location, "UNLOAD")
+        rows, written = self._write_query(compiled, spec, location)
+        return QueryOutcome(
+            "csv",
+            [ROWS_COLUMN],
+            update_count=rows,
+            scanned_bytes=self.session.scanned_bytes,
+            manifest_location=self._manifest(written),
+        )
+
     def _check_names(self, compiled: Compiled) -> None:
         for index, n in enumerate(compiled.names):
             if n.startswith("_col"):
@@ -333,7 +402,7 @@ class TableWriter:
                 1006,
             )
 
-    def _check_empty(self, location: str, database: str, name: str) -> None:
+    def _check_empty(self, location: str, what: str) -> None:
         bucket, prefix = parse_s3_uri(location)
         if not self.engine.s3.bucket_exists(bucket):
             raise QueryFailed(
@@ -345,8 +414,8 @@ class TableWriter:
         if next(iter(self.engine.s3.list_objects(bucket, folder)), None) is not None:
             raise QueryFailed(
                 "HIVE_PATH_ALREADY_EXISTS",
-                f"Target directory for table '{database}.{name}' already exists: {location}. You may need to "
-                "manually clean the data at location 's3://...' before retrying",
+                f"Target directory for {what} already exists: {location}. You may need to manually clean "
+                f"the data at location '{location}' before retrying",
                 1003,
             )
 
