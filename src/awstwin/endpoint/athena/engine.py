@@ -350,6 +350,8 @@ class QueryEngine:
             return handler(request, session, ResultWriter(self.s3, scratch))
         except duckdb.Error as error:
             raise self.failure(error, request.sql) from None
+        except AwsError as error:  # the Glue catalog refused a change (a name, a type, a conflict)
+            raise QueryFailed("HIVE_METASTORE_ERROR", f"{error.code}: {error.message}", 204) from None
         finally:
             attach(None)
             session.close()
