@@ -197,6 +197,7 @@ def compose_processes() -> Iterator[StackUnderTest]:
         stack.callback(warehouse.stop)
         warehouse.start()
         warehouse.apply_sql_dir(_mount_source(services["warehouse"], "/docker-entrypoint-initdb.d"))
+        healthcheck(services["warehouse"], {5432: ports["warehouse"]}, base, 60)
 
         # The emulator: the image's CMD with the service's environment.
         argv = _dockerfile_cmd("emulator")
@@ -212,6 +213,7 @@ def compose_processes() -> Iterator[StackUnderTest]:
             {**base, **local.env(services["emulator"]["environment"])},
         )
         wait_http(f"http://127.0.0.1:{ports['emulator']}/_awstwin/health", emulator, 90)
+        healthcheck(services["emulator"], {4566: ports["emulator"]}, base, 30)
 
         # Airflow: the init job's own script, then api-server, scheduler and dag-processor.
         airflow_env = {
@@ -268,6 +270,32 @@ def compose_processes() -> Iterator[StackUnderTest]:
             provision=provision,
             notes={"state": state, "logs": logs, "compose": compose_stack},
         )
+
+
+def healthcheck(
+    service: Mapping[str, Any], ports: Mapping[int, int], env: Mapping[str, str], timeout: float
+) -> None:
+    """Run a service's own compose healthcheck here, as Docker would, until it passes: its container
+    ports moved to the local ones (`127.0.0.1:8080`, `-p 5432`), Compose's `$$` escapes undone."""
+    test = [part.replace("$$", "$") for part in service["healthcheck"]["test"]]
+    argv = test[1:] if test[0] == "CMD" else ["sh", "-c", test[1]]
+    local = []
+    for index, token in enumerate(argv):
+        for inside, outside in ports.items():
+            token = token.replace(f"127.0.0.1:{inside}", f"127.0.0.1:{outside}")
+            if index and argv[index - 1] == "-p" and token == str(inside):
+                token = str(outside)
+        local.append(token)
+    deadline = time.monotonic() + timeout
+    while True:
+        result = subprocess.run(local, env=dict(env), capture_output=True, text=True, timeout=60)
+        if result.returncode == 0:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"healthcheck {local} still fails after {timeout:.0f} s: {result.stderr[-1500:]}"
+            )
+        time.sleep(1)
 
 
 def _aws_test_credentials() -> dict[str, str]:
