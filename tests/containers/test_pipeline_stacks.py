@@ -108,3 +108,14 @@ def test_a_raising_glue_script_fails_the_run_with_its_own_error(
     assert f"Glue job {stack.profile.glue_job} run jr_" in message and "FAILED" in message
     assert f"ValueError: boom: this script refuses ingest_date {BAD_DATE}" in message
     assert outcome.rows_loaded == 0
+
+
+def test_airflow_refuses_a_wrong_password_and_says_what_to_set(ran: tuple[StackUnderTest, Outcome]) -> None:
+    stack, _ = ran
+    if stack.name != "compose-processes":
+        pytest.skip("only the compose stack serves Airflow's REST API")
+    from awstwin.stack.compose import AirflowApi, ComposeError
+
+    api = AirflowApi(stack.notes["compose"].airflow_url, "admin", "not-the-password")
+    with pytest.raises(ComposeError, match="AIRFLOW_ADMIN_PASSWORD"):
+        api.token()

@@ -170,6 +170,34 @@ def logs(
     return compose(args, compose_file, check=False).returncode
 
 
+def is_up(compose_file: Path = COMPOSE_FILE) -> bool:
+    """True when the stack's emulator and Airflow API server are running (needs an engine)."""
+    try:
+        result = compose(["ps", "--status", "running", "--services"], compose_file, capture=True, check=False)
+    except ComposeError:
+        return False
+    running = set(result.stdout.split()) if result.returncode == 0 else set()
+    return {"emulator", AIRFLOW_CONTAINER} <= running
+
+
+def summary(config: Mapping[str, Any]) -> list[str]:
+    """Where each part of the stack answers on this machine (what `make up` prints)."""
+    aws = published_url(config, AWS_DEFAULT_CONTAINER, AWS_CONTAINER_PORT)
+    glue = published_url(config, AWS_SERVICE_CONTAINERS["glue"], AWS_CONTAINER_PORT)
+    warehouse = published_url(config, WAREHOUSE_CONTAINER, WAREHOUSE_CONTAINER_PORT).replace("http://", "")
+    env = config["services"][WAREHOUSE_CONTAINER].get("environment") or {}
+    password = "$AIRFLOW_ADMIN_PASSWORD" if os.environ.get("AIRFLOW_ADMIN_PASSWORD") else "admin"
+    airflow = published_url(config, AIRFLOW_CONTAINER, AIRFLOW_PORT)
+    user, database = env.get("POSTGRES_USER"), env.get("POSTGRES_DB")
+    rows = [
+        ("LocalStack (S3, Logs, IAM, STS, Secrets Manager)", aws),
+        ("Glue + Athena (emulator)", glue),
+        ("warehouse (Postgres)", f"postgresql://{user}@{warehouse}/{database}"),
+        ("Airflow UI and REST API", f"{airflow} (admin / {password})"),
+    ]
+    return [f"{name:<50}{where}" for name, where in rows]
+
+
 # ---------------------------------------------------------------------------------------------------
 # The running stack, from this machine
 
@@ -563,6 +591,7 @@ def main(argv: list[str] | None = None) -> int:
             print(write_hadoop_conf(args.folder))
         elif args.command == "up":
             up()
+            print("\n".join(summary(resolved_config())))
         elif args.command == "down":
             down(volumes=args.volumes)
         elif args.command == "logs":
