@@ -28,8 +28,7 @@ from typing import Any
 import pytest
 from tests.containers.scenario import DAG_ID, StackUnderTest
 
-from awstwin.orchestration.home import home_environment, prepare_home
-from awstwin.pipeline.paths import DAGS_DIR, STATE_DIR
+from awstwin.pipeline.paths import DAGS_DIR
 from awstwin.pipeline.profile import load_profile
 from awstwin.stack import control
 from awstwin.stack.compose import (
@@ -44,7 +43,13 @@ from awstwin.stack.processes import Started, free_port, start_group, stop_group,
 
 REPO = COMPOSE_FILE.parent
 BIN = Path(sys.executable).parent
-CONTAINER_PORTS = {"localstack": 4566, "emulator": 4566, "warehouse": 5432, "airflow-apiserver": 8080}
+CONTAINER_PORTS = {
+    "localstack": 4566,
+    "emulator": 4566,
+    "warehouse": 5432,
+    "airflow-db": 5432,
+    "airflow-apiserver": 8080,
+}
 
 
 @contextmanager
@@ -96,7 +101,9 @@ class Localizer:
 
     def text(self, value: str) -> str:
         for service, port in self.ports.items():
-            value = value.replace(f"http://{service}:{CONTAINER_PORTS[service]}", f"http://127.0.0.1:{port}")
+            inside = f"{service}:{CONTAINER_PORTS[service]}"
+            value = value.replace(f"http://{inside}", f"http://127.0.0.1:{port}")
+            value = value.replace(f"@{inside}/", f"@127.0.0.1:{port}/")  # a database URL
         for inside, outside in self.paths.items():  # longest first: /opt/airflow/dags before /opt/airflow
             value = value.replace(inside, outside)
         return value
@@ -182,22 +189,13 @@ def compose_processes() -> Iterator[StackUnderTest]:
             env = {**base, **local.env(services["localstack"]["environment"]), "AWS_ENDPOINT_URL": s3_url}
             subprocess.run([str(hook)], env=env, check=True, capture_output=True, timeout=120)
 
-        # The warehouse: Postgres with the service's database, user and password, and its init folder.
-        from awstwin.warehouse import Warehouse
-
-        pg_env = services["warehouse"]["environment"]
-        warehouse = Warehouse(
-            state / "warehouse",
-            port=ports["warehouse"],
-            user=pg_env["POSTGRES_USER"],
-            password=pg_env["POSTGRES_PASSWORD"],
-            database=pg_env["POSTGRES_DB"],
-            settings={"fsync": "off"},
-        )
-        stack.callback(warehouse.stop)
-        warehouse.start()
-        warehouse.apply_sql_dir(_mount_source(services["warehouse"], "/docker-entrypoint-initdb.d"))
-        healthcheck(services["warehouse"], {5432: ports["warehouse"]}, base, 60)
+        # The warehouse and Airflow's metadata database: Postgres with each service's database, user and
+        # password (and the warehouse's init folder), each passing its own healthcheck.
+        for name in ("warehouse", "airflow-db"):
+            server = _postgres(stack, services[name], state / name, ports[name])
+            if name == "warehouse":
+                server.apply_sql_dir(_mount_source(services[name], "/docker-entrypoint-initdb.d"))
+            healthcheck(services[name], {5432: ports[name]}, base, 60)
 
         # The emulator: the image's CMD with the service's environment.
         argv = _dockerfile_cmd("emulator")
@@ -219,22 +217,22 @@ def compose_processes() -> Iterator[StackUnderTest]:
         airflow_env = {
             **base,
             **local.env(services["airflow-scheduler"]["environment"]),
-            **home_environment(home),
+            "AIRFLOW_HOME": str(home),  # the image's ENV
             "AIRFLOW__API__HOST": "127.0.0.1",
             "AIRFLOW__API__PORT": str(ports["airflow-apiserver"]),
             "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(free_port()),
             "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
         }
         (home / "auth").mkdir(parents=True, exist_ok=True)
-        prepare_home(home, STATE_DIR / "airflow-template", airflow_env)  # a migrated copy: init is quick
-        init = services["airflow-init"]
-        subprocess.run(
+        init = services["airflow-init"]  # `airflow db migrate` on the empty Postgres, the admin password
+        done = subprocess.run(
             init["command"],
-            env={**airflow_env, **local.env(init["environment"]), **home_environment(home)},
-            check=True,
+            env={**airflow_env, **local.env(init["environment"]), "AIRFLOW_HOME": str(home)},
             capture_output=True,
-            timeout=300,
+            text=True,
+            timeout=600,
         )
+        assert done.returncode == 0, f"airflow-init failed: {done.stdout[-2000:]}{done.stderr[-2000:]}"
         health = int(airflow_env["AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT"])
         started = {}
         for name in ("airflow-apiserver", "airflow-scheduler", "airflow-dag-processor"):
@@ -296,6 +294,23 @@ def healthcheck(
                 f"healthcheck {local} still fails after {timeout:.0f} s: {result.stderr[-1500:]}"
             )
         time.sleep(1)
+
+
+def _postgres(stack: ExitStack, service: Mapping[str, Any], folder: Path, port: int) -> Any:
+    """A local Postgres as the postgres image would make it from the service's POSTGRES_* variables."""
+    from awstwin.warehouse import Warehouse
+
+    env = service["environment"]
+    server = Warehouse(
+        folder,
+        port=port,
+        user=env["POSTGRES_USER"],
+        password=env["POSTGRES_PASSWORD"],
+        database=env["POSTGRES_DB"],
+        settings={"fsync": "off"},
+    )
+    stack.callback(server.stop)
+    return server.start()
 
 
 def _aws_test_credentials() -> dict[str, str]:
