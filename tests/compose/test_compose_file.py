@@ -168,3 +168,36 @@ def test_the_auth_token_is_passed_through_for_users_who_have_one(compose_bin: Pa
     env_without = json.loads(without.stdout)["services"]["localstack"]["environment"]
     assert env_with["LOCALSTACK_AUTH_TOKEN"] == "ls-abc123"
     assert env_without["LOCALSTACK_AUTH_TOKEN"] == ""
+
+
+def test_every_interpolated_variable_has_a_default() -> None:
+    """`docker compose up` with nothing set must work: each ${VAR} carries its default."""
+    text = COMPOSE_FILE.read_text()
+    found = re.findall(r"(?<!\$)\$\{(\w+)([^}]*)\}", text)
+    assert found, "the file interpolates LOCALSTACK_AUTH_TOKEN at least"
+    for name, rest in found:
+        assert rest.startswith(":-"), f"${{{name}{rest}}} has no default"
+
+
+def test_the_localstack_hooks_are_executable_shell_scripts(services: dict[str, Any]) -> None:
+    """LocalStack runs executable *.sh files with a shebang from ready.d; a syntax error would only show
+    as an ERROR script state at start-up (and an unhealthy LocalStack)."""
+    import os
+    import subprocess
+
+    (folder,) = [m["source"] for m in services["localstack"]["volumes"] if m["target"].endswith("ready.d")]
+    hooks = sorted(Path(folder).glob("*.sh"))
+    assert hooks
+    for hook in hooks:
+        assert os.access(hook, os.X_OK), f"{hook} is not executable"
+        shebang = hook.read_text().splitlines()[0]
+        assert shebang in ("#!/bin/sh", "#!/bin/bash", "#!/usr/bin/env bash"), hook
+        shell = "bash" if "bash" in shebang else "sh"
+        result = subprocess.run([shell, "-n", str(hook)], capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+
+
+def test_every_build_target_is_a_dockerfile_stage(services: dict[str, Any]) -> None:
+    stages = set(re.findall(r"^FROM \S+ AS (\S+)$", (REPO / "Dockerfile").read_text(), flags=re.MULTILINE))
+    targets = {svc["build"]["target"] for svc in services.values() if "build" in svc}
+    assert targets == {"emulator", "airflow"} and targets <= stages
