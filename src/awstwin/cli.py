@@ -18,7 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "data": ("awstwin.data.download", "download the real dataset with kagglehub"),
     "generate": ("awstwin.data.generator", "write a deterministic synthetic dataset"),
     "deploy": ("awstwin.infra.deploy", "deploy the CloudFormation stack to AWS"),
-    "bench": ("awstwin.bench", "measure speed and memory"),
+    "bench": ("awstwin.bench.runner", "measure speed and memory"),
 }
 
 
