@@ -12,6 +12,7 @@ import pytest
 
 from awstwin.infra.parameters import template_parameters
 from awstwin.infra.provision import ProvisionError, provision
+from awstwin.infra.resources import NOT_LOCAL, RESOURCE_TYPES
 from awstwin.infra.template import load_template
 from awstwin.pipeline.paths import SPARK_JOBS_DIR, TEMPLATE
 from awstwin.pipeline.profile import Profile, load_profile
@@ -40,9 +41,21 @@ def first(profile: Profile, aws: Callable[[str], Any]):
     return provision(aws, template_parameters(profile), "provision-test")
 
 
-def test_every_resource_is_created(first, profile: Profile, aws: Callable[[str], Any]) -> None:
-    assert sorted(first.created) == sorted(load_template(TEMPLATE)["Resources"])
+def test_every_resource_is_created_or_says_what_serves_it(first) -> None:
+    resources = load_template(TEMPLATE)["Resources"]
+    local = {name for name, r in resources.items() if r["Type"] in RESOURCE_TYPES}
+    assert sorted(first.created) == sorted(local)
     assert first.updated == []
+    assert first.conditioned_out == {"WarehouseClientIngress": "AllowClient"}  # no client CIDR given
+    assert set(first.not_local) == set(resources) - local - {"WarehouseClientIngress"}
+    for name, served_by in first.not_local.items():
+        assert served_by == NOT_LOCAL[resources[name]["Type"]].served_by
+    assert "served by the warehouse" in first.not_local["WarehouseWorkgroup"]
+    assert "served by the warehouse" in first.not_local["WarehouseNamespace"]
+    assert list(first.dropped) == ["WarehouseConnection.ConnectionInput.PhysicalConnectionRequirements"]
+
+
+def test_every_resource_is_there(first, profile: Profile, aws: Callable[[str], Any]) -> None:
     glue, s3 = aws("glue"), aws("s3")
     s3.head_bucket(Bucket=profile.bucket)
     assert glue.get_database(Name=profile.glue_database)["Database"]["Name"] == profile.glue_database
@@ -57,8 +70,12 @@ def test_every_resource_is_created(first, profile: Profile, aws: Callable[[str],
     assert job["DefaultArguments"]["--TempDir"] == profile.temp_dir
     assert job["DefaultArguments"]["--connection_name"] == profile.glue_connection
     assert job["Connections"]["Connections"] == [profile.glue_connection]
-    connection = glue.get_connection(Name=profile.glue_connection)["Connection"]
-    assert connection["ConnectionProperties"]["JDBC_CONNECTION_URL"] == profile.warehouse_jdbc_url
+    connection = glue.get_connection(Name=profile.glue_connection, HidePassword=False)["Connection"]
+    properties = connection["ConnectionProperties"]
+    assert properties["JDBC_CONNECTION_URL"] == profile.warehouse_jdbc_url
+    assert "PASSWORD" not in properties and "USERNAME" not in properties
+    assert "PhysicalConnectionRequirements" not in connection
+    assert properties["SECRET_ID"] == first.outputs["WarehouseSecretArn"]
     workgroup = aws("athena").get_work_group(WorkGroup=profile.athena_workgroup)["WorkGroup"]
     result = workgroup["Configuration"]["ResultConfiguration"]
     assert result["OutputLocation"] == profile.athena_output
@@ -67,7 +84,30 @@ def test_every_resource_is_created(first, profile: Profile, aws: Callable[[str],
     trust = json.loads(trust) if isinstance(trust, str) else trust
     assert trust["Statement"][0]["Principal"]["Service"] == "glue.amazonaws.com"
     policies = aws("iam").list_role_policies(RoleName=profile.glue_role)["PolicyNames"]
-    assert {"pipeline-bucket", "glue-catalog", "glue-logs"} <= set(policies)
+    assert {"pipeline-bucket", "glue-catalog", "glue-logs", "warehouse-secret"} <= set(policies)
+    secret_policy = aws("iam").get_role_policy(RoleName=profile.glue_role, PolicyName="warehouse-secret")
+    document = secret_policy["PolicyDocument"]
+    document = json.loads(document) if isinstance(document, str) else document
+    assert document["Statement"][0]["Resource"] == first.outputs["WarehouseSecretArn"]
+    copy_role = aws("iam").get_role(RoleName="provision-test-redshift-copy")["Role"]
+    assert "redshift.amazonaws.com" in json.dumps(copy_role["AssumeRolePolicyDocument"])
+
+
+def test_the_secret_holds_the_warehouse_credentials(
+    first, profile: Profile, aws: Callable[[str], Any]
+) -> None:
+    arn = first.outputs["WarehouseSecretArn"]
+    assert arn.startswith("arn:aws:secretsmanager:") and ":secret:provision-test/warehouse-admin" in arn
+    value = json.loads(aws("secretsmanager").get_secret_value(SecretId=arn)["SecretString"])
+    assert value == {"username": profile.warehouse_user, "password": profile.warehouse_password}
+
+
+def test_the_outputs_name_the_local_stand_ins(first, profile: Profile) -> None:
+    assert first.outputs["WarehouseEndpoint"] == profile.warehouse_host
+    assert first.outputs["WarehouseJdbcUrl"] == profile.warehouse_jdbc_url
+    assert first.outputs["WarehouseWorkgroup"] == "provision-test"
+    assert first.outputs["Bucket"] == profile.bucket
+    assert first.outputs["ScriptLocation"] == profile.script_location
 
 
 def test_bucket_is_encrypted_and_private(first, profile: Profile, aws: Callable[[str], Any]) -> None:
@@ -97,6 +137,7 @@ def test_provisioning_again_updates(
     again = provision(aws, params, "provision-test", scripts_dir=tmp_path)
     assert again.created == []
     assert sorted(again.updated) == sorted(first.created)
+    assert again.outputs["WarehouseSecretArn"] == first.outputs["WarehouseSecretArn"]
     job = aws("glue").get_job(JobName=profile.glue_job)["Job"]
     assert job["Command"]["ScriptLocation"] == f"s3://{profile.bucket}/scripts/other_etl.py"
     # and back, so the module leaves the job as the template says

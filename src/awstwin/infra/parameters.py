@@ -17,10 +17,13 @@ PARAMETERS: dict[str, Callable[[Profile], object]] = {
     "GlueConnectionName": lambda p: p.glue_connection,
     "AthenaWorkGroupName": lambda p: p.athena_workgroup,
     "WarehouseTable": lambda p: p.warehouse_table,
-    "WarehouseJdbcUrl": lambda p: p.warehouse_jdbc_url,
+    # A profile without a warehouse host (aws.env) leaves the URL to the Redshift Serverless workgroup.
+    "WarehouseJdbcUrl": lambda p: p.warehouse_jdbc_url if p.warehouse_host else "",
     "WarehouseDatabase": lambda p: p.warehouse_db,
     "WarehouseUser": lambda p: p.warehouse_user,
-    "WarehousePassword": lambda p: p.warehouse_password,
+    "WarehousePassword": lambda p: p.warehouse_password,  # empty (aws.env): Secrets Manager generates it
+    # Not a profile key: who may reach the warehouse from outside AWS is `make deploy`'s --client-cidr.
+    "WarehouseClientCidr": lambda p: "",
 }
 
 

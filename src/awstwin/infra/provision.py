@@ -3,12 +3,15 @@
 Reads THE template (infra/pipeline.yaml), resolves it with the profile's parameter values, and for each
 resource in dependency order asks whether it exists, then creates or updates it, then makes the calls
 that always follow (`awstwin.infra.resources` says which calls, as data). Re-provisioning updates; it
-never fails on what is already there. Finally each Glue job's script is uploaded from spark_jobs/ to
-its ScriptLocation, so the job runs the file in this checkout.
+never fails on what is already there. A type with no local counterpart (Redshift Serverless, the VPC)
+is not created: its row in `NOT_LOCAL` says what serves it locally, and the result lists it with that
+reason. Finally each Glue job's script is uploaded from spark_jobs/ to its ScriptLocation, so the job
+runs the file in this checkout.
 """
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -17,7 +20,15 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from awstwin.infra.resources import RESOURCE_TYPES, TEMPLATE_ONLY_PROPERTIES, Call, ResourceType
+from awstwin.infra.resources import (
+    LOCAL_DROPPED_PROPERTIES,
+    NOT_LOCAL,
+    RESOURCE_TYPES,
+    TEMPLATE_ONLY_PROPERTIES,
+    Call,
+    NotLocal,
+    ResourceType,
+)
 from awstwin.infra.template import Resolver, TemplateError, creation_order, load_template, parameter_values
 from awstwin.pipeline.paths import SPARK_JOBS_DIR, TEMPLATE
 
@@ -34,6 +45,9 @@ class ProvisionResult:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     physical_ids: dict[str, str] = field(default_factory=dict)
+    not_local: dict[str, str] = field(default_factory=dict)  # logical id -> what serves it locally
+    dropped: dict[str, str] = field(default_factory=dict)  # "Id.Property.Path" -> why it is not applied
+    conditioned_out: dict[str, str] = field(default_factory=dict)  # logical id -> its false Condition
     outputs: dict[str, str] = field(default_factory=dict)
     scripts: dict[str, str] = field(default_factory=dict)  # S3 URI -> local file uploaded there
     seconds: float = 0.0
@@ -74,6 +88,51 @@ def _apply(client: Any, kind: ResourceType, props: Mapping[str, Any], where: str
     for call in kind.then:
         _invoke(client, call, props, where)
     return created
+
+
+def _physical_id(client: Any, kind: ResourceType, props: Mapping[str, Any], where: str) -> str:
+    if kind.ref is None:
+        return kind.name(props)
+    call, read = kind.ref
+    try:
+        return read(getattr(client, call.method)(**call.kwargs(props)))
+    except (ClientError, BotoCoreError) as exc:
+        raise ProvisionError(f"{where}: {call.method} failed: {exc}") from exc
+
+
+def _drop_aws_only(type_name: str, properties: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The properties without the paths LOCAL_DROPPED_PROPERTIES names; (properties, {path: why})."""
+    kept = copy.deepcopy(dict(properties))
+    dropped: dict[str, str] = {}
+    for path, why in LOCAL_DROPPED_PROPERTIES.get(type_name, {}).items():
+        *parents, last = path.split(".")
+        node: Any = kept
+        for key in parents:
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, dict) and last in node:
+            del node[last]
+            dropped[path] = why
+    return kept, dropped
+
+
+def _stand_in(
+    resolver: Resolver, logical_id: str, resource: Mapping[str, Any], kind: NotLocal, where: str
+) -> None:
+    """Make Ref / GetAtt of a resource that is not created locally read as its stand-in."""
+    props = resource.get("Properties") or {}
+
+    def resolve(value: Any) -> Any:
+        return resolver.resolve(value, f"Resources.{logical_id}")
+
+    try:
+        if kind.ref is not None:
+            resolver.refs[logical_id] = kind.ref(props, resolve)
+        resolver.attributes[logical_id] = {
+            name: read(props, resolve) for name, read in kind.attributes.items()
+        }
+    except (KeyError, ValueError) as exc:
+        raise TemplateError(f"{where}: its local stand-in cannot be read: {exc}") from exc
+    resolver.unavailable[logical_id] = kind.served_by
 
 
 def _upload_scripts(
@@ -125,18 +184,28 @@ def provision(
         resource = template["Resources"][logical_id]
         where = f"{template_path.name}: Resources.{logical_id} ({resource.get('Type')})"
         if "Condition" in resource and not resolver.condition(resource["Condition"], where):
+            result.conditioned_out[logical_id] = resource["Condition"]
             continue
-        kind = RESOURCE_TYPES.get(resource.get("Type", ""))
+        type_name = resource.get("Type", "")
+        if type_name in NOT_LOCAL:
+            _stand_in(resolver, logical_id, resource, NOT_LOCAL[type_name], where)
+            result.not_local[logical_id] = NOT_LOCAL[type_name].served_by
+            continue
+        kind = RESOURCE_TYPES.get(type_name)
         if kind is None:
             supported = ", ".join(sorted(RESOURCE_TYPES))
-            raise TemplateError(f"{where}: no local provisioning for this type (supported: {supported})")
-        props = resolver.resolve(resource.get("Properties") or {}, f"Resources.{logical_id}")
-        props = {
-            k: v for k, v in props.items() if k not in TEMPLATE_ONLY_PROPERTIES.get(resource["Type"], ())
-        }
-        created = _apply(clients(kind.service), kind, props, where)
+            raise TemplateError(
+                f"{where}: no local provisioning for this type (supported: {supported}); add a row to "
+                "awstwin.infra.resources.RESOURCE_TYPES, or to NOT_LOCAL saying what serves it locally"
+            )
+        raw, dropped = _drop_aws_only(type_name, resource.get("Properties") or {})
+        result.dropped.update({f"{logical_id}.{path}": why for path, why in dropped.items()})
+        props = resolver.resolve(raw, f"Resources.{logical_id}")
+        props = {k: v for k, v in props.items() if k not in TEMPLATE_ONLY_PROPERTIES.get(type_name, ())}
+        client = clients(kind.service)
+        created = _apply(client, kind, props, where)
         (result.created if created else result.updated).append(logical_id)
-        name = kind.name(props)
+        name = _physical_id(client, kind, props, where)
         resolver.refs[logical_id] = name
         resolver.attributes[logical_id] = {
             attr: build(props, name, pseudo["AWS::AccountId"], region, pseudo["AWS::Partition"])

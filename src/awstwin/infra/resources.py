@@ -5,14 +5,22 @@ resource exists (and the error codes that mean it does not); the create call and
 each with a small function mapping the template's resolved `Properties` to the call's arguments;
 calls that always follow (bucket encryption, role policies); and how `Ref` and `Fn::GetAtt` read.
 Adding a type is adding a row here, never a branch in the provisioner.
+
+Types with no local counterpart are rows too, in `NOT_LOCAL`: each says what stands in for it on the
+local stacks (the warehouse for Redshift Serverless, the machine's own network for the VPC) and how
+its `Ref` / `Fn::GetAtt` read there. Properties that only mean something on AWS are listed, with the
+reason, in `LOCAL_DROPPED_PROPERTIES`. Nothing in the template is skipped without a row saying why.
 """
 
 from __future__ import annotations
 
 import json
+import secrets
+import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlparse
 
 Props = Mapping[str, Any]
 # One call's keyword arguments, or a list of them for a call made once per item (role policies).
@@ -39,6 +47,8 @@ class ResourceType:
     then: tuple[Call, ...] = ()
     # Attribute -> value, from (properties, physical name, account id, region, partition).
     attributes: Mapping[str, Callable[[Props, str, str, str, str], str]] = field(default_factory=dict)
+    # When `Ref` is not the name (a secret's ARN): the call that reads it and the field of its answer.
+    ref: tuple[Call, Callable[[Mapping[str, Any]], str]] | None = None
 
 
 def _without(props: Props, *names: str) -> dict[str, Any]:
@@ -112,6 +122,70 @@ def _role_policies(props: Props) -> list[dict[str, Any]]:
         }
         for p in props.get("Policies") or []
     ]
+
+
+# ---- Secrets Manager: CloudFormation's GenerateSecretString, done here as the service would do it.
+
+_PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
+
+
+def generate_password(spec: Props) -> str:
+    """A random password following GenerateSecretString's options (length, exclusions, each type)."""
+    excluded = set(spec.get("ExcludeCharacters") or "")
+    classes = [
+        ("ExcludeLowercase", string.ascii_lowercase),
+        ("ExcludeUppercase", string.ascii_uppercase),
+        ("ExcludeNumbers", string.digits),
+        ("ExcludePunctuation", _PUNCTUATION),
+    ]
+    pools = [
+        "".join(c for c in chars if c not in excluded) for option, chars in classes if not spec.get(option)
+    ]
+    if spec.get("IncludeSpace") and " " not in excluded:
+        pools.append(" ")
+    pools = [pool for pool in pools if pool]
+    length = int(spec.get("PasswordLength") or 32)
+    if not pools or (spec.get("RequireEachIncludedType", True) and length < len(pools)):
+        raise ValueError(f"GenerateSecretString {dict(spec)} leaves no way to build a password")
+    alphabet = "".join(pools)
+    while True:
+        password = "".join(secrets.choice(alphabet) for _ in range(length))
+        if not spec.get("RequireEachIncludedType", True) or all(
+            any(c in pool for c in password) for pool in pools
+        ):
+            return password
+
+
+def _secret_string(props: Props) -> str:
+    if "SecretString" in props:
+        return str(props["SecretString"])
+    spec = props["GenerateSecretString"]
+    password = generate_password(spec)
+    if "SecretStringTemplate" not in spec:
+        return password
+    document = json.loads(spec["SecretStringTemplate"])
+    document[spec["GenerateStringKey"]] = password
+    return json.dumps(document)
+
+
+def _secret_create(props: Props) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {"Name": props["Name"], "SecretString": _secret_string(props)}
+    for key in ("Description", "KmsKeyId"):
+        if key in props:
+            kwargs[key] = props[key]
+    if props.get("Tags"):
+        kwargs["Tags"] = _tag_list(props)
+    return kwargs
+
+
+def _secret_update(props: Props) -> dict[str, Any]:
+    """A given SecretString replaces the value; a generated one is kept, as CloudFormation keeps it."""
+    kwargs: dict[str, Any] = {"SecretId": props["Name"]}
+    if "SecretString" in props:
+        kwargs["SecretString"] = str(props["SecretString"])
+    if "Description" in props:
+        kwargs["Description"] = props["Description"]
+    return kwargs
 
 
 def _arn(service: str, resource: str) -> Callable[[Props, str, str, str, str], str]:
@@ -211,6 +285,15 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
         create=Call("create_job", lambda p: dict(p)),
         update=Call("update_job", lambda p: {"JobName": p["Name"], "JobUpdate": _without(p, "Name", "Tags")}),
     ),
+    "AWS::SecretsManager::Secret": ResourceType(
+        service="secretsmanager",
+        name=lambda p: p["Name"],
+        describe=Call("describe_secret", lambda p: {"SecretId": p["Name"]}),
+        not_found=("ResourceNotFoundException",),
+        create=Call("create_secret", _secret_create),
+        update=Call("update_secret", _secret_update),
+        ref=(Call("describe_secret", lambda p: {"SecretId": p["Name"]}), lambda answer: answer["ARN"]),
+    ),
     "AWS::Athena::WorkGroup": ResourceType(
         service="athena",
         name=lambda p: p["Name"],
@@ -224,4 +307,72 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
 # Template-only properties the APIs do not take (CloudFormation reads them itself).
 TEMPLATE_ONLY_PROPERTIES: dict[str, tuple[str, ...]] = {
     "AWS::Athena::WorkGroup": ("RecursiveDeleteOption",),
+}
+
+
+# ---- Types with no local counterpart: what stands in for each, and how Ref / GetAtt read there.
+
+# (the resource's unresolved properties, a function resolving any template value) -> a value
+StandIn = Callable[[Props, Callable[[Any], Any]], str]
+
+
+@dataclass(frozen=True)
+class NotLocal:
+    """A resource type the local stacks serve by other means: never created, always reported."""
+
+    served_by: str  # what a reader sees in the provisioning result
+    ref: StandIn | None = None
+    attributes: Mapping[str, StandIn] = field(default_factory=dict)
+
+
+def _warehouse_url(resolve: Callable[[Any], Any]) -> Any:
+    url = str(resolve({"Ref": "WarehouseJdbcUrl"}))
+    if not url:
+        raise ValueError(
+            "the local stacks name their warehouse in the WarehouseJdbcUrl parameter; it is empty"
+        )
+    return urlparse(url.removeprefix("jdbc:"))
+
+
+_NETWORK = "no local counterpart: the local stack's services reach each other on this machine's network"
+
+NOT_LOCAL: dict[str, NotLocal] = {
+    "AWS::RedshiftServerless::Namespace": NotLocal(
+        "served by the warehouse: the stack's Postgres (postgres_init/) holds the database, its admin "
+        "user is the profile's (and the secret's)",
+        ref=lambda props, resolve: str(resolve(props["NamespaceName"])),
+    ),
+    "AWS::RedshiftServerless::Workgroup": NotLocal(
+        "served by the warehouse: the profile's warehouse endpoint (WarehouseJdbcUrl) stands in for the "
+        "workgroup's endpoint",
+        ref=lambda props, resolve: str(resolve(props["WorkgroupName"])),
+        attributes={
+            "Workgroup.Endpoint.Address": lambda props, resolve: str(_warehouse_url(resolve).hostname),
+            "Workgroup.Endpoint.Port": lambda props, resolve: str(_warehouse_url(resolve).port),
+        },
+    ),
+    **{
+        f"AWS::EC2::{kind}": NotLocal(_NETWORK)
+        for kind in (
+            "VPC",
+            "InternetGateway",
+            "VPCGatewayAttachment",
+            "RouteTable",
+            "Route",
+            "Subnet",
+            "SubnetRouteTableAssociation",
+            "SecurityGroup",
+            "SecurityGroupIngress",
+            "VPCEndpoint",
+        )
+    },
+}
+
+# Properties (dotted paths) that only mean something on AWS; dropped before local provisioning.
+LOCAL_DROPPED_PROPERTIES: dict[str, dict[str, str]] = {
+    "AWS::Glue::Connection": {
+        "ConnectionInput.PhysicalConnectionRequirements": (
+            "a local Glue job runs on this machine's network: no subnet or security group to attach"
+        ),
+    },
 }

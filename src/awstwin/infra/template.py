@@ -73,6 +73,7 @@ class Resolver:
     conditions: Mapping[str, Any] = field(default_factory=dict)
     refs: dict[str, str] = field(default_factory=dict)  # logical id -> physical id
     attributes: dict[str, dict[str, str]] = field(default_factory=dict)  # logical id -> {attr: value}
+    unavailable: dict[str, str] = field(default_factory=dict)  # logical id -> why it was not created
 
     def resolve(self, value: Any, where: str) -> Any:
         if isinstance(value, list):
@@ -96,12 +97,21 @@ class Resolver:
         for table in (self.parameters, self.pseudo, self.refs):
             if name in table:
                 return table[name]
+        if name in self.unavailable:
+            raise TemplateError(
+                f"{where}: Ref to {name!r}, which is not created here ({self.unavailable[name]})"
+            )
         raise TemplateError(f"{where}: Ref to {name!r}, which is no parameter and no created resource")
 
     def get_att(self, logical_id: str, attribute: str, where: str) -> str:
         try:
             return self.attributes[logical_id][attribute]
         except KeyError:
+            if logical_id in self.unavailable:
+                raise TemplateError(
+                    f"{where}: no attribute {logical_id}.{attribute}: {logical_id} is not created here "
+                    f"({self.unavailable[logical_id]})"
+                ) from None
             raise TemplateError(
                 f"{where}: no attribute {logical_id}.{attribute} (is the resource created?)"
             ) from None
