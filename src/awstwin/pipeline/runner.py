@@ -33,6 +33,7 @@ from awstwin.pipeline.profile import Profile, load_profile
 from awstwin.pipeline.report import RunReport
 from awstwin.stack.processes import wait_until
 from awstwin.stack.state import stack_for_run
+from awstwin.stack.targets import profile_name, run_elsewhere
 
 DAG_ID = "student_performance_etl"
 DEFAULT_ROWS = 6607
@@ -88,7 +89,7 @@ def options_from_env(environ: dict[str, str] | None = None) -> RunOptions:
         raise ValueError(f"INGEST_DATE={ingest!r} is not a date: use YYYY-MM-DD") from None
     data = env.get("DATA") or None
     return RunOptions(
-        profile=load_profile(env.get("PROFILE") or "local"),
+        profile=load_profile(profile_name(env.get("PROFILE"))),
         ingest_date=ingest,
         data=Path(data) if data else None,
         rows=int(env.get("ROWS") or DEFAULT_ROWS),
@@ -178,6 +179,8 @@ def _run_stages(options: RunOptions, report: RunReport, echo: Callable[[str], No
         f"input: {data.source} ({data.rows} rows, sha256 {data.sha256[:12]}...), "
         f"ingest_date {options.ingest_date}"
     )
+    if run_elsewhere(options, report, echo, data):  # the compose stack or AWS: awstwin.stack.targets
+        return
 
     logs = options.state_dir / "logs"
     airflow = EarlyDagRun(
@@ -253,6 +256,12 @@ def _run_on_stack(
     echo(f"running DAG {DAG_ID} (Airflow log: {process.log})")
     conf = {"ingest_date": options.ingest_date, "expected_rows": data.rows}
     dag = process.run(conf)
+    _conclude(options, report, dag, data)
+
+
+def _conclude(options: RunOptions, report: RunReport, dag: DagRunResult, data: dataset.Dataset) -> None:
+    """Record a finished DAG run, read what it left in the warehouse, judge the run (every target)."""
+    profile = options.profile
     _record_dag(report, dag)
 
     with _stage(report, "read_counts"):

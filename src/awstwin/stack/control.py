@@ -1,8 +1,10 @@
 """`make up` / `make down` / `make logs`: the stack in the background, for several commands to use.
 
-Without a Docker engine (always, on this machine) `up` starts the embedded stack detached: the
-endpoint and the warehouse keep running after `up` returns, their pids, ports and logs recorded in
-.state/stack.json; `make run` then reuses them instead of starting its own, and `down` stops them.
+With a Docker engine `up` is `docker compose up -d --wait` (awstwin.stack.compose) and prints where
+each service answers; `make run` then runs the DAG in that stack. Without one (always, on this
+machine) `up` says why and starts the embedded stack detached: the endpoint and the warehouse keep
+running after `up` returns, their pids, ports and logs recorded in .state/stack.json; `make run` then
+reuses them instead of starting its own. `down` and `logs` act on whichever of the two is up.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 
 from awstwin.pipeline.paths import STATE_DIR
 from awstwin.pipeline.profile import Profile, ProfileError, load_profile
+from awstwin.stack import compose
 from awstwin.stack.embedded import EmbeddedStack, StackInfo, stop_recorded
 from awstwin.stack.processes import ServiceError
 from awstwin.stack.state import forget_record, read_record, record_path, running_stack, write_record
@@ -56,13 +59,28 @@ def stop_detached(state_dir: Path = STATE_DIR) -> list[str] | None:
     return stopped
 
 
+def _compose_up(engine: str) -> int:
+    print(f"awstwin up: {engine}; starting docker-compose.yml (first start builds the images)")
+    try:
+        compose.up()
+        print("\n".join(compose.summary(compose.resolved_config())))
+    except compose.ComposeError as exc:
+        print(f"awstwin up: {exc}", file=sys.stderr)
+        return 1
+    print("awstwin up: running; `make run` runs the DAG in it, `make down` stops it")
+    return 0
+
+
 def up(argv: list[str] | None = None) -> int:
     try:
         profile = load_profile(_profile_name(argv or []))
     except ProfileError as exc:
         print(f"awstwin up: {exc}", file=sys.stderr)
         return 2
-    print("awstwin up: no Docker engine used; the embedded stack runs in the background")
+    available, reason = compose.docker_available()
+    if available:
+        return _compose_up(reason)
+    print(f"awstwin up: {reason}; starting the embedded stack instead (in the background)")
     try:
         start_detached(profile)
     except (ServiceError, OSError, RuntimeError) as exc:
@@ -73,6 +91,17 @@ def up(argv: list[str] | None = None) -> int:
 
 
 def down(argv: list[str] | None = None) -> int:
+    if compose.is_up():
+        try:
+            compose.down()
+        except compose.ComposeError as exc:
+            print(f"awstwin down: {exc}", file=sys.stderr)
+            return 1
+        print(
+            "awstwin down: stopped the compose stack (its volumes keep the data; "
+            "`python -m awstwin.stack.compose down --volumes` deletes them)"
+        )
+        return 0
     stopped = stop_detached()
     if stopped is None:
         print("awstwin down: no stack recorded in .state/stack.json; nothing to stop")
@@ -109,6 +138,10 @@ def logs(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-follow", action="store_true", help="print the last lines and exit")
     parser.add_argument("-n", "--lines", type=int, default=50)
     args = parser.parse_args(argv or [])
+    if compose.is_up():
+        with contextlib.suppress(KeyboardInterrupt):
+            return compose.logs(follow=not args.no_follow, tail=args.lines)
+        return 0
     info = read_record()
     paths = [Path(info.endpoint_log), Path(info.warehouse_log)] if info else []
     if not paths:

@@ -1,0 +1,202 @@
+"""Where `make run` runs the DAG: the embedded stack, the compose stack, or AWS itself.
+
+One rule, from the profile: a profile without an endpoint (aws.env) runs against AWS; the compose
+profile runs in the compose stack; any other profile on the embedded stack. `make run` without a
+PROFILE uses the compose profile while `make up`'s compose stack is running (`profile_name`).
+
+The embedded path is the runner's own. For the other two this module runs the stages that differ and
+hands the finished DAG run back to the runner's `_conclude` (counts, verdict, report), so every
+target writes the same artifacts/run_report.json:
+- compose: provision infra/pipeline.yaml on the stack's containers, upload the input to its S3,
+  trigger the DAG through Airflow's REST API in the stack and wait for it.
+- aws: nothing is provisioned (CloudFormation owns the resources: `make deploy PROFILE=aws`); the
+  profile is made concrete from the caller's account, the stack's outputs and its secret; the DAG
+  runs in-process with `dag.test()` as locally, its `aws_default` connection without endpoint_url
+  (AWS itself, the standard credential chain) and `redshift_default` on the Redshift Serverless
+  workgroup's endpoint. The same DAG file and the same Glue script: only connections and variables
+  differ (`aws_run_environment`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from awstwin.pipeline.paths import DAGS_DIR
+from awstwin.pipeline.profile import Profile
+from awstwin.stack import compose
+
+if TYPE_CHECKING:
+    from awstwin.pipeline.dataset import Dataset
+    from awstwin.pipeline.report import RunReport
+    from awstwin.pipeline.runner import RunOptions
+
+EMBEDDED, COMPOSE, AWS = "embedded", "compose", "aws"
+DEFAULT_PROFILE = "local"
+
+
+def target_for(profile: Profile) -> str:
+    """Which stack a profile's run goes to (the rule in the module's docstring)."""
+    if not profile.is_local:
+        return AWS
+    if profile.name == compose.PROFILE_NAME:
+        return COMPOSE
+    return EMBEDDED
+
+
+def profile_name(requested: str | None) -> str:
+    """The profile `make run` uses: PROFILE as given, except that the default (local) becomes the
+    compose profile while the compose stack `make up` started is running."""
+    name = requested or DEFAULT_PROFILE
+    if name == DEFAULT_PROFILE and compose.docker_available()[0] and compose.is_up():
+        return compose.PROFILE_NAME
+    return name
+
+
+def run_elsewhere(options: RunOptions, report: RunReport, echo: Callable[[str], None], data: Dataset) -> bool:
+    """Run on the compose stack or on AWS when the profile says so; False: the embedded path's turn."""
+    target = target_for(options.profile)
+    if target == EMBEDDED:
+        return False
+    {COMPOSE: run_on_compose, AWS: run_on_aws}[target](options, report, echo, data)
+    return True
+
+
+def _conf(options: RunOptions, data: Dataset) -> dict[str, Any]:
+    return {"ingest_date": options.ingest_date, "expected_rows": data.rows}  # as the embedded run's
+
+
+def _echo_upload(echo: Callable[[str], None], data: Dataset, uri: str, replaced: int) -> None:
+    more = f" (replacing {replaced} earlier object(s))" if replaced else ""
+    echo(f"uploaded {data.path.name} to {uri}{more}")
+
+
+# ---------------------------------------------------------------------------------------------------
+# compose
+
+
+def run_on_compose(
+    options: RunOptions, report: RunReport, echo: Callable[[str], None], data: Dataset
+) -> None:
+    from awstwin.pipeline import runner
+
+    stack = compose.ComposeStack(profile=options.profile)
+    report.stack = COMPOSE
+    with runner._stage(report, "stack_check"):
+        if not compose.is_up():
+            raise compose.ComposeError(
+                "the compose stack is not running: `make up` starts it (needs a Docker engine); "
+                "without Docker, run with PROFILE=local"
+            )
+    echo(f"provisioning {options.template.name} on the compose stack")
+    with runner._stage(report, "provision"):
+        result = stack.provision(options.template, options.scripts_dir, **options.template_overrides)
+    echo(f"  {len(result.created)} resources created, {len(result.updated)} updated")
+    with runner._stage(report, "upload"):
+        uri, replaced = runner._upload(options, data)
+    _echo_upload(echo, data, uri, replaced)
+    echo(f"running DAG {runner.DAG_ID} in the compose stack's Airflow ({stack.airflow_url})")
+    try:
+        dag = stack.trigger_and_wait(runner.DAG_ID, _conf(options, data), echo=echo)
+    except (compose.ComposeError, OSError) as exc:
+        raise runner.StageError("dag_run", f"{type(exc).__name__}: {exc}") from exc
+    runner._conclude(options, report, dag, data)
+
+
+# ---------------------------------------------------------------------------------------------------
+# AWS
+
+
+def aws_run_environment(profile: Profile, home: Path) -> dict[str, str]:
+    """Airflow's connections and variables for a run against AWS: `profile` is the concrete one
+    (awstwin.infra.account.deployed_profile); the DAG folder is the one every profile uses."""
+    from awstwin.orchestration.environment import airflow_environment
+
+    if profile.is_local:
+        raise ValueError(f"profile {profile.name} names a local endpoint; an AWS run takes the aws profile")
+    return airflow_environment(profile, home, DAGS_DIR)
+
+
+def script_drift(s3: Any, outputs: Mapping[str, str], scripts_dir: Path) -> str | None:
+    """Why the Glue script in S3 is not this checkout's, or None when it is."""
+    location = outputs.get("ScriptLocation", "")
+    bucket, _, key = location.removeprefix("s3://").partition("/")
+    local = scripts_dir / Path(key).name
+    try:
+        remote = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except Exception as exc:  # botocore's NoSuchKey/AccessDenied: say what to do instead
+        return f"cannot read {location} ({type(exc).__name__}: {exc})"
+    if hashlib.sha256(remote).digest() != hashlib.sha256(local.read_bytes()).digest():
+        return f"{location} is not {local} of this checkout"
+    return None
+
+
+def check_warehouse_reachable(profile: Profile, timeout: int = 10) -> None:
+    import psycopg2
+
+    try:
+        psycopg2.connect(
+            host=profile.warehouse_host,
+            port=profile.warehouse_port,
+            dbname=profile.warehouse_db,
+            user=profile.warehouse_user,
+            password=profile.warehouse_password,
+            connect_timeout=timeout,
+        ).close()
+    except psycopg2.OperationalError as exc:
+        raise ConnectionError(
+            f"cannot reach the warehouse {profile.warehouse_host}:{profile.warehouse_port} from this machine "
+            f"({str(exc).strip()}). The DAG's warehouse checks run here: allow this machine with "
+            "`make deploy PROFILE=aws WAREHOUSE_CLIENT_CIDR=auto`"
+        ) from exc
+
+
+def run_on_aws(options: RunOptions, report: RunReport, echo: Callable[[str], None], data: Dataset) -> None:
+    from awstwin.infra import account
+    from awstwin.orchestration.early import EarlyDagRun
+    from awstwin.pipeline import aws, runner
+    from awstwin.stack.processes import wait_until
+
+    report.stack = AWS
+    with runner._stage(report, "aws_credentials"):
+        who = account.caller(options.profile)
+    echo(f"AWS account {who.account_id} ({who.region}) as {who.arn}")
+    with runner._stage(report, "stack_outputs"):
+        profile, outputs = account.deployed_profile(options.profile, who)
+    echo(f"stack {profile.stack_name}: bucket {profile.bucket}, warehouse {profile.warehouse_host}")
+    options = dataclasses.replace(options, profile=profile)
+    with runner._stage(report, "script_check"):
+        drift = script_drift(aws.client(profile, "s3"), outputs, options.scripts_dir)
+        if drift:
+            raise account.AwsAccountError(f"{drift}: run `make deploy PROFILE=aws` to upload it")
+    with runner._stage(report, "warehouse_connect"):
+        check_warehouse_reachable(profile)
+
+    logs = options.state_dir / "logs"
+    airflow = EarlyDagRun(
+        runner.DAG_ID,
+        DAGS_DIR,
+        options.home,
+        options.airflow_template,
+        aws_run_environment(profile, options.home),
+        logs / f"airflow-{runner.DAG_ID}-aws-{options.ingest_date}-{int(time.time())}.log",
+        logs / "airflow-migrate.log",
+        echo,
+    )
+    with contextlib.ExitStack() as exits:
+        exits.callback(airflow.cancel)
+        with runner._stage(report, "upload"):
+            uri, replaced = runner._upload(options, data)
+        _echo_upload(echo, data, uri, replaced)
+        with runner._stage(report, "airflow_wait"):
+            process = airflow.wait()
+            wait_until(process.ready.wait)
+        report.stages["airflow_init"] = round(airflow.prepare_seconds, 2)
+        echo(f"running DAG {runner.DAG_ID} against AWS (Airflow log: {process.log})")
+        dag = process.run(_conf(options, data))
+    runner._conclude(options, report, dag, data)
