@@ -3,12 +3,15 @@
 1. The script is fetched from `Command.ScriptLocation` (s3:// through the endpoint's S3 access, or a
    local path) into the run's own folder; `--extra-py-files` likewise.
 2. It runs with the endpoint's own interpreter in a new process group, with Glue's arguments
-   (`script.py --JOB_NAME n --JOB_RUN_ID jr_... --k v ...`) and an environment that points every AWS
-   SDK at the endpoint (`AWS_ENDPOINT_URL`), puts the clean-room `awsglue` on `PYTHONPATH` (the only
-   place it ever is), and, for Spark jobs, hands Spark its settings through `SPARK_CONF_DIR`.
+   (`script.py --JOB_NAME n --JOB_RUN_ID jr_... --k v ...`) and an environment that sends the AWS
+   SDKs where the endpoint's own go (`JobRunner.endpoints`; Glue and Athena: here), puts the
+   clean-room `awsglue` on `PYTHONPATH` (the only place it ever is), and, for Spark jobs, hands
+   Spark its settings through `SPARK_CONF_DIR`.
 3. stdout and stderr stream to CloudWatch Logs (`logs.RunLogs`); the tail of stderr gives the
    ErrorMessage of a failed run (`diagnosis.script_error`).
-Stopping a run kills its whole process group (the Python driver, Spark's JVM, Python workers).
+Stopping a run kills its whole process group (the Python driver, Spark's JVM, Python workers). If the
+endpoint dies without stopping it (SIGKILL), the kernel sends the script SIGTERM (PR_SET_PDEATHSIG);
+Spark's JVM exits when its driver's pipe closes, and the next start ends whatever is left.
 
 Every run is a one-shot process (Spark's JVM starts each time: most of a small job's 11-20 s). A warm
 Spark worker that keeps one JVM across runs would be another `launch` returning the same kind of
@@ -38,13 +41,24 @@ from awstwin.endpoint.glue.jobs import sparkconf
 from awstwin.endpoint.glue.jobs.diagnosis import script_error
 from awstwin.endpoint.glue.jobs.logs import RunLogs
 from awstwin.endpoint.s3access import S3_SCHEMES, parse_s3_uri
+from awstwin.procutil import die_with_parent
 
 SPARK_COMMANDS = ("glueetl", "gluestreaming")
 PYTHON_COMMANDS = ("pythonshell",)
 STDERR_TAIL_LINES = 400
 STOP_GRACE_SECONDS = 5.0
-# Environment the job must not inherit from the endpoint: the runner sets these itself.
-OWN_ENV_PREFIXES = ("AWS_ENDPOINT_URL", "PYSPARK_", "SPARK_CONF_DIR", "AWSTWIN_S3_ROOT", "PYTHONPATH")
+# Environment the job must not inherit from the endpoint: the runner sets these itself. The endpoint's
+# own AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> pass through (see `JobRunner.endpoints`).
+OWN_ENV_PREFIXES = ("PYSPARK_", "SPARK_CONF_DIR", "AWSTWIN_S3_ROOT", "PYTHONPATH")
+OWN_ENV_NAMES = ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",)
+# botocore's per-service variable is AWS_ENDPOINT_URL_ + the service id, upper case, spaces as `_`
+# ("CloudWatch Logs" -> CLOUDWATCH_LOGS); tests check these names against botocore's own rule.
+ENDPOINT_ENV = {
+    "glue": "AWS_ENDPOINT_URL_GLUE",
+    "athena": "AWS_ENDPOINT_URL_ATHENA",
+    "s3": "AWS_ENDPOINT_URL_S3",
+    "logs": "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS",
+}
 
 
 class RunSetupError(Exception):
@@ -176,6 +190,9 @@ class JobRunner:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 start_new_session=True,
+                # The run's own thread starts it and outlives it (see procutil): a SIGKILLed endpoint
+                # still takes its runs with it.
+                preexec_fn=die_with_parent(),
             )
         except OSError as exc:
             logs.close()
@@ -214,12 +231,33 @@ class JobRunner:
                 entries.append(str(copied if copied.suffix in (".zip", ".egg", ".whl") else copied.parent))
         return list(dict.fromkeys(entries))
 
+    def endpoints(self) -> dict[str, str]:
+        """Where the job's AWS SDKs go: the endpoint's own `AWS_ENDPOINT_URL*` settings, except that
+        Glue and Athena are always this endpoint, and S3 and CloudWatch Logs are wherever the
+        endpoint itself reads objects and ships run logs. Every other service (Secrets Manager, IAM,
+        STS, ...) goes where the endpoint's environment sends it: LocalStack in the compose stack
+        (`AWS_ENDPOINT_URL` there), the endpoint itself (moto) when nothing is set."""
+        settings = self.ctx.settings
+        urls = {k: v for k, v in os.environ.items() if k.startswith("AWS_ENDPOINT_URL") and v}
+        urls.setdefault("AWS_ENDPOINT_URL", settings.url)
+        urls[ENDPOINT_ENV["glue"]] = settings.url
+        urls[ENDPOINT_ENV["athena"]] = settings.url
+        urls[ENDPOINT_ENV["s3"]] = settings.external_s3_url or settings.url
+        urls[ENDPOINT_ENV["logs"]] = settings.external_logs_url or settings.url
+        return urls
+
     def environment(self, spec: RunSpec, run_dir: Path, python_path: list[str]) -> dict[str, str]:
         settings = self.ctx.settings
-        env = {k: v for k, v in os.environ.items() if not k.startswith(OWN_ENV_PREFIXES)}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(OWN_ENV_PREFIXES)
+            and k not in OWN_ENV_NAMES
+            and not k.startswith("AWS_ENDPOINT_URL")
+        }
+        env.update(self.endpoints())
         env.update(
             {
-                "AWS_ENDPOINT_URL": settings.url,
                 "AWS_DEFAULT_REGION": settings.region,
                 "AWS_REGION": settings.region,
                 "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", "test"),
@@ -231,10 +269,6 @@ class JobRunner:
                 "TMPDIR": str(run_dir / "tmp"),
             }
         )
-        if settings.external_s3_url:
-            env["AWS_ENDPOINT_URL_S3"] = settings.external_s3_url
-        if settings.external_logs_url:
-            env["AWS_ENDPOINT_URL_LOGS"] = settings.external_logs_url
         if self.ctx.s3_root is not None:
             env["AWSTWIN_S3_ROOT"] = str(self.ctx.s3_root)
         if spec.command in SPARK_COMMANDS:
