@@ -11,6 +11,8 @@ from urllib.parse import parse_qs
 
 # X-Amz-Target prefixes of the services we serve ourselves; everything else goes to moto.
 TARGET_PREFIXES = {"AWSGlue": "glue", "AmazonAthena": "athena"}
+# Single operations of a moto-served service that we answer in front of moto (`logs/`).
+TARGET_OPERATIONS = {"Logs_20140328.FilterLogEvents": "logs"}
 ADMIN_PREFIX = "/_awstwin/"
 
 
@@ -20,8 +22,10 @@ def _scope_service(credential: str) -> str | None:
 
 
 def service_of(environ: dict[str, Any]) -> str:
-    """Return 'glue', 'athena', 's3', 'admin', or the signing name of a service moto serves."""
+    """Return 'glue', 'athena', 's3', 'logs', 'admin', or the signing name of a service moto serves."""
     target = environ.get("HTTP_X_AMZ_TARGET", "")
+    if target in TARGET_OPERATIONS:
+        return TARGET_OPERATIONS[target]
     if target:
         prefix = target.split(".", 1)[0]
         return TARGET_PREFIXES.get(prefix, f"moto:{prefix}")

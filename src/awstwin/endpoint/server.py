@@ -44,13 +44,14 @@ class Endpoint:
 
     def _build_services(self) -> dict[str, WsgiApp]:
         # Import here so `awstwin.endpoint` stays cheap to import for clients.
-        from awstwin.endpoint import athena, glue, s3
+        from awstwin.endpoint import athena, glue, logs, s3
 
         apps: dict[str, WsgiApp] = {}
         if self.settings.serves_s3:
             apps["s3"] = s3.build(self.context)
         apps["glue"] = glue.build(self.context)
         apps["athena"] = athena.build(self.context)
+        apps["logs"] = logs.build(lambda: self.moto)
         return apps
 
     @property
@@ -68,7 +69,8 @@ class Endpoint:
             "url": self.settings.url,
             "state_dir": str(self.context.state_dir),
             "persistent": self._temp_state is None,
-            "services": {name: "awstwin" for name in self.apps} | {"other": "moto"},
+            "services": {name: "awstwin" for name in self.apps}
+            | {"logs": "moto (FilterLogEvents: awstwin)", "other": "moto"},
         }
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
