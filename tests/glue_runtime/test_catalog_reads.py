@@ -46,7 +46,7 @@ def make_table(aws: Callable[[str], Any], database: str, bucket: str) -> Callabl
                     "Columns": [{"Name": n, "Type": t} for n, t in columns],
                     "SerdeInfo": {
                         "SerializationLibrary": serde,
-                        "Parameters": serde_params or {"field.delim": ","},
+                        "Parameters": {"field.delim": ","} if serde_params is None else serde_params,
                     },
                 },
             },
@@ -218,3 +218,27 @@ def test_write_from_catalog_adds_rows_and_partitions_the_table_reads_back(
     partitions = aws("glue").get_partitions(DatabaseName=database, TableName=table)["Partitions"]
     assert sorted(p["Values"][0] for p in partitions) == ["d1", "d2"]
     assert sorted(rows(glue_context, database, table)) == [(1, "a", "d1"), (2, "b", "d2")]
+
+
+@pytest.mark.parametrize(
+    ("serde_params", "body"),
+    [
+        ({"serialization.format": "1"}, "1\x01a,b\n2\x01c\n"),  # '1' is the byte \x01, as Hive reads it
+        ({}, "1\x01a,b\n2\x01c\n"),  # LazySimpleSerDe's default separator
+        ({"field.delim": "9"}, "1\ta,b\n2\tc\n"),  # a number is a byte: 9 is a tab
+    ],
+)
+def test_lazy_simple_separators_follow_hive_as_athena_does(
+    serde_params: dict[str, str],
+    body: str,
+    glue_context: Any,
+    database: str,
+    make_table: Callable[..., str],
+    put_object: Callable[..., str],
+) -> None:
+    prefix = f"hive-sep-{next(_names)}"
+    put_object(f"{prefix}/data.txt", body)
+    table = make_table(
+        [("id", "int"), ("v", "string")], f"s3://runtime-tests/{prefix}/", serde_params=serde_params
+    )
+    assert sorted(rows(glue_context, database, table)) == [(1, "a,b"), (2, "c")]

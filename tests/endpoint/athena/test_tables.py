@@ -153,3 +153,37 @@ def _rows(lake, execution):
     from tests.endpoint.athena.conftest import all_rows
 
     return all_rows(lake.athena, execution["QueryExecutionId"])
+
+
+HIVE_SEPARATOR_CASES = {
+    # SerdeInfo.Parameters -> the file's bytes; Hive reads '1' as the byte \x01, '9' as a tab
+    "sf_one": ({"serialization.format": "1"}, "1\x01a,b\n2\x01c\n"),
+    "no_params": ({}, "1\x01a,b\n2\x01c\n"),
+    "tab_byte": ({"field.delim": "9", "serialization.format": "9"}, "1\ta,b\n2\tc\n"),
+    "comma": ({"field.delim": ",", "serialization.format": "1"}, "1,a;b\n2,c\n"),
+}
+
+
+def test_lazy_simple_separators_follow_hive(lake, aws):
+    """Tables made through Glue's API (not DDL): the separator is whatever Hive makes of the params."""
+    glue = aws("glue")
+    for name, (params, body) in HIVE_SEPARATOR_CASES.items():
+        lake.put(f"{name}/data.txt", body)
+        glue.create_table(
+            DatabaseName=lake.database,
+            TableInput={
+                "Name": name,
+                "StorageDescriptor": {
+                    "Columns": [{"Name": "id", "Type": "int"}, {"Name": "v", "Type": "string"}],
+                    "Location": f"s3://{lake.bucket}/{name}/",
+                    "SerdeInfo": {
+                        "SerializationLibrary": "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe",
+                        "Parameters": params,
+                    },
+                },
+            },
+        )
+    assert lake.rows("SELECT id, v FROM sf_one ORDER BY id") == [["1", "a,b"], ["2", "c"]]
+    assert lake.rows("SELECT id, v FROM no_params ORDER BY id") == [["1", "a,b"], ["2", "c"]]
+    assert lake.rows("SELECT id, v FROM tab_byte ORDER BY id") == [["1", "a,b"], ["2", "c"]]
+    assert lake.rows("SELECT id, v FROM comma ORDER BY id") == [["1", "a;b"], ["2", "c"]]

@@ -241,8 +241,7 @@ OPEN_CSV_BAD_DATA = (
     "For input string: \"' || {v} || '\"')"
 )
 
-# LazySimpleSerDe's default delimiters by nesting level (fields, collection items, map keys)
-HIVE_DEFAULT_DELIMITERS = ("\x01", "\x02", "\x03")
+# LazySimpleSerDe's separators (defaults included) come from glue.catalog.formats.StorageFormat
 HIVE_DEFAULT_NULL = "\\N"
 
 # ---------------------------------------------------------------------------------------------------

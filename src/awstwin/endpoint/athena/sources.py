@@ -214,25 +214,11 @@ def _typed_partition(expr: str, hive: HiveType) -> str:
     return value if target == "VARCHAR" else f"TRY_CAST({value} AS {target})"
 
 
-def hive_delimiter(value: str | None, default: str) -> str:
-    """Hive reads a delimiter property as a byte: `'1'` is \\x01, `'9'` a tab, `','` a comma."""
-    if value is None or value == "":
-        return default
-    if value.lstrip("-").isdigit():
-        number = int(value)
-        if -128 <= number <= 255:
-            return chr(number % 256)
-    return value[0]
-
-
 def _csv_relation(source: TableSource, con: Any) -> tuple[list[str], str]:
-    fmt = source.fmt
-    serde_params = ((source.table.get("StorageDescriptor") or {}).get("SerdeInfo") or {}).get(
-        "Parameters"
-    ) or {}
+    fmt = source.fmt  # separators as Hive reads them, the same answer Spark's reader gets
     open_csv = fmt.serde == OPEN_CSV_SERDE
     if open_csv:
-        delimiter = (fmt.delimiter or ",")[0]
+        delimiter = fmt.delimiter
         quote = fmt.quote_char or DOUBLE_QUOTE
         # opencsv reads a doubled quote inside quotes as one quote whatever the escape character;
         # DuckDB has one escape character, so the doubled quote (far more common) wins over `\`
@@ -240,8 +226,7 @@ def _csv_relation(source: TableSource, con: Any) -> tuple[list[str], str]:
         options = [f"quote={quote_literal(quote)}", f"escape={quote_literal(escape)}"]
         null = NO_NULL
     else:
-        raw = serde_params.get("field.delim", serde_params.get("serialization.format"))
-        delimiter = hive_delimiter(raw, dialect.HIVE_DEFAULT_DELIMITERS[0])
+        delimiter = fmt.delimiter
         options = ["quote=''", "escape=''"]
         null = fmt.null_format if fmt.null_format is not None else dialect.HIVE_DEFAULT_NULL
     columns = source.columns
@@ -255,11 +240,7 @@ def _csv_relation(source: TableSource, con: Any) -> tuple[list[str], str]:
     )
     table_params = source.table.get("Parameters") or {}
     null_for_invalid = str(table_params.get("use.null.for.invalid.data", "")).lower() == "true"
-    collection = hive_delimiter(
-        serde_params.get("collection.delim", serde_params.get("colelction.delim")),
-        dialect.HIVE_DEFAULT_DELIMITERS[1],
-    )
-    mapkey = hive_delimiter(serde_params.get("mapkey.delim"), dialect.HIVE_DEFAULT_DELIMITERS[2])
+    collection, mapkey = fmt.collection_delimiter, fmt.mapkey_delimiter
     select = []
     for index, (name, hive) in enumerate(columns):
         raw_expr = f"r.c{index}"

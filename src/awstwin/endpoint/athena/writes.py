@@ -30,6 +30,7 @@ from awstwin.endpoint.athena.exceptions import QueryFailed
 from awstwin.endpoint.athena.results import ResultWriter, result_uri
 from awstwin.endpoint.errors import AwsError
 from awstwin.endpoint.glue.catalog.formats import (
+    HIVE_DEFAULT_SEPARATORS,
     HIVE_JSON_SERDE,
     LAZY_SIMPLE_SERDE,
     OPEN_CSV_SERDE,
@@ -39,6 +40,7 @@ from awstwin.endpoint.glue.catalog.formats import (
     TEXT_INPUT,
     TEXT_OUTPUT,
     StorageFormat,
+    hive_byte,
 )
 from awstwin.endpoint.s3access import parse_s3_uri
 
@@ -109,7 +111,8 @@ def write_spec(props: dict[str, Any], statement: str, format_name: str) -> Write
         compression_name=name,
         compression=COMPRESSIONS[name],
         partitioned_by=[str(p).lower() for p in props.get("partitioned_by") or []],
-        delimiter=sources.hive_delimiter(props.get("field_delimiter"), "\x01"),
+        delimiter=hive_byte(props.get("field_delimiter"), HIVE_DEFAULT_SEPARATORS[0])
+        or HIVE_DEFAULT_SEPARATORS[0],
     )
 
 
@@ -554,19 +557,15 @@ class TableWriter:
         header = "true" if fmt.skip_header_lines == 1 else "false"
         if fmt.serde == OPEN_CSV_SERDE:
             text = {
-                "delimiter": (fmt.delimiter or ",")[0],
+                "delimiter": fmt.delimiter,
                 "quote": fmt.quote_char or '"',
                 "null": "",
                 "force_quote": "1",
                 "header": header,
             }
         else:
-            serde_params = ((table.get("StorageDescriptor") or {}).get("SerdeInfo") or {}).get(
-                "Parameters"
-            ) or {}
-            raw = serde_params.get("field.delim", serde_params.get("serialization.format"))
             text = {
-                "delimiter": sources.hive_delimiter(raw, dialect.HIVE_DEFAULT_DELIMITERS[0]),
+                "delimiter": fmt.delimiter,
                 "null": fmt.null_format if fmt.null_format is not None else dialect.HIVE_DEFAULT_NULL,
                 "header": header,
             }

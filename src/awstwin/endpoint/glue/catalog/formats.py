@@ -7,6 +7,7 @@ formats are data (`FORMATS`), not branches.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +50,25 @@ SERDE_KINDS: dict[str, str] = {
 }
 
 
+# LazySimpleSerDe's separators when a table names none: fields, collection items, map keys.
+HIVE_DEFAULT_SEPARATORS = ("\x01", "\x02", "\x03")
+_JAVA_BYTE = re.compile(r"[+-]?[0-9]+")
+
+
+def hive_byte(value: str | None, default: str | None) -> str | None:
+    """Read a LazySimpleSerDe separator property the way Hive does (`LazySerDeParameters.getByte`).
+
+    A value that parses as a Java byte (-128..127) is that byte: `'1'` is \\x01 (what
+    `serialization.format='1'` means), `'9'` a tab, `'44'` a comma; anything else is its first
+    character (`','`, `'|'`, `'\\t'` as a real tab); missing or empty is `default`.
+    """
+    if value is None or value == "":
+        return default
+    if _JAVA_BYTE.fullmatch(value) and -128 <= int(value) <= 127:
+        return chr(int(value) % 256)
+    return value[0]
+
+
 @dataclass(frozen=True)
 class Column:
     name: str
@@ -64,7 +84,12 @@ class StorageFormat:
     columns: list[Column]
     partition_keys: list[Column] = field(default_factory=list)
     serde: str = LAZY_SIMPLE_SERDE
-    delimiter: str = ","
+    # The field separator: OpenCSVSerde's separatorChar, or LazySimpleSerDe's field.delim, else its
+    # serialization.format, each read as Hive reads it (`hive_byte`); \x01 when neither is set.
+    delimiter: str = HIVE_DEFAULT_SEPARATORS[0]
+    # LazySimpleSerDe's separators of array items / struct fields, and of map keys from values.
+    collection_delimiter: str = HIVE_DEFAULT_SEPARATORS[1]
+    mapkey_delimiter: str = HIVE_DEFAULT_SEPARATORS[2]
     # OpenCSVSerde strips this quote character; LazySimpleSerDe keeps quotes as data (None).
     quote_char: str | None = None
     escape_char: str | None = None
@@ -87,15 +112,19 @@ class StorageFormat:
         kind = SERDE_KINDS.get(serde) or _kind_from_classification(params.get("classification"), sd)
         columns = [Column(c["Name"], c.get("Type", "string")) for c in sd.get("Columns") or []]
         partitions = [Column(c["Name"], c.get("Type", "string")) for c in table.get("PartitionKeys") or []]
-        if serde == OPEN_CSV_SERDE:
-            delimiter = serde_params.get("separatorChar", ",")
-            quote: str | None = serde_params.get("quoteChar", '"')
-            escape: str | None = serde_params.get("escapeChar", "\\")
+        collection, mapkey = HIVE_DEFAULT_SEPARATORS[1:]
+        if serde == OPEN_CSV_SERDE:  # opencsv takes the first character of each property
+            delimiter = (serde_params.get("separatorChar") or ",")[0]
+            quote: str | None = (serde_params.get("quoteChar") or '"')[0]
+            escape: str | None = (serde_params.get("escapeChar") or "\\")[0]
         else:
-            delimiter = serde_params.get("field.delim", serde_params.get("serialization.format", ","))
-            quote, escape = None, serde_params.get("escape.delim")
-        if kind == "csv" and delimiter in ("", None):
-            delimiter = ","
+            delimiter = _lazy_field_delimiter(serde_params)
+            quote, escape = None, hive_byte(serde_params.get("escape.delim"), None)
+            # `colelction.delim` is Hive's own historical misspelling, still honoured by Hive
+            collection = hive_byte(
+                serde_params.get("collection.delim", serde_params.get("colelction.delim")), collection
+            )
+            mapkey = hive_byte(serde_params.get("mapkey.delim"), mapkey)
         return cls(
             kind=kind,
             location=sd.get("Location", ""),
@@ -103,12 +132,20 @@ class StorageFormat:
             partition_keys=partitions,
             serde=serde,
             delimiter=delimiter,
+            collection_delimiter=collection or HIVE_DEFAULT_SEPARATORS[1],
+            mapkey_delimiter=mapkey or HIVE_DEFAULT_SEPARATORS[2],
             quote_char=quote,
             escape_char=escape,
             skip_header_lines=int(params.get("skip.header.line.count", "0") or 0),
             null_format=serde_params.get("serialization.null.format"),
             compression=params.get("compressionType") if params.get("compressionType") != "none" else None,
         )
+
+
+def _lazy_field_delimiter(serde_params: dict[str, str]) -> str:
+    """Hive: `field.delim` if present, else `serialization.format`, read as a byte; \\x01 if empty."""
+    raw = serde_params.get("field.delim", serde_params.get("serialization.format"))
+    return hive_byte(raw, HIVE_DEFAULT_SEPARATORS[0]) or HIVE_DEFAULT_SEPARATORS[0]
 
 
 def _kind_from_classification(classification: str | None, sd: dict[str, Any]) -> str:
