@@ -75,6 +75,14 @@ class S3Access(ABC):
     def get_bytes(self, bucket: str, key: str, max_bytes: int | None = None) -> bytes: ...
 
     @abstractmethod
+    def get_range(self, bucket: str, key: str, start: int, end: int) -> bytes:
+        """Bytes `start` up to (not including) `end`, as far as the object has them."""
+
+    @abstractmethod
+    def get_tail(self, bucket: str, key: str, length: int) -> bytes:
+        """The last `length` bytes (the whole object if it is shorter): a Parquet footer, say."""
+
+    @abstractmethod
     def put_bytes(self, bucket: str, key: str, data: bytes, content_type: str | None = None) -> None: ...
 
     @abstractmethod
@@ -149,6 +157,17 @@ class TreeS3Access(S3Access):
         with self.path(bucket, key).open("rb") as handle:
             return handle.read() if max_bytes is None else handle.read(max_bytes)
 
+    def get_range(self, bucket: str, key: str, start: int, end: int) -> bytes:
+        with self.path(bucket, key).open("rb") as handle:
+            handle.seek(start)
+            return handle.read(max(0, end - start))
+
+    def get_tail(self, bucket: str, key: str, length: int) -> bytes:
+        with self.path(bucket, key).open("rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, handle.tell() - length))
+            return handle.read()
+
     def put_bytes(self, bucket: str, key: str, data: bytes, content_type: str | None = None) -> None:
         target = self.path(bucket, key)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -206,6 +225,23 @@ class ClientS3Access(S3Access):
         if max_bytes is not None:
             kwargs["Range"] = f"bytes=0-{max_bytes - 1}"
         return self.client.get_object(**kwargs)["Body"].read()  # type: ignore[attr-defined]
+
+    def get_range(self, bucket: str, key: str, start: int, end: int) -> bytes:
+        if end <= start:
+            return b""
+        return self._ranged(bucket, key, f"bytes={start}-{end - 1}")
+
+    def get_tail(self, bucket: str, key: str, length: int) -> bytes:
+        return self._ranged(bucket, key, f"bytes=-{length}") if length > 0 else b""
+
+    def _ranged(self, bucket: str, key: str, byte_range: str) -> bytes:
+        try:
+            response = self.client.get_object(Bucket=bucket, Key=key, Range=byte_range)  # type: ignore[attr-defined]
+        except Exception as exc:  # a range past the end of the object: S3 answers 416
+            if getattr(exc, "response", {}).get("Error", {}).get("Code") == "InvalidRange":
+                return b""
+            raise
+        return response["Body"].read()
 
     def put_bytes(self, bucket: str, key: str, data: bytes, content_type: str | None = None) -> None:
         extra = {"ContentType": content_type} if content_type else {}

@@ -17,9 +17,24 @@ from awstwin.endpoint.glue.crawler.classifiers import SAMPLE_BYTES, Unclassifiab
 from awstwin.endpoint.glue.crawler.crawl import excluded
 
 
+def no_tail(length: int) -> bytes:
+    raise AssertionError("only a Parquet file's end is ever read")
+
+
+def tail_of(data: bytes, reads: list[int] | None = None):
+    """`read_tail` over `data`, recording how many bytes each read asked for."""
+
+    def read_tail(length: int) -> bytes:
+        if reads is not None:
+            reads.append(length)
+        return data[-length:]
+
+    return read_tail
+
+
 def classify_text(text: str):
     data = text.encode()
-    return classify(data[:SAMPLE_BYTES], len(data), lambda: Path("/nonexistent"))
+    return classify(data[:SAMPLE_BYTES], len(data), no_tail)
 
 
 def test_header_detected_when_data_has_a_non_string_column():
@@ -101,7 +116,9 @@ def test_parquet_types_from_the_footer(tmp_path):
     path = tmp_path / "part-0.parquet"
     pq.write_table(table, path)
     data = path.read_bytes()
-    schema = classify(data[:SAMPLE_BYTES], len(data), lambda: path)
+    reads: list[int] = []
+    schema = classify(data[:SAMPLE_BYTES], len(data), tail_of(data, reads))
+    assert reads == [len(data)]  # a small file: its end is all of it
     assert schema.classification == "parquet"
     assert schema.hive_columns() == [
         ("i32", "int"),
@@ -119,13 +136,49 @@ def test_parquet_types_from_the_footer(tmp_path):
     assert schema.record_count == 1
 
 
+def test_a_big_parquet_file_is_classified_from_its_footer_alone(tmp_path):
+    """Only the object's last 64 KiB are read (Glue reads the footer, never the row groups)."""
+    rows = 300_000
+    table = pa.table({"id": pa.array(range(rows), pa.int64()), "name": [f"n{i:07d}" for i in range(rows)]})
+    path = tmp_path / "big.parquet"
+    pq.write_table(table, path, compression="none")
+    data = path.read_bytes()
+    assert len(data) > 4 * SAMPLE_BYTES
+    reads: list[int] = []
+    schema = classify(data[:SAMPLE_BYTES], len(data), tail_of(data, reads))
+    assert reads == [64 * 1024]
+    assert schema.hive_columns() == [("id", "bigint"), ("name", "string")]
+    assert schema.record_count == rows
+
+
+def test_a_footer_bigger_than_one_read_takes_a_second_one(tmp_path):
+    wide = pa.table({f"column_with_a_long_name_{i:04d}": pa.array([i], pa.int32()) for i in range(1500)})
+    path = tmp_path / "wide.parquet"
+    pq.write_table(wide, path)
+    data = path.read_bytes()
+    footer = int.from_bytes(data[-8:-4], "little")
+    assert footer + 8 > 64 * 1024
+    reads: list[int] = []
+    schema = classify(data[:SAMPLE_BYTES], len(data), tail_of(data, reads))
+    assert reads == [64 * 1024, footer + 8]
+    assert len(schema.columns) == 1500 and schema.columns[0] == ("column_with_a_long_name_0000", "int")
+
+
+def test_a_truncated_parquet_file_is_unclassifiable():
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({"a": [1]}), buffer)
+    data = buffer.getvalue()[:-3]
+    with pytest.raises(Unclassifiable, match="does not end with PAR1"):
+        classify(data, len(data), tail_of(data))
+
+
 def test_gzip_csv():
     raw = b"id,name\n1,a\n2,b\n"
     buffer = io.BytesIO()
     with gzip.GzipFile(fileobj=buffer, mode="wb") as handle:
         handle.write(raw)
     data = buffer.getvalue()
-    schema = classify(data, len(data), lambda: Path("/nonexistent"))
+    schema = classify(data, len(data), no_tail)
     assert schema.compression == "gzip"
     assert schema.hive_columns() == [("id", "bigint"), ("name", "string")]
 
@@ -135,7 +188,7 @@ def test_only_the_sample_is_read():
     head = "id,value\n" + "".join(f"{i:06d},{i * 2:07d}\n" for i in range(200_000))
     data = (head + "999,not-a-number\n").encode()
     assert len(data) > SAMPLE_BYTES
-    schema = classify(data[:SAMPLE_BYTES], len(data), lambda: Path("/nonexistent"))
+    schema = classify(data[:SAMPLE_BYTES], len(data), no_tail)
     assert schema.hive_columns() == [("id", "bigint"), ("value", "bigint")]
     assert abs(schema.record_count - 200_001) / 200_001 < 0.05  # estimated from the sample
 
@@ -147,7 +200,7 @@ def test_unclassifiable():
 
 def test_real_dataset_types(real_dataset):
     data = real_dataset.read_bytes()
-    schema = classify(data[:SAMPLE_BYTES], len(data), lambda: real_dataset)
+    schema = classify(data[:SAMPLE_BYTES], len(data), no_tail)
     bigints = {"hours_studied", "attendance", "sleep_hours", "previous_scores", "tutoring_sessions"}
     bigints |= {"physical_activity", "exam_score"}
     columns = schema.hive_columns()

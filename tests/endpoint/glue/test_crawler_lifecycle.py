@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 import time
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from awstwin.config import EndpointSettings
@@ -20,7 +23,7 @@ from awstwin.endpoint.glue.exceptions import (
     CrawlerStoppingException,
 )
 from awstwin.endpoint.glue.tags import TagBackend
-from awstwin.endpoint.s3access import TreeS3Access
+from awstwin.endpoint.s3access import ClientS3Access, S3Access, TreeS3Access
 
 
 def put(root: Path, bucket: str, key: str, data: str) -> None:
@@ -50,6 +53,10 @@ class GatedS3(TreeS3Access):
         self.reads.append((key, max_bytes))
         return super().get_bytes(bucket, key, max_bytes)
 
+    def get_tail(self, bucket, key, length):
+        self.reads.append((key, -length))
+        return super().get_tail(bucket, key, length)
+
     def local_file(self, bucket, key):
         self.whole_files.append(key)
         return super().local_file(bucket, key)
@@ -58,9 +65,9 @@ class GatedS3(TreeS3Access):
 class Glue:
     """Catalog, tags and crawlers of one endpoint state dir, as the endpoint wires them."""
 
-    def __init__(self, state: Path, port: int):
+    def __init__(self, state: Path, port: int, s3: S3Access | None = None):
         self.ctx = EndpointContext(settings=EndpointSettings(state_dir=state, port=port), state_dir=state)
-        self.s3 = GatedS3(self.ctx.s3_root)
+        self.s3 = s3 or GatedS3(self.ctx.s3_root)
         self.ctx.__dict__["s3"] = self.s3
         self.tags = TagBackend(self.ctx)
         self.catalog = CatalogBackend(self.ctx)
@@ -142,6 +149,70 @@ def test_reads_only_a_bounded_sample(glue):
     table = glue.catalog.get_table(DatabaseName="db", Name="data")["Table"]
     assert [c["Type"] for c in table["StorageDescriptor"]["Columns"]] == ["bigint", "bigint"]
     assert abs(int(table["Parameters"]["recordCount"]) - 150_000) < 1_000
+
+
+def test_parquet_is_read_by_its_footer_only(glue):
+    rows = 200_000
+    table = pa.table({"id": pa.array(range(rows), pa.int64()), "name": [f"n{i:07d}" for i in range(rows)]})
+    path = glue.ctx.s3_root / "bucket" / "pq" / "part-0.parquet"
+    path.parent.mkdir(parents=True)
+    pq.write_table(table, path, compression="none")
+    create(glue, path="s3://bucket/pq/")
+    glue.crawlers.start_crawler(Name="c1")
+    assert glue.wait_ready("c1")["LastCrawl"]["Status"] == "SUCCEEDED"
+    assert glue.s3.reads == [("pq/part-0.parquet", SAMPLE_BYTES), ("pq/part-0.parquet", -64 * 1024)]
+    assert glue.s3.whole_files == []
+    crawled = glue.catalog.get_table(DatabaseName="db", Name="pq")["Table"]
+    assert crawled["Parameters"]["recordCount"] == str(rows)
+
+
+class RecordingS3Client:
+    """A boto3 S3 client that notes every object read (GetObject's Range, whole downloads)."""
+
+    def __init__(self, client):
+        self._client = client
+        self.gets: list[tuple[str, str | None]] = []
+        self.downloads: list[str] = []
+
+    def get_object(self, **kwargs):
+        self.gets.append((kwargs["Key"], kwargs.get("Range")))
+        return self._client.get_object(**kwargs)
+
+    def download_file(self, bucket, key, filename, **kwargs):
+        self.downloads.append(key)
+        return self._client.download_file(bucket, key, filename, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+
+def test_over_an_external_s3_the_crawler_reads_ranges_never_whole_objects(tmp_path, endpoint, aws):
+    """Through the S3 API (as against LocalStack): a CSV's first MiB and a Parquet file's end."""
+    s3 = aws("s3")
+    s3.create_bucket(Bucket="external-crawl")
+    big_csv = "id,value\n" + "".join(f"{i:07d},{i:07d}\n" for i in range(100_000))
+    s3.put_object(Bucket="external-crawl", Key="csv/big.csv", Body=big_csv.encode())
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({"id": pa.array(range(150_000), pa.int64())}), buffer, compression="none")
+    s3.put_object(Bucket="external-crawl", Key="pq/part-0.parquet", Body=buffer.getvalue())
+    client = RecordingS3Client(s3)
+    glue = Glue(tmp_path, endpoint.port, s3=ClientS3Access(client, cache_dir=tmp_path / "cache"))
+    try:
+        for name, prefix in (("csv", "csv/"), ("pq", "pq/")):
+            create(glue, name=name, path=f"s3://external-crawl/{prefix}")
+            glue.crawlers.start_crawler(Name=name)
+            assert glue.wait_ready(name)["LastCrawl"]["Status"] == "SUCCEEDED"
+    finally:
+        glue.crawlers.close()
+    assert client.downloads == []
+    assert client.gets == [
+        ("csv/big.csv", f"bytes=0-{SAMPLE_BYTES - 1}"),
+        ("pq/part-0.parquet", f"bytes=0-{SAMPLE_BYTES - 1}"),
+        ("pq/part-0.parquet", f"bytes=-{64 * 1024}"),
+    ]
+    tables = {t["Name"]: t for t in glue.catalog.get_tables(DatabaseName="db")["TableList"]}
+    assert tables["pq"]["Parameters"]["recordCount"] == "150000"
+    assert [c["Type"] for c in tables["csv"]["StorageDescriptor"]["Columns"]] == ["bigint", "bigint"]
 
 
 def test_a_crawl_running_when_the_endpoint_died_comes_back_failed(tmp_path, endpoint):

@@ -3,8 +3,8 @@
 Like Glue, a classifier reads a BOUNDED sample of each file (`SAMPLE_BYTES` from the start; a
 Parquet file's footer only), never the whole file, and answers a `FileSchema`:
 
-- Parquet: magic bytes `PAR1`; the schema from the footer (pyarrow), mapped to Hive types by
-  `ARROW_TO_HIVE`; the row count from the footer.
+- Parquet: magic bytes `PAR1`; the schema and row count from the footer (ranged reads of the
+  object's end only, parsed by pyarrow), mapped to Hive types by `ARROW_TO_HIVE`.
 - JSON: every record in the sample is a JSON object (JSON lines, or concatenated documents); types
   merged across records (`merge_types`), nested objects -> `struct<...>`, lists -> `array<...>`.
 - CSV: the delimiter among `DELIMITERS` that splits the sample into a consistent number (>= 2) of
@@ -32,7 +32,6 @@ import zlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 SAMPLE_BYTES = 1024 * 1024  # what Glue reads of a text file to classify it
@@ -396,11 +395,34 @@ def arrow_to_hive(arrow_type: Any) -> str:
     return "string"
 
 
-def classify_parquet(path: Path, size: int) -> FileSchema:
+PARQUET_MAGIC = b"PAR1"
+PARQUET_TAIL_GUESS = 64 * 1024  # one read usually holds the whole footer
+
+
+def parquet_footer(read_tail: Callable[[int], bytes], size: int) -> bytes:
+    """The file's footer as a tiny Parquet file of its own (`PAR1` + metadata + length + `PAR1`).
+
+    Reads only the end of the object (one ranged read, two for footers over 64 KiB), as Glue does:
+    the schema and row count are in the footer; the column offsets in it are never followed.
+    """
+    tail = read_tail(min(size, PARQUET_TAIL_GUESS))
+    if len(tail) < 12 or tail[-4:] != PARQUET_MAGIC:
+        raise Unclassifiable("not a Parquet file: it does not end with PAR1 (truncated, or encrypted)")
+    needed = int.from_bytes(tail[-8:-4], "little") + 8
+    if needed + 4 > size:
+        raise Unclassifiable(f"Parquet footer length {needed - 8} does not fit a {size}-byte file")
+    if needed > len(tail):
+        tail = read_tail(needed)
+    return PARQUET_MAGIC + tail[-needed:]
+
+
+def classify_parquet(read_tail: Callable[[int], bytes], size: int) -> FileSchema:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
+    footer = parquet_footer(read_tail, size)
     try:
-        parquet = pq.ParquetFile(path)  # reads the footer only
+        parquet = pq.ParquetFile(pa.BufferReader(footer))
     except Exception as exc:
         raise Unclassifiable(f"Parquet footer unreadable: {exc}") from None
     schema = parquet.schema_arrow
@@ -419,15 +441,16 @@ def classify_parquet(path: Path, size: int) -> FileSchema:
 def classify(
     head: bytes,
     size: int,
-    local_path: Callable[[], Path],
+    read_tail: Callable[[int], bytes],
     sample_bytes: int = SAMPLE_BYTES,
     custom_csv: list[CsvOptions] | None = None,
 ) -> FileSchema:
-    """Classify one object from `head` (its first `sample_bytes`); `local_path` is only called for
-    Parquet, whose footer sits at the end of the file. Custom CSV classifiers (the crawler's
-    `Classifiers`) are tried first, in order, as Glue does; then the built-in ones."""
-    if head[:4] == b"PAR1":
-        return classify_parquet(local_path(), size)
+    """Classify one object from `head` (its first `sample_bytes`); `read_tail(n)` (the object's last
+    `n` bytes) is only called for Parquet, whose footer sits at the end of the file. Custom CSV
+    classifiers (the crawler's `Classifiers`) are tried first, in order, as Glue does; then the
+    built-in ones."""
+    if head[:4] == PARQUET_MAGIC:
+        return classify_parquet(read_tail, size)
     compression = "none"
     whole = size <= len(head)
     if head[:2] == b"\x1f\x8b":

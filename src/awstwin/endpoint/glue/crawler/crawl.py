@@ -196,7 +196,7 @@ class Crawl:
                     schema = classify(
                         head,
                         obj.size,
-                        lambda o=obj: self.s3.local_file(o.bucket, o.key),
+                        lambda n, o=obj: self.s3.get_tail(o.bucket, o.key, n),
                         custom_csv=self.custom_csv,
                     )
                 except Unclassifiable as why:
