@@ -90,7 +90,7 @@ def test_an_endpoint_override_in_the_shell_is_refused(
     assert "unset AWS_ENDPOINT_URL" in capsys.readouterr().err
 
 
-@pytest.mark.filterwarnings("ignore:Tried to parse AWS::Glue::Job")  # moto lists it, AWS creates it
+@pytest.mark.filterwarnings("ignore:Tried to parse AWS..Glue..Job")  # moto lists it, AWS creates it
 def test_a_change_set_creates_the_stack_and_the_script_is_uploaded(
     aws: Callable[[str], Any], small_template: Path
 ) -> None:
