@@ -67,9 +67,11 @@ class CatalogApi:
             )
 
     def list_data_catalogs(self, **_: Any) -> dict[str, Any]:
+        """Lists the one data catalog, AwsDataCatalog (the endpoint's Glue)."""
         return {"DataCatalogsSummary": [{"CatalogName": CATALOG_NAME, "Type": "GLUE"}]}
 
     def get_data_catalog(self, Name: str, **_: Any) -> dict[str, Any]:
+        """Describes AwsDataCatalog, the only catalog: the endpoint's Glue Data Catalog."""
         if Name.lower() != CATALOG_NAME.lower():
             raise InvalidRequestException(f"Catalog {Name} was not found; the only catalog is {CATALOG_NAME}")
         return {
@@ -84,6 +86,7 @@ class CatalogApi:
     def list_databases(
         self, CatalogName: str, NextToken: str | None = None, MaxResults: int | None = None, **_: Any
     ) -> dict[str, Any]:
+        """Lists the Glue databases, paged."""
         self._check_catalog(CatalogName)
         databases: list[dict[str, Any]] = []
         token = None
@@ -98,6 +101,7 @@ class CatalogApi:
         return {"DatabaseList": chunk, "NextToken": next_token}
 
     def get_database(self, CatalogName: str, DatabaseName: str, **_: Any) -> dict[str, Any]:
+        """Returns a Glue database as Athena describes it."""
         self._check_catalog(CatalogName)
         try:
             database = self.glue.get_database(Name=DatabaseName)["Database"]
@@ -116,6 +120,7 @@ class CatalogApi:
         MaxResults: int | None = None,
         **_: Any,
     ) -> dict[str, Any]:
+        """Lists a database's tables as Athena describes them, filtered by a name expression, paged."""
         self._check_catalog(CatalogName)
         try:
             self.glue.get_database(Name=DatabaseName)
@@ -143,6 +148,7 @@ class CatalogApi:
     def get_table_metadata(
         self, CatalogName: str, DatabaseName: str, TableName: str, **_: Any
     ) -> dict[str, Any]:
+        """Returns a Glue table as Athena describes it (columns, partition keys, parameters)."""
         self._check_catalog(CatalogName)
         try:
             table = self.glue.get_table(DatabaseName=DatabaseName, Name=TableName)["Table"]

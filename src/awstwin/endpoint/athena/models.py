@@ -156,6 +156,8 @@ class AthenaBackend(WorkGroupApi, CatalogApi, SavedApi):
         ExecutionParameters: list[str] | None = None,
         **_: Any,
     ) -> dict[str, Any]:
+        """Runs Athena SQL (Trino dialect) on DuckDB over the Glue catalog's S3 files, or Hive DDL on the
+        catalog, on a worker thread; writes `<OutputLocation>/<QueryExecutionId>.csv` and `.csv.metadata`."""
         with self.lock:
             if ClientRequestToken:
                 for record in self.executions.values():
@@ -350,10 +352,13 @@ class AthenaBackend(WorkGroupApi, CatalogApi, SavedApi):
 
     # -- reading executions ----------------------------------------------------------------------
     def get_query_execution(self, QueryExecutionId: str, **_: Any) -> dict[str, Any]:
+        """Returns a query's state, statistics (bytes scanned, engine time), result location and, when it
+        failed, StateChangeReason and AthenaError."""
         with self.lock:
             return {"QueryExecution": self._record(QueryExecutionId).to_api()}
 
     def batch_get_query_execution(self, QueryExecutionIds: list[str], **_: Any) -> dict[str, Any]:
+        """Returns query executions by id; unknown ids are listed as unprocessed."""
         found, missing = [], []
         with self.lock:
             for query_id in QueryExecutionIds:
@@ -377,6 +382,7 @@ class AthenaBackend(WorkGroupApi, CatalogApi, SavedApi):
         WorkGroup: str | None = None,
         **_: Any,
     ) -> dict[str, Any]:
+        """Lists a workgroup's query ids, newest first, paged; the history survives restarts."""
         with self.lock:
             group = self.workgroup(WorkGroup)["Name"]
             records = sorted(
@@ -389,6 +395,7 @@ class AthenaBackend(WorkGroupApi, CatalogApi, SavedApi):
         return {"QueryExecutionIds": chunk, "NextToken": token}
 
     def stop_query_execution(self, QueryExecutionId: str, **_: Any) -> dict[str, Any]:
+        """Interrupts a running query; it ends CANCELLED."""
         with self.lock:
             record = self._record(QueryExecutionId)
             if record.final:
@@ -420,6 +427,8 @@ class AthenaBackend(WorkGroupApi, CatalogApi, SavedApi):
         QueryResultType: str | None = None,
         **_: Any,
     ) -> dict[str, Any]:
+        """Pages through a query's result rows (NextToken, MaxResults) with Athena column types, read back
+        from its result file in S3."""
         with self.lock:
             record = self._record(QueryExecutionId)
             state, reason = record.state, record.reason
@@ -459,6 +468,7 @@ class AthenaBackend(WorkGroupApi, CatalogApi, SavedApi):
         return out
 
     def get_query_runtime_statistics(self, QueryExecutionId: str, **_: Any) -> dict[str, Any]:
+        """Returns a query's timeline and rows and bytes read and written."""
         with self.lock:
             record = self._record(QueryExecutionId)
             stats = record.statistics()

@@ -90,6 +90,7 @@ class SavedApi:
         WorkGroup: str | None = None,
         **_: Any,
     ) -> dict[str, Any]:
+        """Saves a named query in a workgroup (idempotent with ClientRequestToken)."""
         with self.lock:
             group = self.workgroup(WorkGroup)["Name"]
             for existing in self.named_queries.values():
@@ -115,10 +116,12 @@ class SavedApi:
         return {k: v for k, v in found.items() if not k.startswith("_") and v not in ("", None)}
 
     def get_named_query(self, NamedQueryId: str, **_: Any) -> dict[str, Any]:
+        """Returns a saved query."""
         with self.lock:
             return {"NamedQuery": self._named(NamedQueryId)}
 
     def batch_get_named_query(self, NamedQueryIds: list[str], **_: Any) -> dict[str, Any]:
+        """Returns saved queries by id; unknown ids are listed as unprocessed."""
         found, missing = [], []
         with self.lock:
             for query_id in NamedQueryIds:
@@ -137,6 +140,7 @@ class SavedApi:
         WorkGroup: str | None = None,
         **_: Any,
     ) -> dict[str, Any]:
+        """Lists the ids of a workgroup's saved queries, paged."""
         with self.lock:
             group = self.workgroup(WorkGroup)["Name"]
             ids = [q["NamedQueryId"] for q in self.named_queries.values() if q["WorkGroup"] == group]
@@ -146,6 +150,7 @@ class SavedApi:
     def update_named_query(
         self, NamedQueryId: str, Name: str, QueryString: str, Description: str | None = None, **_: Any
     ) -> dict[str, Any]:
+        """Changes a saved query's name, text and description."""
         with self.lock:
             self._named(NamedQueryId)
             self.named_queries[NamedQueryId].update(Name=Name, QueryString=QueryString)
@@ -155,6 +160,7 @@ class SavedApi:
         return {}
 
     def delete_named_query(self, NamedQueryId: str, **_: Any) -> dict[str, Any]:
+        """Deletes a saved query."""
         with self.lock:
             self._named(NamedQueryId)
             del self.named_queries[NamedQueryId]
@@ -184,6 +190,7 @@ class SavedApi:
         Description: str | None = None,
         **_: Any,
     ) -> dict[str, Any]:
+        """Saves a prepared statement (`?` parameters) in a workgroup, for EXECUTE ... USING."""
         with self.lock:
             group = self.workgroup(WorkGroup)["Name"]
             if self.prepared_statement(group, StatementName):
@@ -201,6 +208,7 @@ class SavedApi:
         return {k: v for k, v in copy.deepcopy(found).items() if v not in (None, "")}
 
     def get_prepared_statement(self, StatementName: str, WorkGroup: str, **_: Any) -> dict[str, Any]:
+        """Returns a prepared statement."""
         with self.lock:
             group = self.workgroup(WorkGroup)["Name"]
             return {"PreparedStatement": self._prepared(group, StatementName)}
@@ -213,6 +221,7 @@ class SavedApi:
         Description: str | None = None,
         **_: Any,
     ) -> dict[str, Any]:
+        """Replaces a prepared statement's text and description."""
         with self.lock:
             group = self.workgroup(WorkGroup)["Name"]
             self._prepared(group, StatementName)
@@ -221,6 +230,7 @@ class SavedApi:
         return {}
 
     def delete_prepared_statement(self, StatementName: str, WorkGroup: str, **_: Any) -> dict[str, Any]:
+        """Deletes a prepared statement."""
         with self.lock:
             group = self.workgroup(WorkGroup)["Name"]
             self._prepared(group, StatementName)
@@ -231,6 +241,7 @@ class SavedApi:
     def list_prepared_statements(
         self, WorkGroup: str, NextToken: str | None = None, MaxResults: int | None = None, **_: Any
     ) -> dict[str, Any]:
+        """Lists a workgroup's prepared statements, paged."""
         with self.lock:
             group = self.workgroup(WorkGroup)["Name"]
             items = [
@@ -243,6 +254,7 @@ class SavedApi:
     def batch_get_prepared_statement(
         self, PreparedStatementNames: list[str], WorkGroup: str, **_: Any
     ) -> dict[str, Any]:
+        """Returns a workgroup's prepared statements by name; unknown names are listed as unprocessed."""
         found, missing = [], []
         with self.lock:
             group = self.workgroup(WorkGroup)["Name"]

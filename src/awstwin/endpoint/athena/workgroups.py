@@ -123,6 +123,7 @@ class WorkGroupApi:
         Tags: list[dict[str, str]] | None = None,
         **_: Any,
     ) -> dict[str, Any]:
+        """Creates a workgroup with its result location, enforcement and bytes-scanned cutoff."""
         with self.lock:
             if Name in self.workgroups:
                 raise InvalidRequestException(f"WorkGroup {Name} is already created")
@@ -133,12 +134,14 @@ class WorkGroupApi:
         return {}
 
     def get_work_group(self, WorkGroup: str, **_: Any) -> dict[str, Any]:
+        """Returns a workgroup and its configuration."""
         with self.lock:
             return {"WorkGroup": copy.deepcopy(self.workgroup(WorkGroup))}
 
     def list_work_groups(
         self, NextToken: str | None = None, MaxResults: int | None = None, **_: Any
     ) -> dict[str, Any]:
+        """Lists the workgroups (`primary` always among them), paged."""
         with self.lock:
             groups = sorted(self.workgroups.values(), key=lambda g: g["Name"])
             summaries = [
@@ -162,6 +165,7 @@ class WorkGroupApi:
         State: str | None = None,
         **_: Any,
     ) -> dict[str, Any]:
+        """Changes a workgroup's description, state or configuration."""
         with self.lock:
             group = self.workgroup(WorkGroup)
             if Description is not None:
@@ -176,6 +180,7 @@ class WorkGroupApi:
     def delete_work_group(
         self, WorkGroup: str, RecursiveDeleteOption: bool | None = None, **_: Any
     ) -> dict[str, Any]:
+        """Deletes a workgroup (with its queries only when RecursiveDeleteOption is set); never `primary`."""
         with self.lock:
             self.workgroup(WorkGroup)
             if WorkGroup == PRIMARY:
@@ -200,12 +205,14 @@ class WorkGroupApi:
         return self.tags.setdefault(arn, {})
 
     def tag_resource(self, ResourceARN: str, Tags: list[dict[str, str]], **_: Any) -> dict[str, Any]:
+        """Adds tags to a workgroup (the one taggable Athena resource locally)."""
         with self.lock:
             self._tagged(ResourceARN).update({t["Key"]: t.get("Value", "") for t in Tags})
             self._save_state()
         return {}
 
     def untag_resource(self, ResourceARN: str, TagKeys: list[str], **_: Any) -> dict[str, Any]:
+        """Removes tags from a workgroup."""
         with self.lock:
             tags = self._tagged(ResourceARN)
             for key in TagKeys:
@@ -214,6 +221,7 @@ class WorkGroupApi:
         return {}
 
     def list_tags_for_resource(self, ResourceARN: str, **_: Any) -> dict[str, Any]:
+        """Returns the tags of a workgroup."""
         with self.lock:
             tags = dict(self._tagged(ResourceARN))
         return {"Tags": [{"Key": k, "Value": v} for k, v in sorted(tags.items())]}

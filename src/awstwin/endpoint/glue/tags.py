@@ -88,11 +88,13 @@ class TagBackend:
             raise EntityNotFoundException(f"Resource {arn} not found: no {kind} named {'/'.join(names)}.")
 
     def tag_resource(self, ResourceArn: str, TagsToAdd: dict[str, str], **_: Any) -> dict[str, Any]:
+        """Adds tags to a Glue resource (database, table, connection, crawler, job)."""
         self._check(ResourceArn)
         self.tag(ResourceArn, TagsToAdd)
         return {}
 
     def untag_resource(self, ResourceArn: str, TagsToRemove: list[str], **_: Any) -> dict[str, Any]:
+        """Removes tags from a Glue resource."""
         self._check(ResourceArn)
         with self._lock:
             current = self._tags.get(ResourceArn, {})
@@ -104,5 +106,6 @@ class TagBackend:
         return {}
 
     def get_tags(self, ResourceArn: str, **_: Any) -> dict[str, Any]:
+        """Returns the tags of a Glue resource (database, table, connection, crawler, job)."""
         self._check(ResourceArn)
         return {"Tags": self.tags_of(ResourceArn)}

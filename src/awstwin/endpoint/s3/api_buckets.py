@@ -28,6 +28,7 @@ class BucketApi:
         ContinuationToken: str | None = None,
         **_: Any,
     ) -> dict[str, Any]:
+        """Lists the buckets (the folders under s3/)."""
         buckets = [
             {
                 "Name": name,
@@ -47,6 +48,7 @@ class BucketApi:
     def create_bucket(
         self, Bucket: str, CreateBucketConfiguration: dict[str, Any] | None = None, **_: Any
     ) -> dict[str, Any]:
+        """Creates a bucket: a folder under the state directory's s3/."""
         region = (CreateBucketConfiguration or {}).get("LocationConstraint") or US_EAST_1
         if region == "EU":
             region = "eu-west-1"
@@ -54,14 +56,17 @@ class BucketApi:
         return {"Location": f"/{Bucket}"}
 
     def head_bucket(self, Bucket: str, **_: Any) -> dict[str, Any]:
+        """Says whether a bucket exists."""
         config = self.store.bucket_config(Bucket)
         return {"BucketRegion": config.get("region", US_EAST_1), "AccessPointAlias": False}
 
     def delete_bucket(self, Bucket: str, **_: Any) -> dict[str, Any]:
+        """Deletes an empty bucket (Spark's leftover files do not count)."""
         self.store.delete_bucket(Bucket)
         return {}
 
     def get_bucket_location(self, Bucket: str, **_: Any) -> dict[str, Any]:
+        """Returns the bucket's region (empty for us-east-1, as on S3)."""
         region = self.store.bucket_config(Bucket).get("region", US_EAST_1)
         # us-east-1 is reported as an empty LocationConstraint, as AWS does.
         return {"LocationConstraint": None if region == US_EAST_1 else region}
@@ -70,18 +75,21 @@ class BucketApi:
     def put_bucket_tagging(
         self, Bucket: str, Tagging: dict[str, Any] | None = None, **_: Any
     ) -> dict[str, Any]:
+        """Sets a bucket's tags."""
         if Tagging is None:
             raise err.MalformedXML(f"/{Bucket}", "PutBucketTagging needs a <Tagging> document")
         self.store.update_bucket_config(Bucket, tags=tags_from_set(Tagging))
         return {"_status": 204}
 
     def get_bucket_tagging(self, Bucket: str, **_: Any) -> dict[str, Any]:
+        """Returns a bucket's tags."""
         tags = self.store.bucket_config(Bucket).get("tags")
         if not tags:
             raise err.NoSuchTagSet(f"/{Bucket}")
         return {"TagSet": tag_set(tags)}
 
     def delete_bucket_tagging(self, Bucket: str, **_: Any) -> dict[str, Any]:
+        """Removes a bucket's tags."""
         self.store.update_bucket_config(Bucket, tags=None)
         return {}
 
@@ -89,12 +97,14 @@ class BucketApi:
     def put_bucket_encryption(
         self, Bucket: str, ServerSideEncryptionConfiguration: dict[str, Any] | None = None, **_: Any
     ) -> dict[str, Any]:
+        """Stores a bucket's default-encryption setting."""
         if not ServerSideEncryptionConfiguration or not ServerSideEncryptionConfiguration.get("Rules"):
             raise err.MalformedXML(f"/{Bucket}", "ServerSideEncryptionConfiguration needs at least one Rule")
         self.store.update_bucket_config(Bucket, encryption=ServerSideEncryptionConfiguration)
         return {}
 
     def get_bucket_encryption(self, Bucket: str, **_: Any) -> dict[str, Any]:
+        """Returns a bucket's default-encryption setting (stored, not applied: files are plain)."""
         config = self.store.bucket_config(Bucket).get("encryption")
         if config is None:
             # Since 2023 every AWS bucket has SSE-S3 by default, and reports it.
@@ -109,6 +119,7 @@ class BucketApi:
         return {"ServerSideEncryptionConfiguration": config}
 
     def delete_bucket_encryption(self, Bucket: str, **_: Any) -> dict[str, Any]:
+        """Removes a bucket's stored default-encryption setting."""
         self.store.update_bucket_config(Bucket, encryption=None)
         return {}
 
@@ -116,6 +127,7 @@ class BucketApi:
     def put_public_access_block(
         self, Bucket: str, PublicAccessBlockConfiguration: dict[str, Any] | None = None, **_: Any
     ) -> dict[str, Any]:
+        """Stores a bucket's public access block."""
         if PublicAccessBlockConfiguration is None:
             raise err.MalformedXML(
                 f"/{Bucket}", "PutPublicAccessBlock needs a PublicAccessBlockConfiguration"
@@ -124,17 +136,20 @@ class BucketApi:
         return {}
 
     def get_public_access_block(self, Bucket: str, **_: Any) -> dict[str, Any]:
+        """Returns a bucket's stored public access block."""
         config = self.store.bucket_config(Bucket).get("public_access_block")
         if config is None:
             raise err.NoSuchPublicAccessBlock(Bucket)
         return {"PublicAccessBlockConfiguration": config}
 
     def delete_public_access_block(self, Bucket: str, **_: Any) -> dict[str, Any]:
+        """Removes a bucket's stored public access block."""
         self.store.update_bucket_config(Bucket, public_access_block=None)
         return {}
 
     # ---- policy ---------------------------------------------------------------------------
     def put_bucket_policy(self, Bucket: str, Policy: str | None = None, **_: Any) -> dict[str, Any]:
+        """Stores a bucket's policy (not enforced)."""
         try:
             document = json.loads(Policy or "")
         except json.JSONDecodeError as exc:
@@ -145,12 +160,14 @@ class BucketApi:
         return {"_status": 204}
 
     def get_bucket_policy(self, Bucket: str, **_: Any) -> dict[str, Any]:
+        """Returns a bucket's stored policy (stored, not enforced)."""
         policy = self.store.bucket_config(Bucket).get("policy")
         if policy is None:
             raise err.NoSuchBucketPolicy(Bucket)
         return {"Policy": policy}
 
     def delete_bucket_policy(self, Bucket: str, **_: Any) -> dict[str, Any]:
+        """Removes a bucket's stored policy."""
         self.store.update_bucket_config(Bucket, policy=None)
         return {}
 
@@ -158,6 +175,7 @@ class BucketApi:
     def put_bucket_versioning(
         self, Bucket: str, VersioningConfiguration: dict[str, Any] | None = None, **_: Any
     ) -> dict[str, Any]:
+        """Stores a versioning setting (one version per key is kept)."""
         status = (VersioningConfiguration or {}).get("Status")
         if status not in ("Enabled", "Suspended"):
             raise err.MalformedXML(
@@ -167,9 +185,11 @@ class BucketApi:
         return {}
 
     def get_bucket_versioning(self, Bucket: str, **_: Any) -> dict[str, Any]:
+        """Returns the stored versioning setting (one version per key is kept)."""
         return dict(self.store.bucket_config(Bucket).get("versioning") or {})
 
     def get_bucket_acl(self, Bucket: str, **_: Any) -> dict[str, Any]:
+        """Returns the bucket owner's full-control ACL (ACLs are not enforced locally)."""
         self.store.require_bucket(Bucket)
         grantee = {"Type": "CanonicalUser", **OWNER}
         return {"Owner": OWNER, "Grants": [{"Grantee": grantee, "Permission": "FULL_CONTROL"}]}

@@ -79,6 +79,8 @@ class ListingApi:
         EncodingType: str | None = None,
         **_: Any,
     ) -> dict[str, Any]:
+        """Lists keys in S3 byte order with prefix, delimiter, StartAfter and continuation tokens; files
+        written straight into the tree show up too."""
         encode = _encoder(EncodingType, Bucket)
         marker = StartAfter or ""
         if ContinuationToken:
@@ -111,6 +113,7 @@ class ListingApi:
         EncodingType: str | None = None,
         **_: Any,
     ) -> dict[str, Any]:
+        """Lists keys in S3 byte order with prefix, delimiter and markers (V1)."""
         encode = _encoder(EncodingType, Bucket)
         page, max_keys = self._page(Bucket, Prefix or "", Delimiter or "", Marker or "", MaxKeys)
         result: dict[str, Any] = {

@@ -32,6 +32,7 @@ class MultipartApi:
     store: ObjectStore
 
     def create_multipart_upload(self, Bucket: str, Key: str, **params: Any) -> dict[str, Any]:
+        """Starts a multipart upload; parts are kept aside until completed."""
         resource = f"/{Bucket}/{Key}"
         algorithm = (params.get("ChecksumAlgorithm") or "").upper() or None
         if algorithm and algorithm not in ALGORITHMS:
@@ -52,6 +53,7 @@ class MultipartApi:
     def upload_part(
         self, Bucket: str, Key: str, UploadId: str, PartNumber: int, Body: Any = None, **params: Any
     ) -> dict[str, Any]:
+        """Stores one part of a multipart upload."""
         resource = f"/{Bucket}/{Key}"
         self.store.require_bucket(Bucket)
         plan = ChecksumPlan.for_upload(params, Body, resource)
@@ -68,6 +70,7 @@ class MultipartApi:
     def upload_part_copy(
         self, Bucket: str, Key: str, UploadId: str, PartNumber: int, CopySource: str, **params: Any
     ) -> dict[str, Any]:
+        """Stores a range of another object as one part."""
         self.store.require_bucket(Bucket)
         src = self._copy_source(CopySource, f"/{Bucket}/{Key}")  # type: ignore[attr-defined]
         check_conditions(src, params, prefix="CopySource")
@@ -91,6 +94,7 @@ class MultipartApi:
         MultipartUpload: dict[str, Any] | None = None,
         **params: Any,
     ) -> dict[str, Any]:
+        """Joins the uploaded parts into the object's file, checking ETags and checksums."""
         self.store.require_bucket(Bucket)
         if params.get("IfNoneMatch", "").strip() == "*":
             try:
@@ -118,6 +122,7 @@ class MultipartApi:
         return result
 
     def abort_multipart_upload(self, Bucket: str, Key: str, UploadId: str, **_: Any) -> dict[str, Any]:
+        """Drops a multipart upload in progress and its parts."""
         self.store.require_bucket(Bucket)
         self.store.uploads.abort(Bucket, Key, UploadId)
         return {}
@@ -131,6 +136,7 @@ class MultipartApi:
         PartNumberMarker: str | None = None,
         **_: Any,
     ) -> dict[str, Any]:
+        """Lists the parts uploaded so far."""
         self.store.require_bucket(Bucket)
         info = self.store.uploads.info(Bucket, Key, UploadId)
         algorithm = info["meta"].get("checksum_algorithm")
@@ -176,6 +182,7 @@ class MultipartApi:
         MaxUploads: int | None = None,
         **_: Any,
     ) -> dict[str, Any]:
+        """Lists multipart uploads in progress."""
         self.store.require_bucket(Bucket)
         limit = min(MaxUploads or MAX_PARTS, MAX_PARTS)
         uploads, prefixes = [], []

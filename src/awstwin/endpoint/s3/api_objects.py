@@ -44,6 +44,8 @@ class ObjectApi:
     store: ObjectStore
 
     def put_object(self, Bucket: str, Key: str, Body: Any = None, **params: Any) -> dict[str, Any]:
+        """Writes an object as the plain file `<state>/s3/<bucket>/<key>`, atomically, with metadata
+        and checksums."""
         resource = f"/{Bucket}/{Key}"
         self.store.check_writable(Bucket, Key)
         self._check_write_conditions(Bucket, Key, params)
@@ -75,6 +77,7 @@ class ObjectApi:
             raise err.PreconditionFailed(f"/{bucket}/{key}", "If-Match")
 
     def get_object(self, Bucket: str, Key: str, **params: Any) -> dict[str, Any]:
+        """Streams an object's file, with ranges, part numbers, conditions and checksums."""
         check_version(Bucket, Key, params.get("VersionId"))
         obj = self.store.head(Bucket, Key)
         check_conditions(obj, params)
@@ -88,6 +91,7 @@ class ObjectApi:
         return result
 
     def head_object(self, Bucket: str, Key: str, **params: Any) -> dict[str, Any]:
+        """Returns an object's size, ETag, metadata and checksums without its body."""
         check_version(Bucket, Key, params.get("VersionId"))
         obj = self.store.head(Bucket, Key)
         check_conditions(obj, params)
@@ -157,11 +161,13 @@ class ObjectApi:
         return result
 
     def delete_object(self, Bucket: str, Key: str, VersionId: str | None = None, **_: Any) -> dict[str, Any]:
+        """Deletes an object's file (a missing key is fine, as on S3)."""
         check_version(Bucket, Key, VersionId)
         self.store.delete(Bucket, Key)
         return {}
 
     def delete_objects(self, Bucket: str, Delete: dict[str, Any] | None = None, **_: Any) -> dict[str, Any]:
+        """Deletes up to 1,000 objects in one request, reporting each."""
         self.store.require_bucket(Bucket)
         if not Delete or not Delete.get("Objects"):
             raise err.MalformedXML(f"/{Bucket}", "DeleteObjects needs a <Delete> with at least one <Object>")
@@ -182,6 +188,7 @@ class ObjectApi:
         return result
 
     def copy_object(self, Bucket: str, Key: str, CopySource: str, **params: Any) -> dict[str, Any]:
+        """Copies an object (metadata copied or replaced), within or across buckets."""
         resource = f"/{Bucket}/{Key}"
         self.store.check_writable(Bucket, Key)
         src = self._copy_source(CopySource, resource)
@@ -249,6 +256,7 @@ class ObjectApi:
     def put_object_tagging(
         self, Bucket: str, Key: str, Tagging: dict[str, Any] | None = None, **_: Any
     ) -> dict[str, Any]:
+        """Sets an object's tags (the body is never touched)."""
         if Tagging is None:
             raise err.MalformedXML(f"/{Bucket}/{Key}", "PutObjectTagging needs a <Tagging> document")
         tags = tags_from_set(Tagging)
@@ -263,9 +271,11 @@ class ObjectApi:
         return {}
 
     def get_object_tagging(self, Bucket: str, Key: str, **_: Any) -> dict[str, Any]:
+        """Returns an object's tags."""
         return {"TagSet": tag_set(self.store.head(Bucket, Key).meta.tags)}
 
     def delete_object_tagging(self, Bucket: str, Key: str, **_: Any) -> dict[str, Any]:
+        """Removes an object's tags (the body is never touched)."""
         self.store.update_meta(Bucket, Key, tags={})
         return {}
 

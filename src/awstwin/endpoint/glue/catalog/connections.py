@@ -67,6 +67,7 @@ class ConnectionApi:
     def create_connection(
         self, ConnectionInput: Doc, Tags: dict[str, str] | None = None, CatalogId: str | None = None, **_: Any
     ) -> Doc:
+        """Stores a Glue connection (JDBC URL, credentials or a Secrets Manager secret) for job scripts."""
         _validate(ConnectionInput)
         name = ConnectionInput["Name"]
         with self.state.lock:
@@ -86,6 +87,7 @@ class ConnectionApi:
     def get_connection(
         self, Name: str, HidePassword: bool = False, CatalogId: str | None = None, **_: Any
     ) -> Doc:
+        """Returns a Glue connection, its password hidden on request."""
         with self.state.lock:
             return {"Connection": self._out(self._connection(Name), HidePassword)}
 
@@ -98,6 +100,7 @@ class ConnectionApi:
         CatalogId: str | None = None,
         **_: Any,
     ) -> Doc:
+        """Lists Glue connections, filtered by type and match criteria, paged."""
         wanted_type = (Filter or {}).get("ConnectionType")
         criteria = set((Filter or {}).get("MatchCriteria") or [])
         with self.state.lock:
@@ -113,6 +116,7 @@ class ConnectionApi:
     def update_connection(
         self, Name: str, ConnectionInput: Doc, CatalogId: str | None = None, **_: Any
     ) -> Doc:
+        """Replaces a Glue connection's definition."""
         _validate(ConnectionInput)
         with self.state.lock:
             old = self._connection(Name)
@@ -127,6 +131,7 @@ class ConnectionApi:
         return {}
 
     def delete_connection(self, ConnectionName: str, CatalogId: str | None = None, **_: Any) -> Doc:
+        """Deletes a Glue connection and its tags."""
         with self.state.lock:
             self._connection(ConnectionName)
             del self.state.connections[ConnectionName]
@@ -137,6 +142,7 @@ class ConnectionApi:
     def batch_delete_connection(
         self, ConnectionNameList: list[str], CatalogId: str | None = None, **_: Any
     ) -> Doc:
+        """Deletes Glue connections by name; missing ones are reported in Errors."""
         succeeded, errors = [], {}
         for name in ConnectionNameList:
             try:

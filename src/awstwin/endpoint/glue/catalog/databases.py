@@ -23,6 +23,7 @@ class DatabaseApi:
     def create_database(
         self, DatabaseInput: Doc, CatalogId: str | None = None, Tags: dict[str, str] | None = None, **_: Any
     ) -> Doc:
+        """Creates a Data Catalog database (names are lower-cased, as Glue does)."""
         name = DatabaseInput["Name"]
         with self.state.lock:
             if key_of(name) in self.state.databases:
@@ -45,6 +46,7 @@ class DatabaseApi:
         return {}
 
     def get_database(self, Name: str, CatalogId: str | None = None, **_: Any) -> Doc:
+        """Returns a catalog database."""
         with self.state.lock:
             return {"Database": self._database_out(self.state.database(Name))}
 
@@ -55,12 +57,14 @@ class DatabaseApi:
         CatalogId: str | None = None,
         **_: Any,
     ) -> Doc:
+        """Lists the catalog's databases, paged."""
         with self.state.lock:
             items = [self._database_out(self.state.databases[k]) for k in sorted(self.state.databases)]
         chunk, token = page(items, NextToken, MaxResults, "GetDatabases")
         return {"DatabaseList": chunk, "NextToken": token}
 
     def update_database(self, Name: str, DatabaseInput: Doc, CatalogId: str | None = None, **_: Any) -> Doc:
+        """Replaces a database's description, location and parameters."""
         with self.state.lock:
             old = self.state.database(Name)
             db = {k: v for k, v in clone(DatabaseInput).items() if v is not None}
@@ -73,7 +77,7 @@ class DatabaseApi:
         return {}
 
     def delete_database(self, Name: str, CatalogId: str | None = None, **_: Any) -> Doc:
-        """Deleting a database deletes its tables, their versions and partitions, as Glue does."""
+        """Deletes a database with its tables, their versions and partitions, as Glue does."""
         with self.state.lock:
             db = self.state.database(Name)
             name = db["Name"]

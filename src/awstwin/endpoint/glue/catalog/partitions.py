@@ -55,6 +55,7 @@ class PartitionApi:
     def create_partition(
         self, DatabaseName: str, TableName: str, PartitionInput: Doc, CatalogId: str | None = None, **_: Any
     ) -> Doc:
+        """Adds one partition (values, location, format) to a catalog table."""
         with self.state.lock:
             self._add(DatabaseName, TableName, PartitionInput)
             self.state.save()
@@ -80,6 +81,7 @@ class PartitionApi:
         CatalogId: str | None = None,
         **_: Any,
     ) -> Doc:
+        """Adds partitions to a catalog table; each one that fails is reported in Errors."""
         errors = []
         with self.state.lock:
             self.state.table(DatabaseName, TableName)
@@ -99,6 +101,7 @@ class PartitionApi:
         CatalogId: str | None = None,
         **_: Any,
     ) -> Doc:
+        """Returns one partition of a table by its values."""
         with self.state.lock:
             return {"Partition": clone(self._find(DatabaseName, TableName, PartitionValues))}
 
@@ -114,6 +117,8 @@ class PartitionApi:
         CatalogId: str | None = None,
         **_: Any,
     ) -> Doc:
+        """Lists a table's partitions, filtered by an Expression over the partition keys (as sensors send),
+        paged."""
         with self.state.lock:
             table = self.state.table(DatabaseName, TableName)
             everything = list(self.state.table_partitions(DatabaseName, TableName).values())
@@ -140,7 +145,7 @@ class PartitionApi:
         CatalogId: str | None = None,
         **_: Any,
     ) -> Doc:
-        """Partitions that exist; missing ones are simply absent, as on AWS."""
+        """Returns the partitions that exist; missing ones are simply absent, as on AWS."""
         with self.state.lock:
             partitions = self.state.table_partitions(DatabaseName, TableName)
             found = [partitions.get(partition_key(item["Values"])) for item in PartitionsToGet]
@@ -155,6 +160,7 @@ class PartitionApi:
         CatalogId: str | None = None,
         **_: Any,
     ) -> Doc:
+        """Replaces one partition's definition (its values may change)."""
         with self.state.lock:
             self._replace(DatabaseName, TableName, PartitionValueList, PartitionInput)
             self.state.save()
@@ -177,6 +183,7 @@ class PartitionApi:
     def batch_update_partition(
         self, DatabaseName: str, TableName: str, Entries: list[Doc], CatalogId: str | None = None, **_: Any
     ) -> Doc:
+        """Replaces the definitions of several partitions; each failure is reported in Errors."""
         errors = []
         with self.state.lock:
             for entry in Entries:
@@ -197,6 +204,7 @@ class PartitionApi:
         CatalogId: str | None = None,
         **_: Any,
     ) -> Doc:
+        """Deletes one partition of a table (its files stay in S3, as on AWS)."""
         with self.state.lock:
             self._find(DatabaseName, TableName, PartitionValues)
             del self.state.table_partitions(DatabaseName, TableName)[partition_key(PartitionValues)]
@@ -211,6 +219,7 @@ class PartitionApi:
         CatalogId: str | None = None,
         **_: Any,
     ) -> Doc:
+        """Deletes partitions of a table by their values; missing ones are reported in Errors."""
         errors = []
         with self.state.lock:
             partitions = self.state.table_partitions(DatabaseName, TableName)

@@ -40,6 +40,7 @@ class TableApi:
         return {k: v for k, v in clone(table_input).items() if v is not None}
 
     def create_table(self, DatabaseName: str, TableInput: Doc, CatalogId: str | None = None, **_: Any) -> Doc:
+        """Creates a catalog table (columns, partition keys, location, SerDe); Athena and jobs read it."""
         name = TableInput["Name"]
         with self.state.lock:
             db = self.state.database(DatabaseName)["Name"]
@@ -64,6 +65,7 @@ class TableApi:
         return {}
 
     def get_table(self, DatabaseName: str, Name: str, CatalogId: str | None = None, **_: Any) -> Doc:
+        """Returns a catalog table (what crawlers, Athena DDL and CreateTable wrote)."""
         with self.state.lock:
             return {"Table": clone(self.state.table(DatabaseName, Name))}
 
@@ -76,6 +78,7 @@ class TableApi:
         CatalogId: str | None = None,
         **_: Any,
     ) -> Doc:
+        """Lists a database's tables, filtered by a name Expression, paged."""
         pattern = name_pattern(Expression) if Expression else None
         with self.state.lock:
             db = self.state.database(DatabaseName)["Name"]
@@ -97,7 +100,7 @@ class TableApi:
         CatalogId: str | None = None,
         **_: Any,
     ) -> Doc:
-        """Replace a table's definition; the previous one is kept as a version unless SkipArchive."""
+        """Replaces a table's definition; the previous one is kept as a version unless SkipArchive."""
         with self.state.lock:
             old = self.state.table(DatabaseName, TableInput["Name"])
             if VersionId is not None and VersionId != old["VersionId"]:
@@ -132,6 +135,7 @@ class TableApi:
         self.state.partitions.get(db, {}).pop(name, None)
 
     def delete_table(self, DatabaseName: str, Name: str, CatalogId: str | None = None, **_: Any) -> Doc:
+        """Deletes a table with its versions and partitions (its files stay in S3, as on AWS)."""
         with self.state.lock:
             table = self.state.table(DatabaseName, Name)
             self._drop_table(table["DatabaseName"], table["Name"])
@@ -142,6 +146,7 @@ class TableApi:
     def batch_delete_table(
         self, DatabaseName: str, TablesToDelete: list[str], CatalogId: str | None = None, **_: Any
     ) -> Doc:
+        """Deletes tables of a database with their versions and partitions; missing ones go to Errors."""
         errors = []
         for name in TablesToDelete:
             try:
@@ -167,7 +172,7 @@ class TableApi:
         CatalogId: str | None = None,
         **_: Any,
     ) -> Doc:
-        """Newest first, the current definition included."""
+        """Lists every version of a table, newest first, the current definition included."""
         with self.state.lock:
             items = [
                 {"Table": clone(t), "VersionId": t["VersionId"]}
@@ -184,6 +189,7 @@ class TableApi:
         CatalogId: str | None = None,
         **_: Any,
     ) -> Doc:
+        """Returns one version of a table (the current one when no VersionId is given)."""
         with self.state.lock:
             versions = self._all_versions(DatabaseName, TableName)
             if VersionId is None:
@@ -199,6 +205,7 @@ class TableApi:
     def delete_table_version(
         self, DatabaseName: str, TableName: str, VersionId: str, CatalogId: str | None = None, **_: Any
     ) -> Doc:
+        """Deletes an archived version of a table (never the current one)."""
         with self.state.lock:
             current = self.state.table(DatabaseName, TableName)
             archived = self.state.versions.get(current["DatabaseName"], {}).get(current["Name"], [])

@@ -51,6 +51,8 @@ class ClassifierApi:
         return found
 
     def create_classifier(self, **request: Any) -> Doc:
+        """Stores a custom CSV classifier (delimiter, quote, header) that crawlers try before the built-in
+        ones."""
         kind, spec = _one_kind(request, "CreateClassifier")
         stamp = time.time()
         with self._lock:
@@ -63,6 +65,7 @@ class ClassifierApi:
         return {}
 
     def update_classifier(self, **request: Any) -> Doc:
+        """Changes a custom classifier's settings."""
         kind, spec = _one_kind(request, "UpdateClassifier")
         with self._lock:
             old = self._classifier(spec["Name"])
@@ -74,16 +77,19 @@ class ClassifierApi:
         return {}
 
     def get_classifier(self, Name: str, **_: Any) -> Doc:
+        """Returns one custom classifier."""
         with self._lock:
             return {"Classifier": copy.deepcopy(self._classifier(Name))}
 
     def get_classifiers(self, MaxResults: int | None = None, NextToken: str | None = None, **_: Any) -> Doc:
+        """Lists the custom classifiers, paged."""
         with self._lock:
             items = [copy.deepcopy(self._classifiers[n]) for n in sorted(self._classifiers)]
         chunk, token = page(items, NextToken, MaxResults, "GetClassifiers")
         return {"Classifiers": chunk, "NextToken": token}
 
     def delete_classifier(self, Name: str, **_: Any) -> Doc:
+        """Deletes a custom classifier."""
         with self._lock:
             self._classifier(Name)
             del self._classifiers[Name]

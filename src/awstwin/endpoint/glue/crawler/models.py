@@ -203,6 +203,7 @@ class CrawlerBackend(ClassifierApi):
         Tags: dict[str, str] | None = None,
         **fields: Any,
     ) -> Doc:
+        """Stores a crawler over S3 targets (Exclusions, TablePrefix, SchemaChangePolicy, schedule, tags)."""
         stamp = time.time()
         crawler: Doc = {
             "Name": Name,
@@ -235,16 +236,20 @@ class CrawlerBackend(ClassifierApi):
         return {}
 
     def get_crawler(self, Name: str, **_: Any) -> Doc:
+        """Returns a crawler with its State (READY, RUNNING, STOPPING) and LastCrawl (status, error, log
+        stream)."""
         with self._lock:
             return {"Crawler": self._out(self._crawler(Name))}
 
     def get_crawlers(self, MaxResults: int | None = None, NextToken: str | None = None, **_: Any) -> Doc:
+        """Lists crawler definitions, paged."""
         with self._lock:
             items = [self._out(self._crawlers[n]) for n in sorted(self._crawlers)]
         chunk, token = page(items, NextToken, MaxResults, "GetCrawlers")
         return {"Crawlers": chunk, "NextToken": token}
 
     def batch_get_crawlers(self, CrawlerNames: list[str], **_: Any) -> Doc:
+        """Returns the named crawlers; unknown names are listed in CrawlersNotFound."""
         with self._lock:
             found = [self._out(self._crawlers[n]) for n in CrawlerNames if n in self._crawlers]
             missing = [n for n in CrawlerNames if n not in self._crawlers]
@@ -257,6 +262,7 @@ class CrawlerBackend(ClassifierApi):
         Tags: dict[str, str] | None = None,
         **_: Any,
     ) -> Doc:
+        """Lists crawler names, optionally only those with given tags, paged."""
         with self._lock:
             names = sorted(self._crawlers)
         if Tags:
@@ -269,6 +275,7 @@ class CrawlerBackend(ClassifierApi):
     def update_crawler(
         self, Name: str, Targets: Doc | None = None, Schedule: str | None = None, **fields: Any
     ) -> Doc:
+        """Changes a crawler that is not running (targets, prefix, policies, configuration, schedule)."""
         with self._lock:
             crawler = self._crawler(Name)
             if crawler["State"] != "READY":
@@ -298,6 +305,7 @@ class CrawlerBackend(ClassifierApi):
         return {}
 
     def update_crawler_schedule(self, CrawlerName: str, Schedule: str | None = None, **_: Any) -> Doc:
+        """Sets or clears a crawler's cron schedule."""
         with self._lock:
             crawler = self._crawler(CrawlerName)
             schedule = self._schedule(Schedule, CrawlerName)
@@ -310,6 +318,7 @@ class CrawlerBackend(ClassifierApi):
         return {}
 
     def start_crawler_schedule(self, CrawlerName: str, **_: Any) -> Doc:
+        """Turns a crawler's cron schedule on: the endpoint starts crawls when it fires."""
         with self._lock:
             schedule = self._crawler(CrawlerName).get("Schedule")
             if not schedule:
@@ -323,6 +332,7 @@ class CrawlerBackend(ClassifierApi):
         return {}
 
     def stop_crawler_schedule(self, CrawlerName: str, **_: Any) -> Doc:
+        """Turns a crawler's cron schedule off."""
         with self._lock:
             schedule = self._crawler(CrawlerName).get("Schedule")
             if not schedule or schedule["State"] != "SCHEDULED":
@@ -358,6 +368,7 @@ class CrawlerBackend(ClassifierApi):
                 log.exception("crawler scheduler tick failed")
 
     def delete_crawler(self, Name: str, **_: Any) -> Doc:
+        """Deletes a crawler that is not running, with its crawl history and tags."""
         with self._lock:
             crawler = self._crawler(Name)
             if crawler["State"] != "READY":
@@ -373,6 +384,8 @@ class CrawlerBackend(ClassifierApi):
 
     # -- running ---------------------------------------------------------------------------------
     def start_crawler(self, Name: str, **_: Any) -> Doc:
+        """Starts a real crawl on a background thread: lists the S3 targets, classifies a bounded sample of
+        each file, writes tables and partitions, logs to /aws-glue/crawlers."""
         with self._lock:
             crawler = self._crawler(Name)
             if crawler["State"] != "READY":
@@ -399,6 +412,7 @@ class CrawlerBackend(ClassifierApi):
         return {}
 
     def stop_crawler(self, Name: str, **_: Any) -> Doc:
+        """Stops a running crawl; it ends CANCELLED without writing the catalog."""
         with self._lock:
             crawler = self._crawler(Name)
             if crawler["State"] == "READY":
@@ -505,6 +519,7 @@ class CrawlerBackend(ClassifierApi):
         NextToken: str | None = None,
         **_: Any,
     ) -> Doc:
+        """Returns each crawler's metrics from its real crawls: tables created, updated, deleted, runtimes."""
         with self._lock:
             names = (
                 [n for n in CrawlerNameList if n in self._crawlers]
@@ -523,6 +538,7 @@ class CrawlerBackend(ClassifierApi):
         NextToken: str | None = None,
         **_: Any,
     ) -> Doc:
+        """Lists a crawler's crawls, newest first, with state, summary and log stream; filtered, paged."""
         with self._lock:
             self._crawler(CrawlerName)
             crawls = [copy.deepcopy(c) for c in reversed(self._history.get(CrawlerName, []))]

@@ -213,6 +213,8 @@ class JobBackend:
         return job
 
     def create_job(self, Name: str, Tags: dict[str, str] | None = None, **fields: Any) -> Doc:
+        """Stores a job definition (glueetl or pythonshell script, DefaultArguments, Timeout,
+        MaxConcurrentRuns)."""
         with self._lock:
             if Name in self._jobs:
                 raise AlreadyExistsException(f"Job {Name} already exists; UpdateJob changes it")
@@ -224,6 +226,7 @@ class JobBackend:
         return {"Name": Name}
 
     def update_job(self, JobName: str, JobUpdate: Doc, **_: Any) -> Doc:
+        """Replaces a job definition, as Glue does (fields not given go back to their defaults)."""
         with self._lock:
             current = self._job(JobName)
             self._jobs[JobName] = self._definition(JobName, JobUpdate, current["CreatedOn"])
@@ -231,10 +234,12 @@ class JobBackend:
         return {"JobName": JobName}
 
     def get_job(self, JobName: str, **_: Any) -> Doc:
+        """Returns a job definition."""
         with self._lock:
             return {"Job": _public(self._job(JobName))}
 
     def get_jobs(self, NextToken: str | None = None, MaxResults: int | None = None, **_: Any) -> Doc:
+        """Lists job definitions, paged."""
         with self._lock:
             jobs = [_public(self._jobs[name]) for name in sorted(self._jobs)]
         chunk, token = _page(jobs, NextToken, MaxResults, "GetJobs")
@@ -247,6 +252,7 @@ class JobBackend:
         Tags: dict[str, str] | None = None,
         **_: Any,
     ) -> Doc:
+        """Lists job names, optionally only those with given tags, paged."""
         with self._lock:
             names = sorted(self._jobs)
         if Tags:
@@ -255,12 +261,15 @@ class JobBackend:
         return {"JobNames": chunk, "NextToken": token}
 
     def batch_get_jobs(self, JobNames: list[str], **_: Any) -> Doc:
+        """Returns the named job definitions; unknown names are listed in JobsNotFound."""
         with self._lock:
             found = [_public(self._jobs[n]) for n in JobNames if n in self._jobs]
             missing = [n for n in JobNames if n not in self._jobs]
         return {"Jobs": found, "JobsNotFound": missing}
 
     def delete_job(self, JobName: str, **_: Any) -> Doc:
+        """Deletes a job definition and its run history, stopping runs still going; a missing job is fine, as
+        on AWS."""
         with self._lock:
             if JobName not in self._jobs:
                 return {"JobName": JobName}  # AWS: deleting a job that is not there succeeds
@@ -284,6 +293,8 @@ class JobBackend:
         JobRunQueuingEnabled: bool | None = None,
         **options: Any,
     ) -> Doc:
+        """Runs the job's script as a local process (PySpark for glueetl, plain Python for pythonshell) with
+        Glue's arguments; stdout and stderr go to /aws-glue/jobs/output and /error."""
         with self._lock:
             if self._closing:
                 raise InvalidInputException("The local endpoint is shutting down; start the run again later")
@@ -435,12 +446,14 @@ class JobBackend:
     def get_job_run(
         self, JobName: str, RunId: str, PredecessorsIncluded: bool | None = None, **_: Any
     ) -> Doc:
+        """Returns a job run: state, arguments, StartedOn, CompletedOn, ExecutionTime, the script's error."""
         with self._lock:
             return {"JobRun": _public(self._run(JobName, RunId))}
 
     def get_job_runs(
         self, JobName: str, NextToken: str | None = None, MaxResults: int | None = None, **_: Any
     ) -> Doc:
+        """Lists a job's runs, newest first, paged."""
         with self._lock:
             self._job(JobName)
             runs = [_public(r) for r in reversed(self._runs.get(JobName, []))]
@@ -448,6 +461,7 @@ class JobBackend:
         return {"JobRuns": chunk, "NextToken": token}
 
     def batch_stop_job_run(self, JobName: str, JobRunIds: list[str], **_: Any) -> Doc:
+        """Stops job runs: a running script's whole process group is killed and the run ends STOPPED."""
         stopped: list[Doc] = []
         errors: list[Doc] = []
         with self._lock:
