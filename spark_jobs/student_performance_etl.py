@@ -1,111 +1,318 @@
-"""Glue 5.0 job: type the raw Student Performance CSV of one ingest date and load it into the warehouse.
+"""Glue 5.0 job: validate one ingest date of the raw Student Performance CSV, write the curated and
+quarantine zones, and load the warehouse, replacing that date.
 
 Runs unchanged on AWS Glue (Redshift through the job's JDBC connection, staged in --TempDir) and on the
 local endpoint (the clean-room awsglue runtime, Postgres). Arguments, all set by the job's
 DefaultArguments (infra/pipeline.yaml) except --ingest_date, which the DAG passes per run:
-  --database, --raw_table          the crawled raw table in the Glue Data Catalog
-  --connection_name                the Glue JDBC connection to the warehouse
-  --target_table, --target_database  e.g. public.student_performance_factors in dev
-  --ingest_date                    YYYY-MM-DD: the raw partition to load
-  --TempDir                        staging for the warehouse load
-Re-running a date replaces that date's rows: the load deletes them first (preactions), in the same
-transaction as the insert.
+  --database, --raw_table            the crawled raw table; its partition for the date says where
+                                     the raw file is
+  --curated_path, --quarantine_path  s3://<bucket>/curated/student_performance/, .../quarantine/...
+  --connection_name                  the Glue JDBC connection to the warehouse
+  --target_database                  e.g. dev
+  --target_table, --quarantine_table e.g. public.student_performance_factors, ..._quarantine
+  --ingest_date                      YYYY-MM-DD
+  --TempDir                          staging for the warehouse load
+  --extra-py-files                   student_performance_schema.py: the rules (awstwin.data.schema)
+
+What it does, and why this way:
+- The raw file is read as text (every value a string, as uploaded), not with the crawler's types: a
+  crawler types a column from a sample, so a word deep in an integer column would read as NULL and
+  lose both its reason (not_an_integer) and its original value.
+- Each value is trimmed; categories are matched case-insensitively to their domain and written in
+  the domain's spelling; an empty category is NULL; integers must be integers within their range (and
+  fit the warehouse's INTEGER). A row with any problem goes to quarantine with ALL its reasons
+  ("Exam_Score:out_of_range;Gender:unknown_category") and its original values.
+- row_key: a hash of the row's original values plus its occurrence number among identical rows, so
+  it is the same on every re-run of the same file, whatever Spark's partitioning.
+- raw = loaded + quarantined is asserted before anything is written; the job fails otherwise.
+- Zones: the date's folder is purged, then written (Parquet), so a re-run replaces it. A Parquet file
+  is written even for no rows, so the zone's crawler always finds the table.
+- Warehouse: two from_jdbc_conf loads. The first only fills the quarantine staging table; the second
+  fills the main staging table and, in its postactions, replaces the date in both tables and drops
+  both staging tables: everything a reader sees changes in that one transaction. Replacing the whole
+  date (not only the row keys of this upload) is what a re-run means: a row now quarantined, or gone
+  from a corrected file, must leave the table too. Only portable SQL (Postgres and Redshift):
+  CREATE TABLE (LIKE ...), DELETE ... WHERE, INSERT ... SELECT, DROP TABLE; tables named outright.
 """
 
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 
+import boto3
+import student_performance_schema as schema  # --extra-py-files
 from awsglue.context import GlueContext
 from awsglue.dynamicframe import DynamicFrame
 from awsglue.job import Job
-from awsglue.transforms import ApplyMapping
 from awsglue.utils import getResolvedOptions
 from pyspark.context import SparkContext
+from pyspark.sql import Window
 from pyspark.sql import functions as F
 
-# The 20 CSV columns as the crawler catalogs them (lower case; bigint or string) -> warehouse types.
-INTEGER_COLUMNS = (
-    "hours_studied",
-    "attendance",
-    "sleep_hours",
-    "previous_scores",
-    "tutoring_sessions",
-    "physical_activity",
-    "exam_score",
-)
-COLUMNS = (
-    "hours_studied",
-    "attendance",
-    "parental_involvement",
-    "access_to_resources",
-    "extracurricular_activities",
-    "sleep_hours",
-    "previous_scores",
-    "motivation_level",
-    "internet_access",
-    "tutoring_sessions",
-    "family_income",
-    "teacher_quality",
-    "school_type",
-    "peer_influence",
-    "physical_activity",
-    "learning_disabilities",
-    "parental_education_level",
-    "distance_from_home",
-    "gender",
-    "exam_score",
-)
-MAPPINGS = [
-    (name, "bigint", name, "int") if name in INTEGER_COLUMNS else (name, "string", name, "string")
-    for name in COLUMNS
-] + [("ingest_date", "string", "ingest_date", "date")]
+ARGUMENTS = [
+    "JOB_NAME",
+    "database",
+    "raw_table",
+    "curated_path",
+    "quarantine_path",
+    "connection_name",
+    "target_database",
+    "target_table",
+    "quarantine_table",
+    "ingest_date",
+    "TempDir",
+]
+INTEGER_TEXT = r"^[+-]?[0-9]+$"
+SQL_INTEGER = (-(2**31), 2**31 - 1)  # what the warehouse's INTEGER columns hold
+ORIGINAL_VALUE_CHARS = 256  # quarantine keeps this much of each original value (VARCHAR(1024) bytes)
+REASON_SEPARATOR = ";"
 
-args = getResolvedOptions(
-    sys.argv,
-    [
-        "JOB_NAME",
-        "database",
-        "raw_table",
-        "connection_name",
-        "target_table",
-        "target_database",
-        "ingest_date",
-        "TempDir",
-    ],
-)
-ingest_date = date.fromisoformat(args["ingest_date"]).isoformat()  # refuse anything but YYYY-MM-DD
 
-glue_context = GlueContext(SparkContext.getOrCreate())
-job = Job(glue_context)
-job.init(args["JOB_NAME"], args)
-logger = glue_context.get_logger()
+# -- read ------------------------------------------------------------------------------------------
+def raw_location(database: str, table: str, ingest_date: str) -> str:
+    """Where the crawler found this date's raw file: the catalog partition's own location."""
+    glue = boto3.client("glue")
+    try:
+        partition = glue.get_partition(DatabaseName=database, TableName=table, PartitionValues=[ingest_date])
+    except glue.exceptions.EntityNotFoundException:
+        raise RuntimeError(
+            f"{database}.{table} has no partition ingest_date={ingest_date}: "
+            "upload the raw file and run the raw crawler first"
+        ) from None
+    return partition["Partition"]["StorageDescriptor"]["Location"]
 
-raw = glue_context.create_dynamic_frame.from_catalog(
-    database=args["database"],
-    table_name=args["raw_table"],
-    push_down_predicate=f"ingest_date = '{ingest_date}'",
-    transformation_ctx="raw",
-)
-typed = ApplyMapping.apply(frame=raw, mappings=MAPPINGS, transformation_ctx="typed").toDF()
-# Text values are trimmed; an empty one is a missing value (NULL), not an empty string.
-for name in COLUMNS:
-    if name not in INTEGER_COLUMNS:
-        trimmed = F.trim(F.col(name))
-        typed = typed.withColumn(name, F.when(trimmed == "", None).otherwise(trimmed))
-loaded = typed.withColumn("loaded_at", F.current_timestamp())
-rows = loaded.count()
-logger.info(f"ingest_date={ingest_date}: {rows} rows typed from {args['database']}.{args['raw_table']}")
 
-glue_context.write_dynamic_frame.from_jdbc_conf(
-    frame=DynamicFrame.fromDF(loaded, glue_context, "loaded"),
-    catalog_connection=args["connection_name"],
-    connection_options={
-        "dbtable": args["target_table"],
-        "database": args["target_database"],
-        "preactions": f"DELETE FROM {args['target_table']} WHERE ingest_date = '{ingest_date}';",
-    },
-    redshift_tmp_dir=args["TempDir"],
-    transformation_ctx="load",
-)
-logger.info(f"ingest_date={ingest_date}: {rows} rows loaded into {args['target_table']}")
-job.commit()
+def read_raw_text(glue_context, location: str):
+    """The raw CSV with every column as text, named as in the dataset's header."""
+    frame = glue_context.create_dynamic_frame.from_options(
+        connection_type="s3",
+        connection_options={"paths": [location], "recurse": True},
+        format="csv",
+        format_options={"withHeader": True},
+        transformation_ctx="raw",
+    )
+    frame = frame.resolveChoice(choice="cast:string")  # Glue may infer types per value: undo that
+    df = frame.toDF()
+    by_lower = {name.strip().lower(): name for name in df.columns}
+    missing = [c.name for c in schema.COLUMNS if c.name.lower() not in by_lower]
+    if missing:
+        raise RuntimeError(
+            f"{location}: the header lacks {', '.join(missing)} (it has {', '.join(df.columns)}); "
+            f"expected {schema.HEADER}"
+        )
+    return df.select(
+        [F.col(f"`{by_lower[c.name.lower()]}`").cast("string").alias(c.name) for c in schema.COLUMNS]
+    )
+
+
+# -- validate --------------------------------------------------------------------------------------
+# Three projections (text, then problem and value, then reasons), each column computed once and
+# referred to by name: one expression for all 20 columns would outgrow Spark's generated-code limit.
+def text_of(column) -> str:
+    return f"_text_{column.sql_name}"
+
+
+def problem_of(column) -> str:
+    return f"_problem_{column.sql_name}"
+
+
+def typed_of(column) -> str:
+    return f"_typed_{column.sql_name}"
+
+
+def trimmed(name: str):
+    """The value without surrounding whitespace; an empty value is NULL."""
+    text = F.regexp_replace(F.col(name), r"^\s+|\s+$", "")
+    return F.when(text == "", F.lit(None)).otherwise(text)
+
+
+def integer_rule(column):
+    """(problem, typed value) for an integer column."""
+    text = F.col(text_of(column))
+    number = text.cast("decimal(38,0)")  # NULL when it has too many digits for any range
+    low = max(column.minimum, SQL_INTEGER[0]) if column.minimum is not None else SQL_INTEGER[0]
+    high = min(column.maximum, SQL_INTEGER[1]) if column.maximum is not None else SQL_INTEGER[1]
+    problem = (
+        F.when(text.isNull(), F.lit(None if column.nullable else schema.MISSING))
+        .when(~text.rlike(INTEGER_TEXT), F.lit(schema.NOT_AN_INTEGER))
+        .when(number.isNull() | (number < low) | (number > high), F.lit(schema.OUT_OF_RANGE))
+    )
+    return problem, number.cast("int")
+
+
+def categorical_rule(column):
+    """(problem, normalised value) for a categorical column: the domain's own spelling."""
+    text = F.col(text_of(column))
+    spellings = F.create_map(*[F.lit(x) for value in column.domain for x in (value.lower(), value)])
+    known = spellings[F.lower(text)]
+    problem = F.when(text.isNull(), F.lit(None if column.nullable else schema.MISSING)).when(
+        known.isNull(), F.lit(schema.UNKNOWN_CATEGORY)
+    )
+    return problem, known
+
+
+RULES = {"integer": integer_rule, "categorical": categorical_rule}
+
+
+def validate(raw):
+    """raw + row_key, reasons ('' when valid) and the typed, normalised value of every column."""
+    content = F.sha2(
+        F.concat_ws("\u001f", *[F.coalesce(F.col(c.name), F.lit("\u0000")) for c in schema.COLUMNS]), 256
+    )
+    occurrence = F.row_number().over(Window.partitionBy("_content").orderBy("_content"))
+    keyed = raw.withColumn("_content", content).withColumn(
+        "row_key", F.concat(F.substring("_content", 1, 24), F.lit("-"), occurrence.cast("string"))
+    )
+    texts = keyed.drop("_content").select("*", *[trimmed(c.name).alias(text_of(c)) for c in schema.COLUMNS])
+    rules = {c.name: RULES[c.kind](c) for c in schema.COLUMNS}
+    checked = texts.select(
+        "*",
+        *[rules[c.name][0].alias(problem_of(c)) for c in schema.COLUMNS],
+        *[rules[c.name][1].alias(typed_of(c)) for c in schema.COLUMNS],
+    )
+    reasons = [
+        F.when(F.col(problem_of(c)).isNotNull(), F.concat(F.lit(f"{c.name}:"), F.col(problem_of(c))))
+        for c in schema.COLUMNS
+    ]
+    return checked.select("*", F.concat_ws(REASON_SEPARATOR, *reasons).alias("reasons"))
+
+
+def curated_rows(valid):
+    """Typed, normalised rows; column order = the warehouse DDL's (a COPY may match by position)."""
+    typed = [F.col(typed_of(c)).alias(c.sql_name) for c in schema.COLUMNS]
+    return valid.select("row_key", *typed, "loaded_at")
+
+
+def quarantine_rows(rejected):
+    """Every reason and the original values (as uploaded, up to ORIGINAL_VALUE_CHARS each)."""
+    original = [F.substring(F.col(c.name), 1, ORIGINAL_VALUE_CHARS).alias(c.sql_name) for c in schema.COLUMNS]
+    return rejected.select("row_key", "reasons", *original, "loaded_at")
+
+
+# -- write -----------------------------------------------------------------------------------------
+def replace_zone_partition(glue_context, df, zone_path: str, ingest_date: str, name: str) -> str:
+    """Make the zone's folder for this date hold exactly `df`, as Parquet."""
+    target = f"{zone_path.rstrip('/')}/ingest_date={ingest_date}/"
+    glue_context.purge_s3_path(target, {"retentionPeriod": 0})
+    glue_context.write_dynamic_frame.from_options(
+        frame=DynamicFrame.fromDF(df, glue_context, name),
+        connection_type="s3",
+        connection_options={"path": target},
+        format="parquet",
+        transformation_ctx=name,
+    )
+    return target
+
+
+def stage_name(table: str, ingest_date: str) -> str:
+    """A staging table per date, next to its table: two dates never share one."""
+    return f"{table}_stage_{ingest_date.replace('-', '')}"
+
+
+def replace_date_sql(table: str, stage: str, columns: list[str], ingest_date: str) -> str:
+    names = ", ".join(columns)
+    return (
+        f"DELETE FROM {table} WHERE ingest_date = CAST('{ingest_date}' AS DATE); "
+        f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage}; "
+        f"DROP TABLE {stage};"
+    )
+
+
+def load_warehouse(glue_context, args: dict, ingest_date: str, loaded, quarantined) -> None:
+    """Both tables' rows of the date replaced in one transaction (the second load's)."""
+    target, quarantine = args["target_table"], args["quarantine_table"]
+    stage, quarantine_stage = stage_name(target, ingest_date), stage_name(quarantine, ingest_date)
+    common = {"database": args["target_database"]}
+    glue_context.write_dynamic_frame.from_jdbc_conf(
+        frame=DynamicFrame.fromDF(quarantined, glue_context, "quarantine_stage"),
+        catalog_connection=args["connection_name"],
+        connection_options={
+            **common,
+            "dbtable": quarantine_stage,
+            "preactions": f"DROP TABLE IF EXISTS {quarantine_stage}; "
+            f"CREATE TABLE {quarantine_stage} (LIKE {quarantine});",
+        },
+        redshift_tmp_dir=args["TempDir"],
+        transformation_ctx="quarantine_stage",
+    )
+    glue_context.write_dynamic_frame.from_jdbc_conf(
+        frame=DynamicFrame.fromDF(loaded, glue_context, "load"),
+        catalog_connection=args["connection_name"],
+        connection_options={
+            **common,
+            "dbtable": stage,
+            # The quarantine stage exists unless a load of no rows was skipped: then it is empty.
+            "preactions": f"DROP TABLE IF EXISTS {stage}; CREATE TABLE {stage} (LIKE {target}); "
+            f"CREATE TABLE IF NOT EXISTS {quarantine_stage} (LIKE {quarantine});",
+            "postactions": replace_date_sql(target, stage, loaded.columns, ingest_date)
+            + " "
+            + replace_date_sql(quarantine, quarantine_stage, quarantined.columns, ingest_date),
+        },
+        redshift_tmp_dir=args["TempDir"],
+        transformation_ctx="load",
+    )
+
+
+# -- the run ---------------------------------------------------------------------------------------
+def log_reasons(logger, rejected, ingest_date: str) -> None:
+    counts = rejected.select(F.explode(F.split("reasons", REASON_SEPARATOR)).alias("reason")).groupBy(
+        "reason"
+    )
+    for row in counts.count().orderBy("reason").collect():
+        logger.info(f"ingest_date={ingest_date}: quarantined for {row['reason']}: {row['count']} rows")
+
+
+def main() -> None:
+    args = getResolvedOptions(sys.argv, ARGUMENTS)
+    ingest_date = date.fromisoformat(args["ingest_date"]).isoformat()  # refuse anything but YYYY-MM-DD
+    glue_context = GlueContext(SparkContext.getOrCreate())
+    job = Job(glue_context)
+    job.init(args["JOB_NAME"], args)
+    logger = glue_context.get_logger()
+
+    location = raw_location(args["database"], args["raw_table"], ingest_date)
+    logger.info(f"ingest_date={ingest_date}: reading {location}")
+    raw = read_raw_text(glue_context, location)
+    # One load time for the whole run (a literal: the same value wherever Spark evaluates it).
+    loaded_at = F.lit(datetime.now(UTC)).cast("timestamp")
+    checked = validate(raw).withColumn("loaded_at", loaded_at).cache()
+    valid = checked.filter(F.col("reasons") == "")
+    rejected = checked.filter(F.col("reasons") != "")
+
+    loaded_rows, quarantined_rows, raw_rows = valid.count(), rejected.count(), raw.count()
+    logger.info(
+        f"ingest_date={ingest_date}: {raw_rows} raw rows in {location}: "
+        f"{loaded_rows} valid, {quarantined_rows} quarantined"
+    )
+    if raw_rows != loaded_rows + quarantined_rows:
+        raise RuntimeError(
+            f"ingest_date={ingest_date}: raw {raw_rows} rows != loaded {loaded_rows} + quarantined "
+            f"{quarantined_rows}; nothing was written"
+        )
+    log_reasons(logger, rejected, ingest_date)
+
+    curated = curated_rows(valid)
+    quarantined = quarantine_rows(rejected).coalesce(1)
+    written = [
+        replace_zone_partition(glue_context, curated, args["curated_path"], ingest_date, "curated"),
+        replace_zone_partition(glue_context, quarantined, args["quarantine_path"], ingest_date, "quarantine"),
+    ]
+    logger.info(f"ingest_date={ingest_date}: wrote {', '.join(written)}")
+
+    as_date = F.lit(ingest_date).cast("date").alias("ingest_date")
+    load_warehouse(
+        glue_context,
+        args,
+        ingest_date,
+        curated.select(as_date, *curated.columns),
+        quarantined.select(as_date, *quarantined.columns),
+    )
+    logger.info(
+        f"ingest_date={ingest_date}: {args['target_table']} holds {loaded_rows} rows and "
+        f"{args['quarantine_table']} {quarantined_rows} rows for the date"
+    )
+    checked.unpersist()
+    job.commit()
+
+
+if __name__ == "__main__":
+    main()

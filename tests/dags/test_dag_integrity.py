@@ -1,5 +1,6 @@
 """Astronomer-style DAG integrity: every DAG in dags/ imports, has no cycle, names an owner, tags and
-retries, and the pipeline DAG is built only from stock Amazon-provider and common-sql operators."""
+retries, and the pipeline DAG is built only from stock Amazon-provider and common-sql operators (but
+for one Python task, the dashboard), with gates that check exactly the dataset's rules."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from awstwin.data import schema
+from awstwin.pipeline import rules
 
 REPO = Path(__file__).resolve().parents[2]
 DAGS = REPO / "dags"
@@ -27,6 +29,19 @@ ALLOWED_OPERATORS = {
     "SQLColumnCheckOperator",
     "SQLExecuteQueryOperator",
 }
+# The one exception: rendering the dashboard is Python (awstwin.dashboard), not a stock operator.
+PYTHON_TASKS = {"build_dashboard"}
+FLOW = [
+    "crawl_raw",
+    "check_raw_rows",
+    "start_glue_job",
+    "wait_for_glue_job",
+    "crawl_curated",
+    "reconcile_zones",
+    "gate_row_counts",
+    "build_marts",
+    "build_dashboard",
+]
 
 
 @pytest.fixture(scope="module")
@@ -61,9 +76,12 @@ def test_no_cycles(dag_bag) -> None:
 
 def test_pipeline_uses_only_stock_operators(dag_bag) -> None:
     dag = dag_bag.dags["student_performance_etl"]
-    used = {type(task).__name__ for task in dag.tasks}
+    python = {task.task_id for task in dag.tasks if type(task).__name__ == "_PythonDecoratedOperator"}
+    assert python == PYTHON_TASKS
+    stock = [task for task in dag.tasks if task.task_id not in PYTHON_TASKS]
+    used = {type(task).__name__ for task in stock}
     assert used <= ALLOWED_OPERATORS, f"operators outside the allowed set: {used - ALLOWED_OPERATORS}"
-    for task in dag.tasks:
+    for task in stock:
         module = type(task).__module__
         assert module.startswith(("airflow.providers.amazon.", "airflow.providers.common.sql.")), (
             f"{task.task_id} is a {module} operator"
@@ -72,9 +90,12 @@ def test_pipeline_uses_only_stock_operators(dag_bag) -> None:
 
 def test_pipeline_flow_order(dag_bag) -> None:
     dag = dag_bag.dags["student_performance_etl"]
-    chain = ["crawl_raw", "check_raw_rows", "start_glue_job", "wait_for_glue_job", "check_warehouse_rows"]
-    for upstream, downstream in zip(chain, chain[1:], strict=False):
-        assert downstream in dag.get_task(upstream).downstream_task_ids
+    for upstream, downstream in zip(FLOW, FLOW[1:], strict=False):
+        assert downstream in dag.get_task(upstream).downstream_task_ids, (upstream, downstream)
+    gates = {"gate_row_counts", "gate_columns", "gate_accepted_values"}
+    assert dag.get_task("reconcile_zones").downstream_task_ids == gates
+    assert dag.get_task("build_marts").upstream_task_ids == gates
+    assert dag.get_task("reconcile_zones").upstream_task_ids == {"crawl_curated", "crawl_quarantine"}
     start = dag.get_task("start_glue_job")
     assert start.wait_for_completion is False
     sensor = dag.get_task("wait_for_glue_job")
@@ -82,13 +103,55 @@ def test_pipeline_flow_order(dag_bag) -> None:
     assert "start_glue_job" in sensor.run_id
 
 
-def test_required_columns_match_the_schema() -> None:
+def _dag_module():
     sys.path.insert(0, str(DAGS))
     try:
         import student_performance_etl as module
     finally:
         sys.path.remove(str(DAGS))
-    assert tuple(c.sql_name for c in schema.COLUMNS) == module.REQUIRED_COLUMNS
+    return module
+
+
+def test_required_columns_match_the_schema() -> None:
+    assert tuple(c.sql_name for c in schema.COLUMNS) == _dag_module().REQUIRED_COLUMNS
+
+
+def test_the_rules_beside_the_dag_are_the_schema_modules() -> None:
+    """dags/student_performance_rules.json is generated; regenerate: python -m awstwin.pipeline.rules"""
+    assert rules.RULES_FILE.read_text() == rules.render()
+
+
+def test_gates_check_every_rule_of_the_schema(dag_bag) -> None:
+    dag = dag_bag.dags["student_performance_etl"]
+    mapping = dag.get_task("gate_columns").column_mapping
+    for column in schema.INTEGER_COLUMNS:
+        checks = mapping[column.sql_name]
+        assert checks["null_check"] == {"equal_to": 0}
+        assert checks["min"] == {"geq_to": column.minimum}
+        assert checks.get("max") == ({"leq_to": column.maximum} if column.maximum is not None else None)
+    for name in ("ingest_date", "row_key", "loaded_at"):
+        assert mapping[name]["null_check"] == {"equal_to": 0}
+    accepted = dag.get_task("gate_accepted_values").checks
+    assert set(accepted) == {f"{c.sql_name}_accepted_values" for c in schema.CATEGORICAL_COLUMNS}
+    for column in schema.CATEGORICAL_COLUMNS:
+        statement = accepted[f"{column.sql_name}_accepted_values"]["check_statement"]
+        assert all(f"'{value}'" in statement for value in column.domain), statement
+    counts = dag.get_task("gate_row_counts").checks
+    assert set(counts) == {
+        "rows_loaded",
+        "raw_equals_loaded_plus_quarantined",
+        "quarantined_share_within_limit",
+        "row_keys_unique",
+    }
+
+
+def test_marts_run_every_marts_file_in_name_order(dag_bag) -> None:
+    from awstwin.dashboard.marts import sql_files
+
+    module = _dag_module()
+    assert [str(p.relative_to(DAGS)) for p in sql_files()] == module.MARTS_SQL
+    task = dag_bag.dags["student_performance_etl"].get_task("build_marts")
+    assert task.split_statements is True
 
 
 def test_dag_file_holds_no_profile_value() -> None:
@@ -118,6 +181,11 @@ def test_dag_file_holds_no_profile_value() -> None:
         "glue_job",
         "athena_workgroup",
         "warehouse_table",
+        "curated_crawler",
+        "quarantine_crawler",
+        "curated_table",
+        "quarantine_table",
+        "warehouse_quarantine_table",
     ):
         assert f"var.value.{name}" in text
 

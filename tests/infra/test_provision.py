@@ -14,8 +14,8 @@ from awstwin.infra.parameters import template_parameters
 from awstwin.infra.provision import ProvisionError, provision
 from awstwin.infra.resources import NOT_LOCAL, RESOURCE_TYPES
 from awstwin.infra.template import load_template
-from awstwin.pipeline.paths import SPARK_JOBS_DIR, TEMPLATE
-from awstwin.pipeline.profile import Profile, load_profile
+from awstwin.pipeline.paths import JOB_LIBRARIES, SPARK_JOBS_DIR, TEMPLATE
+from awstwin.pipeline.profile import SCHEMA_MODULE_KEY, Profile, load_profile
 
 
 @pytest.fixture(scope="module")
@@ -122,10 +122,13 @@ def test_the_script_in_s3_is_the_one_in_spark_jobs(
     first, profile: Profile, aws: Callable[[str], Any]
 ) -> None:
     local = SPARK_JOBS_DIR / "student_performance_etl.py"
-    assert first.scripts == {profile.script_location: str(local)}
-    key = profile.script_location.removeprefix(f"s3://{profile.bucket}/")
-    body = aws("s3").get_object(Bucket=profile.bucket, Key=key)["Body"].read()
-    assert body == local.read_bytes()
+    rules = JOB_LIBRARIES["student_performance_schema.py"]  # the job's --extra-py-files
+    rules_location = f"s3://{profile.bucket}/{SCHEMA_MODULE_KEY}"
+    assert first.scripts == {profile.script_location: str(local), rules_location: str(rules)}
+    for location, source in first.scripts.items():
+        key = location.removeprefix(f"s3://{profile.bucket}/")
+        body = aws("s3").get_object(Bucket=profile.bucket, Key=key)["Body"].read()
+        assert body == Path(source).read_bytes()
 
 
 def test_provisioning_again_updates(

@@ -18,7 +18,7 @@ from awstwin.infra.template import (
     parameter_values,
 )
 from awstwin.pipeline.paths import TEMPLATE
-from awstwin.pipeline.profile import load_profile
+from awstwin.pipeline.profile import SCHEMA_MODULE_KEY, load_profile
 
 
 @pytest.fixture(scope="module")
@@ -118,6 +118,7 @@ def test_resolves_for_the_local_profile(template: dict) -> None:
         WarehouseSecret="arn:aws:secretsmanager:us-east-1:123456789012:secret:s",
         SubnetA="subnet-1",
         GlueSecurityGroup="sg-1",
+        RawCsvClassifier=f"{profile.raw_crawler}_csv",
     )
     resolver.attributes["SubnetA"] = {"AvailabilityZone": "us-east-1a"}
     resolver.attributes["GlueRole"] = {"Arn": "arn:aws:iam::123456789012:role/r"}
@@ -128,6 +129,8 @@ def test_resolves_for_the_local_profile(template: dict) -> None:
     assert job["Connections"] == {"Connections": [profile.glue_connection]}
     crawler = resolver.resolve(template["Resources"]["RawCrawler"]["Properties"], "RawCrawler")
     assert crawler["Targets"]["S3Targets"][0]["Path"] == profile.raw_location
+    assert crawler["Classifiers"] == [f"{profile.raw_crawler}_csv"]  # the header is declared, not guessed
+    assert job["DefaultArguments"]["--extra-py-files"] == f"s3://{profile.bucket}/{SCHEMA_MODULE_KEY}"
     connection = resolver.resolve(template["Resources"]["WarehouseConnection"]["Properties"], "c")
     assert connection["ConnectionInput"]["ConnectionProperties"]["JDBC_CONNECTION_URL"] == (
         f"jdbc:postgresql://{profile.warehouse_host}:{profile.warehouse_port}/{profile.warehouse_db}"

@@ -32,7 +32,7 @@ def boom():
 
 
 with DAG("probe", schedule=None, start_date=pendulum.datetime(2024, 1, 1), tags=["test"]) as dag:
-    ok = PythonOperator(task_id="ok", python_callable=lambda: None)
+    ok = PythonOperator(task_id="ok", python_callable=lambda: {"answer": 42})
     fails = PythonOperator(task_id="fails", python_callable=boom)
     cleanup = PythonOperator(task_id="cleanup", python_callable=lambda: None, trigger_rule="all_done")
     ok >> fails >> cleanup
@@ -64,6 +64,7 @@ def test_every_task_state_and_the_failed_tasks_own_error(
     assert states == {"ok": "success", "fails": "failed", "cleanup": "success"}
     assert not result.ok  # whatever the run's own state says
     assert result.first_error() == ("fails", "ValueError: boom from the test DAG")
+    assert result.returned["ok"] == {"answer": 42}  # what a task returned (its XCom), for the report
     assert any("fails FAILED" in line and "boom" in line for line in lines)
     assert (tmp_path / "probe.log").read_text().count("boom from the test DAG") >= 1
 

@@ -28,3 +28,22 @@ def test_failed_table_checks_are_named() -> None:
     assert message == "check rows_match_upload failed on public.t WHERE ingest_date = '2024-05-01'"
     task.checks["rows_match_upload"]["success"] = True
     assert CAUSES["SQLTableCheckOperator"](task) is None
+
+
+def test_failed_column_checks_are_named_with_their_values() -> None:
+    task = SimpleNamespace(
+        column_mapping={
+            "exam_score": {
+                "null_check": {"equal_to": 0, "result": 0, "success": True},
+                "max": {"leq_to": 100, "result": 101, "success": False},
+            },
+        },
+        table="public.t",
+        partition_clause="ingest_date = '2024-05-01'",
+    )
+    message = CAUSES["SQLColumnCheckOperator"](task)
+    assert message == (
+        "check exam_score max (leq_to 100; got 101) failed on public.t WHERE ingest_date = '2024-05-01'"
+    )
+    task.column_mapping["exam_score"]["max"]["success"] = True
+    assert CAUSES["SQLColumnCheckOperator"](task) is None

@@ -72,3 +72,25 @@ def test_airflow_environment_carries_the_profile(tmp_path: Path) -> None:
     assert env["AIRFLOW_VAR_POLL_SECONDS"] == "1"
     assert {f"AIRFLOW_VAR_{name.upper()}" for name in VARIABLES} <= set(env)
     assert env["AIRFLOW__CORE__LOAD_EXAMPLES"] == "False"
+
+
+def test_optional_keys_have_defaults_and_can_be_set(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    profile = load_profile("local")
+    assert (profile.curated_table, profile.quarantine_table) == (
+        "curated_student_performance",
+        "quarantine_student_performance",
+    )
+    assert profile.curated_crawler == "student_performance_curated"
+    assert profile.warehouse_quarantine_table == "public.student_performance_quarantine"
+    assert profile.report_key("2024-05-01", "run_report.json") == "reports/2024-05-01/run_report.json"
+    base = (profile_module.PROFILES_DIR / "local.env").read_text()
+    _with_profiles(monkeypatch, tmp_path, base + "\nCURATED_TABLE_PREFIX=clean_\n")
+    assert load_profile("t").curated_table == "clean_student_performance"
+
+
+def test_airflow_environment_names_the_artifacts_folder_only_when_given(tmp_path: Path) -> None:
+    profile = load_profile("local")
+    assert "AIRFLOW_VAR_ARTIFACTS_DIR" not in airflow_environment(profile, tmp_path, tmp_path)
+    env = airflow_environment(profile, tmp_path, tmp_path, artifacts_dir=tmp_path / "artifacts")
+    assert env["AIRFLOW_VAR_ARTIFACTS_DIR"] == str(tmp_path / "artifacts")
+    assert env["AIRFLOW_VAR_BUCKET"] == profile.bucket

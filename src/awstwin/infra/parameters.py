@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from awstwin.pipeline.profile import SCRIPT_KEY, Profile
+from awstwin.pipeline.profile import SCHEMA_MODULE_KEY, SCRIPT_KEY, Profile
 
 PARAMETERS: dict[str, Callable[[Profile], object]] = {
     "BucketName": lambda p: p.bucket,
@@ -12,11 +12,17 @@ PARAMETERS: dict[str, Callable[[Profile], object]] = {
     "GlueRoleName": lambda p: p.glue_role,
     "RawCrawlerName": lambda p: p.raw_crawler,
     "RawTablePrefix": lambda p: p.raw_table_prefix,
+    "CuratedCrawlerName": lambda p: p.curated_crawler,
+    "CuratedTablePrefix": lambda p: p.curated_table_prefix,
+    "QuarantineCrawlerName": lambda p: p.quarantine_crawler,
+    "QuarantineTablePrefix": lambda p: p.quarantine_table_prefix,
     "GlueJobName": lambda p: p.glue_job,
     "GlueScriptKey": lambda p: SCRIPT_KEY,
+    "GlueSchemaModuleKey": lambda p: SCHEMA_MODULE_KEY,
     "GlueConnectionName": lambda p: p.glue_connection,
     "AthenaWorkGroupName": lambda p: p.athena_workgroup,
     "WarehouseTable": lambda p: p.warehouse_table,
+    "WarehouseQuarantineTable": lambda p: p.warehouse_quarantine_table,
     # A profile without a warehouse host (aws.env) leaves the URL to the Redshift Serverless workgroup.
     "WarehouseJdbcUrl": lambda p: p.warehouse_jdbc_url if p.warehouse_host else "",
     "WarehouseDatabase": lambda p: p.warehouse_db,

@@ -5,8 +5,8 @@ resource in dependency order asks whether it exists, then creates or updates it,
 that always follow (`awstwin.infra.resources` says which calls, as data). Re-provisioning updates; it
 never fails on what is already there. A type with no local counterpart (Redshift Serverless, the VPC)
 is not created: its row in `NOT_LOCAL` says what serves it locally, and the result lists it with that
-reason. Finally each Glue job's script is uploaded from spark_jobs/ to its ScriptLocation, so the job
-runs the file in this checkout.
+reason. Finally each Glue job's script is uploaded from spark_jobs/ to its ScriptLocation, and each of
+its --extra-py-files from spark_jobs/ or the package (JOB_LIBRARIES), so the job runs this checkout.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from awstwin.infra.resources import (
     ResourceType,
 )
 from awstwin.infra.template import Resolver, TemplateError, creation_order, load_template, parameter_values
-from awstwin.pipeline.paths import SPARK_JOBS_DIR, TEMPLATE
+from awstwin.pipeline.paths import JOB_LIBRARIES, SPARK_JOBS_DIR, TEMPLATE
 
 ClientFactory = Callable[[str], Any]
 
@@ -135,6 +135,23 @@ def _stand_in(
     resolver.unavailable[logical_id] = kind.served_by
 
 
+def _job_files(props: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(what, s3 URI) of every file a Glue job reads from S3 at start: its script, --extra-py-files."""
+    files = [("ScriptLocation", props["Command"]["ScriptLocation"])]
+    extra = (props.get("DefaultArguments") or {}).get("--extra-py-files") or ""
+    files += [
+        ("--extra-py-files", uri.strip()) for uri in extra.split(",") if uri.strip().startswith("s3://")
+    ]
+    return files
+
+
+def _local_source(key: str, scripts_dir: Path) -> Path:
+    """The checkout's file for an S3 key: spark_jobs/<name>, else a library (JOB_LIBRARIES)."""
+    name = Path(key).name
+    local = scripts_dir / name
+    return local if local.is_file() or name not in JOB_LIBRARIES else JOB_LIBRARIES[name]
+
+
 def _upload_scripts(
     template: Mapping[str, Any], resolver: Resolver, clients: ClientFactory, scripts_dir: Path
 ) -> dict[str, str]:
@@ -143,15 +160,15 @@ def _upload_scripts(
         if resource["Type"] != "AWS::Glue::Job":
             continue
         props = resolver.resolve(resource.get("Properties") or {}, f"Resources.{logical_id}")
-        location = props["Command"]["ScriptLocation"]
-        bucket, _, key = location.removeprefix("s3://").partition("/")
-        local = scripts_dir / Path(key).name
-        if not local.is_file():
-            raise ProvisionError(
-                f"Resources.{logical_id}: its ScriptLocation {location} needs {local}, which does not exist"
-            )
-        clients("s3").upload_file(str(local), bucket, key)
-        uploaded[location] = str(local)
+        for what, location in _job_files(props):
+            bucket, _, key = location.removeprefix("s3://").partition("/")
+            local = _local_source(key, scripts_dir)
+            if not local.is_file():
+                raise ProvisionError(
+                    f"Resources.{logical_id}: its {what} {location} needs {local}, which does not exist"
+                )
+            clients("s3").upload_file(str(local), bucket, key)
+            uploaded[location] = str(local)
     return uploaded
 
 

@@ -64,6 +64,16 @@ def _tag_list(props: Props) -> list[dict[str, str]]:
     return [{"Key": k, "Value": v} for k, v in tags.items()] if isinstance(tags, dict) else list(tags)
 
 
+def _classifier_name(props: Props) -> str:
+    """A classifier's properties hold one of four kinds, each naming it."""
+    for kind in ("CsvClassifier", "GrokClassifier", "JsonClassifier", "XMLClassifier"):
+        if kind in props:
+            return str(props[kind]["Name"])
+    raise KeyError(
+        "an AWS::Glue::Classifier needs CsvClassifier, GrokClassifier, JsonClassifier or XMLClassifier"
+    )
+
+
 def _bucket_encryption(props: Props) -> dict[str, Any]:
     """CloudFormation's ServerSideEncryptionByDefault is the API's ApplyServerSideEncryptionByDefault."""
     rules = []
@@ -268,6 +278,14 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
         not_found=("EntityNotFoundException",),
         create=Call("create_connection", lambda p: dict(p)),
         update=Call("update_connection", lambda p: {**p, "Name": p["ConnectionInput"]["Name"]}),
+    ),
+    "AWS::Glue::Classifier": ResourceType(
+        service="glue",
+        name=_classifier_name,
+        describe=Call("get_classifier", lambda p: {"Name": _classifier_name(p)}),
+        not_found=("EntityNotFoundException",),
+        create=Call("create_classifier", lambda p: dict(p)),
+        update=Call("update_classifier", lambda p: dict(p)),
     ),
     "AWS::Glue::Crawler": ResourceType(
         service="glue",

@@ -7,7 +7,7 @@ reads the run's conf from stdin, so the caller can start it early and overlap th
 work. After the run it reads EVERY task instance's state from the metadata database, since a DAG run
 can end "success" while an upstream task failed (trigger rules), and writes a JSON result:
 {dag_id, run_id, state, tasks: [{task_id, operator, state, duration, ...}], errors: {task_id: text},
-import_errors: {file: text}}.
+returned: {task_id: return value}, import_errors: {file: text}}.
 """
 
 from __future__ import annotations
@@ -44,6 +44,28 @@ def _task_rows(dag_id: str, run_id: str, operators: dict[str, str]) -> list[dict
                 }
             )
     return rows
+
+
+def _return_values(dag_id: str, run_id: str) -> dict[str, Any]:
+    """{task_id: what the task returned (its `return_value` XCom)} for the run's tasks that returned
+    something JSON can carry."""
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    values: dict[str, Any] = {}
+    with create_session() as session:
+        query = select(XComModel).where(
+            XComModel.dag_id == dag_id, XComModel.run_id == run_id, XComModel.key == "return_value"
+        )
+        for row in session.scalars(query):
+            value = XComModel.deserialize_value(row)
+            try:
+                json.dumps(value)
+            except TypeError:
+                continue
+            values[row.task_id] = value
+    return values
 
 
 def load(dag_id: str, dags_folder: Path) -> tuple[Any, dict[str, Any]]:
@@ -89,6 +111,7 @@ def run(dag: Any, result: dict[str, Any], conf: dict[str, Any]) -> dict[str, Any
         state=str(run.state.value if hasattr(run.state, "value") else run.state),
         tasks=_task_rows(dag.dag_id, run.run_id, operators),
         errors=recorder.errors,
+        returned=_return_values(dag.dag_id, run.run_id),
     )
     return result
 

@@ -47,6 +47,7 @@ class DagRunResult:
     other_errors: dict[str, str] = field(default_factory=dict)
     log: Path | None = None
     seconds: float = 0.0  # from handing over the conf to the end of the run
+    returned: dict[str, Any] = field(default_factory=dict)  # task_id -> its return value (XCom)
 
     @property
     def ok(self) -> bool:
@@ -93,6 +94,7 @@ def _parse(raw: Mapping[str, Any], log: Path, seconds: float) -> DagRunResult:
         other_errors={k: v for k, v in errors.items() if k not in known},
         log=log,
         seconds=seconds,
+        returned=dict(raw.get("returned") or {}),
     )
 
 

@@ -17,6 +17,9 @@ from awstwin.pipeline.profile import Profile
 AWS_CONN_ID = "aws_default"
 WAREHOUSE_CONN_ID = "redshift_default"  # the DAG's SQL checks use it; Postgres locally, Redshift on AWS
 
+# Optional: a folder on the Airflow worker where the dashboard task also writes dashboard.html.
+ARTIFACTS_DIR_VARIABLE = "artifacts_dir"
+
 # Variable name -> its value from the profile: everything the DAG reads with `var.value.<name>`.
 VARIABLES: dict[str, Callable[[Profile], object]] = {
     "raw_crawler": lambda p: p.raw_crawler,
@@ -25,6 +28,12 @@ VARIABLES: dict[str, Callable[[Profile], object]] = {
     "glue_job": lambda p: p.glue_job,
     "athena_workgroup": lambda p: p.athena_workgroup,
     "warehouse_table": lambda p: p.warehouse_table,
+    "bucket": lambda p: p.bucket,
+    "curated_crawler": lambda p: p.curated_crawler,
+    "quarantine_crawler": lambda p: p.quarantine_crawler,
+    "curated_table": lambda p: p.curated_table,
+    "quarantine_table": lambda p: p.quarantine_table,
+    "warehouse_quarantine_table": lambda p: p.warehouse_quarantine_table,
     "poll_seconds": lambda p: p.poll_seconds,
     "task_retries": lambda p: p.task_retries,
 }
@@ -51,8 +60,11 @@ def warehouse_connection(profile: Profile) -> dict[str, object]:
     }
 
 
-def airflow_environment(profile: Profile, home: Path, dags_folder: Path) -> dict[str, str]:
-    """The variables to add to a process's environment so that Airflow runs this profile locally."""
+def airflow_environment(
+    profile: Profile, home: Path, dags_folder: Path, artifacts_dir: Path | None = None
+) -> dict[str, str]:
+    """The variables to add to a process's environment so that Airflow runs this profile locally.
+    `artifacts_dir`: where the dashboard task also writes its page (a local run's artifacts/)."""
     env = {
         **home_environment(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder),
@@ -64,4 +76,6 @@ def airflow_environment(profile: Profile, home: Path, dags_folder: Path) -> dict
     }
     for name, read in VARIABLES.items():
         env[f"AIRFLOW_VAR_{name.upper()}"] = str(read(profile))
+    if artifacts_dir is not None:
+        env[f"AIRFLOW_VAR_{ARTIFACTS_DIR_VARIABLE.upper()}"] = str(artifacts_dir)
     return env

@@ -5,7 +5,8 @@ exception every failed task raised. Some stock operators fail with a message tha
 (GlueJobSensor says only "Run State: FAILED"; the crawler waiter only that it matched FAILED), so for
 those the listener also asks AWS for the run's own ErrorMessage, through the operator's own hook and
 connection, and reports that instead: "Glue job X run jr_... FAILED: ValueError: boom"; a failed
-SQLTableCheckOperator is reported by the names of its failed checks, not its whole query.
+SQLTableCheckOperator or SQLColumnCheckOperator is reported by the names of its failed checks, not
+its whole query.
 """
 
 from __future__ import annotations
@@ -71,12 +72,27 @@ def _table_check_cause(task: Any) -> str | None:
     return f"check {', '.join(failed)} failed on {task.table}{where}"
 
 
+def _column_check_cause(task: Any) -> str | None:
+    """SQLColumnCheckOperator's exception lists every check's dict; name the failed ones and values."""
+    failed = []
+    for column, checks in (task.column_mapping or {}).items():
+        for check, values in checks.items():
+            if values.get("success") is False:
+                wanted = ", ".join(f"{k} {v}" for k, v in values.items() if k not in ("result", "success"))
+                failed.append(f"{column} {check} ({wanted}; got {values.get('result')})")
+    if not failed:
+        return None
+    where = f" WHERE {task.partition_clause}" if task.partition_clause else ""
+    return f"check {', '.join(failed)} failed on {task.table}{where}"
+
+
 # Operator class name -> the cause its exception does not carry (asked from AWS, or read off the task).
 CAUSES: dict[str, Callable[[Any], str | None]] = {
     "GlueJobSensor": _glue_job_cause,
     "GlueJobOperator": _glue_job_cause,
     "GlueCrawlerRunOperator": _crawler_cause,
     "SQLTableCheckOperator": _table_check_cause,
+    "SQLColumnCheckOperator": _column_check_cause,
 }
 
 

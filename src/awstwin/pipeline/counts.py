@@ -9,8 +9,8 @@ import psycopg2
 
 from awstwin.pipeline.profile import Profile
 
-# Issue 3 adds the quarantine table; until it exists no row can be quarantined, so the count is 0.
-QUARANTINE_TABLE = "public.student_performance_quarantine"
+# The quarantine table's reasons column joins "<column>:<problem>" items with this (the Glue job's).
+REASON_SEPARATOR = ";"
 
 
 def connect(profile: Profile) -> Any:
@@ -41,9 +41,25 @@ def _count(cursor: Any, table: str, ingest_date: str) -> int:
 
 def warehouse_counts(profile: Profile, ingest_date: str) -> tuple[int, int]:
     """(rows loaded, rows quarantined) for one ingest date."""
+    quarantine = profile.warehouse_quarantine_table
     with contextlib.closing(connect(profile)) as connection, connection.cursor() as cursor:
         loaded = _count(cursor, profile.warehouse_table, ingest_date)
-        quarantined = (
-            _count(cursor, QUARANTINE_TABLE, ingest_date) if _table_exists(cursor, QUARANTINE_TABLE) else 0
-        )
+        quarantined = _count(cursor, quarantine, ingest_date) if _table_exists(cursor, quarantine) else 0
     return loaded, quarantined
+
+
+def quarantine_reasons(profile: Profile, ingest_date: str) -> dict[str, int]:
+    """{reason: rows quarantined for it} for one ingest date; a row with two reasons counts in both."""
+    quarantine = profile.warehouse_quarantine_table
+    reasons: dict[str, int] = {}
+    with contextlib.closing(connect(profile)) as connection, connection.cursor() as cursor:
+        if not _table_exists(cursor, quarantine):
+            return reasons
+        cursor.execute(
+            f"SELECT reasons, COUNT(*) FROM {quarantine} WHERE ingest_date = %s GROUP BY reasons",
+            (ingest_date,),
+        )
+        for text, rows in cursor.fetchall():
+            for reason in filter(None, str(text).split(REASON_SEPARATOR)):
+                reasons[reason] = reasons.get(reason, 0) + int(rows)
+    return dict(sorted(reasons.items()))

@@ -17,7 +17,13 @@ from awstwin.pipeline.paths import PROFILES_DIR
 # The dataset's fixed places inside the bucket (the same in every profile).
 DATASET = "student_performance"
 RAW_PREFIX = f"raw/{DATASET}/"
+CURATED_PREFIX = f"curated/{DATASET}/"  # typed Parquet, one folder per ingest date
+QUARANTINE_PREFIX = f"quarantine/{DATASET}/"  # rejected rows, their reasons and original values
+REPORTS_PREFIX = "reports/"  # reports/<ingest_date>/: run_report.json, dashboard.html
 SCRIPT_KEY = "scripts/student_performance_etl.py"
+# The Glue job's --extra-py-files: the dataset's rules, shipped as one stdlib-only module (see
+# awstwin.infra.provision.JOB_LIBRARIES for the file uploaded there).
+SCHEMA_MODULE_KEY = "scripts/lib/student_performance_schema.py"
 TEMP_PREFIX = "temp/"
 ATHENA_RESULTS_PREFIX = "athena-results/"
 
@@ -53,6 +59,13 @@ class Profile:
     warehouse_jdbc_scheme: str
     poll_seconds: int
     task_retries: int
+    # Optional keys (defaults in OPTIONAL_DEFAULTS): the zones' crawlers and tables, the warehouse's
+    # quarantine table.
+    curated_crawler: str = ""
+    quarantine_crawler: str = ""
+    curated_table_prefix: str = ""
+    quarantine_table_prefix: str = ""
+    warehouse_quarantine_table: str = ""
 
     @property
     def is_local(self) -> bool:
@@ -69,6 +82,21 @@ class Profile:
 
     def raw_key(self, ingest_date: str, file_name: str) -> str:
         return f"{RAW_PREFIX}ingest_date={ingest_date}/{file_name}"
+
+    @property
+    def curated_table(self) -> str:
+        return f"{self.curated_table_prefix}{DATASET}"
+
+    @property
+    def quarantine_table(self) -> str:
+        return f"{self.quarantine_table_prefix}{DATASET}"
+
+    def zone_location(self, prefix: str) -> str:
+        """s3://<bucket>/<zone>/student_performance/ for one of the *_PREFIX constants."""
+        return f"s3://{self.bucket}/{prefix}"
+
+    def report_key(self, ingest_date: str, file_name: str) -> str:
+        return f"{REPORTS_PREFIX}{ingest_date}/{file_name}"
 
     @property
     def script_location(self) -> str:
@@ -91,7 +119,18 @@ class Profile:
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Profile) if f.name != "name"}
-_OPTIONAL = {"aws_endpoint_url", "aws_access_key_id", "aws_secret_access_key"}
+# Keys a profile may leave out, with the value it then gets.
+OPTIONAL_DEFAULTS: dict[str, str] = {
+    "aws_endpoint_url": "",
+    "aws_access_key_id": "",
+    "aws_secret_access_key": "",
+    "curated_crawler": f"{DATASET}_curated",
+    "quarantine_crawler": f"{DATASET}_quarantine",
+    "curated_table_prefix": "curated_",
+    "quarantine_table_prefix": "quarantine_",
+    "warehouse_quarantine_table": "public.student_performance_quarantine",
+}
+_OPTIONAL = set(OPTIONAL_DEFAULTS)
 
 
 def parse_env_file(path: Path) -> dict[str, str]:
@@ -131,7 +170,7 @@ def load_profile(name: str = "local", overrides: dict[str, object] | None = None
         raise ProfileError(f"{path}: missing keys {', '.join(k.upper() for k in missing)}")
     values: dict[str, object] = {"name": name}
     for key, field in _FIELDS.items():
-        text = raw.get(key, "")
+        text = raw.get(key, OPTIONAL_DEFAULTS.get(key, ""))
         if field.type in ("int", int):
             try:
                 values[key] = int(text)

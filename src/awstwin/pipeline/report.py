@@ -20,6 +20,10 @@ class RunReport:
     rows_raw: int | None = None
     rows_loaded: int | None = None
     rows_quarantined: int | None = None
+    quarantine_reasons: dict[str, int] = field(default_factory=dict)  # "<Column>:<problem>" -> rows
+    kpis: dict[str, Any] | None = None  # the KPI mart's figures (2 decimals) and n
+    dashboard: dict[str, Any] | None = None  # {"path", "s3_uri"} of the rendered page
+    s3_uri: str | None = None  # this report's copy in s3://<bucket>/reports/<ingest_date>/
     stages: dict[str, float] = field(default_factory=dict)
     total_seconds: float = 0.0
     error: dict[str, str] | None = None
@@ -63,6 +67,16 @@ class RunReport:
             f"ingest_date  {self.ingest_date}",
             f"rows         raw {self.rows_raw}, loaded {self.rows_loaded}, "
             f"quarantined {self.rows_quarantined}",
+        ]
+        if self.quarantine_reasons:
+            reasons = ", ".join(f"{reason} {rows}" for reason, rows in self.quarantine_reasons.items())
+            lines.append(f"quarantine   {reasons}")
+        if self.kpis:
+            lines.append("kpis         " + ", ".join(f"{name} {value}" for name, value in self.kpis.items()))
+        if self.dashboard:
+            where = [self.dashboard.get("path"), self.dashboard.get("s3_uri")]
+            lines.append("dashboard    " + " ".join(str(w) for w in where if w))
+        lines += [
             "stages       " + ", ".join(f"{name} {seconds:.1f}s" for name, seconds in self.stages.items()),
             f"total        {self.total_seconds:.1f} s",
         ]

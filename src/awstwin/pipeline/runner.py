@@ -27,7 +27,7 @@ from awstwin.orchestration.dagrun import DagRunResult
 from awstwin.orchestration.early import EarlyDagRun
 from awstwin.orchestration.environment import airflow_environment
 from awstwin.pipeline import aws, dataset
-from awstwin.pipeline.counts import warehouse_counts
+from awstwin.pipeline.outcome import publish_report, read_outcome
 from awstwin.pipeline.paths import DAGS_DIR, REPORT_PATH, SPARK_JOBS_DIR, STATE_DIR, TEMPLATE
 from awstwin.pipeline.profile import Profile, load_profile
 from awstwin.pipeline.report import RunReport
@@ -188,7 +188,7 @@ def _run_stages(options: RunOptions, report: RunReport, echo: Callable[[str], No
         DAGS_DIR,
         options.home,
         options.airflow_template,
-        airflow_environment(profile, options.home, DAGS_DIR),
+        airflow_environment(profile, options.home, DAGS_DIR, artifacts_dir=options.report_path.parent),
         logs / f"airflow-{DAG_ID}-{options.ingest_date}-{int(time.time())}.log",
         logs / "airflow-migrate.log",
         echo,
@@ -265,20 +265,21 @@ def _conclude(options: RunOptions, report: RunReport, dag: DagRunResult, data: d
     _record_dag(report, dag)
 
     with _stage(report, "read_counts"):
-        report.rows_loaded, report.rows_quarantined = warehouse_counts(profile, options.ingest_date)
+        read_outcome(profile, report, dag)
 
+    accounted = (report.rows_loaded or 0) + (report.rows_quarantined or 0)
     if not dag.ok:
         task, message = dag.first_error() or ("<dag>", "the DAG run did not succeed")
         report.fail(task, message)
-        return
-    accounted = (report.rows_loaded or 0) + (report.rows_quarantined or 0)
-    if accounted != data.rows:
+    elif accounted != data.rows:
         report.fail(
             "reconciliation",
             f"raw {data.rows} rows != loaded {report.rows_loaded} + quarantined {report.rows_quarantined}",
         )
-        return
-    report.status = "success"
+    else:
+        report.status = "success"
+    with _stage(report, "publish_report"):  # reports/<date>/run_report.json, next to the dashboard
+        publish_report(profile, report)
 
 
 def _raise_on_signal(signum: int, _frame: object) -> None:
