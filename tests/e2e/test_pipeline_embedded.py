@@ -9,6 +9,7 @@ one stack (each run costs tens of seconds, so every test below reads one of them
 4. a file whose share of invalid rows exceeds the gate, through `make run`'s own main(): exit 1,
    the failed check named, no marts for that date;
 5. a Glue script that raises: the run fails naming the task and the script's own error.
+(And one run that stops before its DAG: a warehouse table with an earlier layout.)
 """
 
 from __future__ import annotations
@@ -133,6 +134,18 @@ def _query(profile: Profile, sql: str, params: tuple[Any, ...] = ()) -> list[tup
     with contextlib.closing(connection), connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def _query_commit(profile: Profile, sql: str) -> None:
+    connection = psycopg2.connect(
+        host=profile.warehouse_host,
+        port=profile.warehouse_port,
+        dbname=profile.warehouse_db,
+        user=profile.warehouse_user,
+        password=profile.warehouse_password,
+    )
+    with contextlib.closing(connection), connection, connection.cursor() as cursor:
+        cursor.execute(sql)
 
 
 def _date_state(profile: Profile, ingest_date: str) -> dict[str, Any]:
@@ -410,6 +423,22 @@ def test_a_failing_gate_fails_make_run_naming_the_check(stack: Stack, gate_failu
     assert _query(stack.profile, "SELECT COUNT(*) FROM marts.kpi_summary WHERE ingest_date = %s", (D3,)) == [
         (0,)
     ]
+
+
+def test_a_table_from_an_earlier_layout_stops_the_run_before_it_starts(stack: Stack) -> None:
+    """A warehouse kept in .state/ from before row_key existed: named, with what to do, in seconds."""
+    old = "public.student_performance_factors_v1"
+    columns = ", ".join(f"{c.sql_name} INTEGER" for c in schema.COLUMNS)
+    _query_commit(stack.profile, f"CREATE TABLE {old} (ingest_date DATE, {columns}, loaded_at TIMESTAMP)")
+    options = _options(stack, "old-layout", D4, rows=50)
+    options.profile = stack.profile.replace(warehouse_table=old)
+    report = run_pipeline(options, progress=lambda _: None)
+    assert report.status == "failed" and report.error["task"] == "check_warehouse"
+    assert (
+        f"{old} does not have the columns postgres_init/ declares (it lacks row_key)"
+        in report.error["message"]
+    )
+    assert "make clean" in report.error["message"] and "dag_run" not in report.stages
 
 
 # -- 5. a raising Glue script ----------------------------------------------------------------------

@@ -167,6 +167,19 @@ def test_row_keys_are_unique_and_do_not_depend_on_partitioning(script: ModuleTyp
     assert len(duplicates) >= 1  # the two identical rows: -1 and -2 of the same content hash
 
 
+def test_zone_and_warehouse_rows_have_the_ddls_columns_in_order(script: ModuleType, spark: Any) -> None:
+    from pyspark.sql import functions as F
+
+    from awstwin.pipeline.layout import LOADED_COLUMNS, QUARANTINE_COLUMNS
+
+    names = list(schema.COLUMN_NAMES)
+    checked = script.validate(spark.createDataFrame([tuple(BASE[n] for n in names)], names))
+    checked = checked.withColumn("loaded_at", F.current_timestamp())
+    # main() puts ingest_date first for the warehouse load.
+    assert ["ingest_date", *script.curated_rows(checked).columns] == list(LOADED_COLUMNS)
+    assert ["ingest_date", *script.quarantine_rows(checked).columns] == list(QUARANTINE_COLUMNS)
+
+
 def test_the_script_imports_nothing_aws_glue_lacks() -> None:
     """It must run unchanged on AWS Glue, where awstwin is not installed: only the standard library,
     boto3, pyspark, awsglue and the rules module shipped with --extra-py-files."""

@@ -27,6 +27,7 @@ from awstwin.orchestration.dagrun import DagRunResult
 from awstwin.orchestration.early import EarlyDagRun
 from awstwin.orchestration.environment import airflow_environment
 from awstwin.pipeline import aws, dataset
+from awstwin.pipeline.layout import layout_problems
 from awstwin.pipeline.outcome import publish_report, read_outcome
 from awstwin.pipeline.paths import DAGS_DIR, REPORT_PATH, SPARK_JOBS_DIR, STATE_DIR, TEMPLATE
 from awstwin.pipeline.profile import Profile, load_profile
@@ -225,6 +226,10 @@ def _run_on_stack(
     airflow: EarlyDagRun,
 ) -> None:
     profile = options.profile
+    with _stage(report, "check_warehouse"):  # a table kept from an earlier layout fails here, not mid-run
+        problems = layout_problems(profile)
+        if problems:
+            raise StageError("check_warehouse", "; ".join(problems))
     echo(f"provisioning {options.template.name} on {profile.aws_endpoint_url or 'AWS'}")
     with _stage(report, "provision"):
         params = template_parameters(profile, **options.template_overrides)
