@@ -32,6 +32,7 @@ from awstwin.pipeline.paths import DAGS_DIR
 from awstwin.pipeline.profile import load_profile
 from awstwin.stack import control
 from awstwin.stack.compose import (
+    AWS_SERVICE_CONTAINERS,
     COMPOSE_FILE,
     ComposeStack,
     compose,
@@ -261,7 +262,7 @@ def compose_processes() -> Iterator[StackUnderTest]:
         yield StackUnderTest(
             name="compose-processes",
             profile=profile,
-            aws_urls={s: compose_stack.aws_url(s) for s in ("glue", "athena")}
+            aws_urls={s: compose_stack.aws_url(s) for s in AWS_SERVICE_CONTAINERS}
             | {"*": compose_stack.aws_url("s3")},
             job_warehouse_jdbc_url=jdbc,
             run_dag=run_dag,
@@ -382,7 +383,7 @@ def containers() -> Iterator[StackUnderTest]:
         yield StackUnderTest(
             name="containers",
             profile=profile,
-            aws_urls={"*": url(localstack, 4566), "glue": url(emulator, 4566), "athena": url(emulator, 4566)},
+            aws_urls={"*": url(localstack, 4566)} | {s: url(emulator, 4566) for s in AWS_SERVICE_CONTAINERS},
             job_warehouse_jdbc_url=ComposeStack(profile=profile, config=config).warehouse_jdbc_url_in_stack,
         )
 

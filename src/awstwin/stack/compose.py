@@ -33,8 +33,11 @@ PROFILE_NAME = "compose"
 
 # Which container answers which AWS service; every other service is LocalStack's. Inside the stack the
 # same split is AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_GLUE / AWS_ENDPOINT_URL_ATHENA (docker-compose.yml).
+# Secrets Manager is the emulator's: the warehouse secret's only reader is a Glue job (the connection's
+# SECRET_ID), and a job in the emulator sends every service but S3 and Logs to the emulator itself
+# (the emulator service sets no AWS_ENDPOINT_URL).
 AWS_DEFAULT_CONTAINER = "localstack"
-AWS_SERVICE_CONTAINERS = {"glue": "emulator", "athena": "emulator"}
+AWS_SERVICE_CONTAINERS = {"glue": "emulator", "athena": "emulator", "secretsmanager": "emulator"}
 AWS_CONTAINER_PORT = 4566
 AIRFLOW_CONTAINER, AIRFLOW_PORT = "airflow-apiserver", 8080
 # The warehouse as Glue jobs inside the emulator container reach it (the Glue connection's JDBC URL).
@@ -190,8 +193,8 @@ def summary(config: Mapping[str, Any]) -> list[str]:
     airflow = published_url(config, AIRFLOW_CONTAINER, AIRFLOW_PORT)
     user, database = env.get("POSTGRES_USER"), env.get("POSTGRES_DB")
     rows = [
-        ("LocalStack (S3, Logs, IAM, STS, Secrets Manager)", aws),
-        ("Glue + Athena (emulator)", glue),
+        ("LocalStack (S3, Logs, IAM, STS)", aws),
+        ("Glue, Athena, Secrets Manager (emulator)", glue),
         ("warehouse (Postgres)", f"postgresql://{user}@{warehouse}/{database}"),
         ("Airflow UI and REST API", f"{airflow} (admin / {password})"),
     ]
