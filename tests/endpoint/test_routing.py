@@ -42,3 +42,11 @@ def test_invalid_input_is_rejected_by_the_model(aws):
         unchecked = aws("glue", config=Config(parameter_validation=False))
         unchecked.get_table(DatabaseName="", Name="x")
     assert caught.value.response["Error"]["Code"] == "InvalidInputException"
+
+
+def test_only_filter_log_events_is_answered_in_front_of_moto():
+    from awstwin.endpoint.routing import service_of
+
+    assert service_of({"HTTP_X_AMZ_TARGET": "Logs_20140328.FilterLogEvents"}) == "logs"
+    assert service_of({"HTTP_X_AMZ_TARGET": "Logs_20140328.GetLogEvents"}) == "moto:Logs_20140328"
+    assert service_of({"HTTP_X_AMZ_TARGET": "AWSGlue.GetTable"}) == "glue"
