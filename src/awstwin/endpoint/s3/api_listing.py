@@ -143,7 +143,7 @@ class ListingApi:
         EncodingType: str | None = None,
         **_: Any,
     ) -> dict[str, Any]:
-        """Only the latest version of each key exists here: each is listed as version "null"."""
+        """Lists each key as its one version, "null": only the latest version of a key exists here."""
         encode = _encoder(EncodingType, Bucket)
         page, max_keys = self._page(Bucket, Prefix or "", Delimiter or "", KeyMarker or "", MaxKeys)
         versions = []

@@ -229,7 +229,7 @@ class TableApi:
         CatalogId: str | None = None,
         **_: Any,
     ) -> Doc:
-        """Text search over names, descriptions, columns and parameters; Filters on table attributes."""
+        """Searches tables by text (names, descriptions, columns, parameters) and by Filters."""
         with self.state.lock:
             everything = [
                 clone(t) for db in sorted(self.state.tables) for _, t in sorted(self.state.tables[db].items())
