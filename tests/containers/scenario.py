@@ -27,7 +27,8 @@ from awstwin.pipeline.paths import DAGS_DIR, SPARK_JOBS_DIR, STATE_DIR, TEMPLATE
 from awstwin.pipeline.profile import Profile
 
 DAG_ID = "student_performance_etl"
-TASKS = ["crawl_raw", "check_raw_rows", "start_glue_job", "wait_for_glue_job", "check_warehouse_rows"]
+# The DAG's first tasks, up to the Glue job; every task after them (zones, gates, marts) must succeed too.
+TASKS = ["crawl_raw", "check_raw_rows", "start_glue_job", "wait_for_glue_job"]
 ROWS = 180
 SEED = 11
 INGEST_DATE = "2024-06-03"
@@ -124,7 +125,8 @@ def check_outcome(stack: StackUnderTest, outcome: Outcome) -> None:
     profile = stack.profile
     states = {t.task_id: t.state for t in outcome.dag.tasks}
     assert outcome.dag.ok, outcome.dag.first_error()
-    assert states == dict.fromkeys(TASKS, "success")
+    assert set(TASKS) < set(states), states
+    assert set(states.values()) == {"success"}, states
     assert outcome.rows_loaded + outcome.rows_quarantined == ROWS
 
     with (
