@@ -118,6 +118,33 @@ def test_a_change_set_creates_the_stack_and_the_script_is_uploaded(
     assert "stack deploy-test is up to date" in lines
 
 
+@pytest.mark.filterwarnings("ignore:Tried to parse AWS..Glue..Job")
+def test_a_run_against_aws_finds_job_files_that_are_not_this_checkouts(
+    aws: Callable[[str], Any], small_template: Path, tmp_path: Path
+) -> None:
+    """`make run PROFILE=aws` refuses a deployed script that differs from spark_jobs/: the job would not
+    run the code under test. Deployed from a copy of spark_jobs/, then the copy changes."""
+    scripts = tmp_path / "spark_jobs"
+    scripts.mkdir()
+    script = scripts / "student_performance_etl.py"
+    script.write_bytes((SPARK_JOBS_DIR / "student_performance_etl.py").read_bytes())
+    who = endpoint_caller(aws)
+    profile = _aws_profile("stale-test-bucket", "stale-test")
+    aws("s3").create_bucket(Bucket="stale-test-bucket")
+    deploy.deploy(profile, who, template_path=small_template, scripts_dir=scripts, echo=lambda _: None)
+    assert deploy.stale_job_files(profile, who, small_template, scripts) == []
+    script.write_text(script.read_text() + "\n# changed after the deploy\n")
+    stale = deploy.stale_job_files(profile, who, small_template, scripts)
+    assert stale == [
+        "s3://stale-test-bucket/scripts/student_performance_etl.py is not this checkout's "
+        "student_performance_etl.py"
+    ]
+    aws("s3").delete_object(Bucket="stale-test-bucket", Key="scripts/student_performance_etl.py")
+    assert deploy.stale_job_files(profile, who, small_template, scripts) == [
+        "cannot read s3://stale-test-bucket/scripts/student_performance_etl.py (NoSuchKey)"
+    ]
+
+
 def test_no_execute_leaves_the_change_set_for_review(aws: Callable[[str], Any], small_template: Path) -> None:
     who = endpoint_caller(aws)
     result = deploy.deploy(

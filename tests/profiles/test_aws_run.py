@@ -146,21 +146,6 @@ def test_a_stack_deployed_with_other_names_is_refused(deployed: tuple[Profile, a
         account.deployed_profile(profile.replace(glue_job="another_job"), who)
 
 
-def test_a_stale_glue_script_is_named(
-    deployed: tuple[Profile, account.Caller], aws: Callable[[str], Any], tmp_path: Path
-) -> None:
-    concrete, outputs = account.deployed_profile(*deployed)
-    s3 = aws("s3")
-    s3.create_bucket(Bucket=concrete.bucket)
-    script = tmp_path / "student_performance_etl.py"
-    script.write_text("print('v1')\n")
-    assert "cannot read" in (targets.script_drift(s3, outputs, tmp_path) or "")
-    s3.put_object(Bucket=concrete.bucket, Key="scripts/student_performance_etl.py", Body=b"print('v1')\n")
-    assert targets.script_drift(s3, outputs, tmp_path) is None
-    script.write_text("print('v2')\n")
-    assert "is not" in (targets.script_drift(s3, outputs, tmp_path) or "")
-
-
 def test_an_unreachable_warehouse_says_how_to_open_it() -> None:
     profile = load_profile("aws").replace(
         warehouse_host="127.0.0.1", warehouse_port=free_port(), warehouse_password="x"

@@ -24,7 +24,7 @@ from typing import Any
 
 from awstwin.infra.account import AwsAccountError, Caller, NoCredentialsError, caller, expand
 from awstwin.infra.parameters import template_parameters
-from awstwin.infra.provision import _upload_scripts
+from awstwin.infra.provision import job_files, upload_job_files
 from awstwin.infra.resources import RESOURCE_TYPES
 from awstwin.infra.template import Resolver, load_template, parameter_values
 from awstwin.pipeline.paths import SPARK_JOBS_DIR, TEMPLATE
@@ -222,12 +222,39 @@ def deploy(
     if action == "none":
         echo(f"stack {stack} is up to date")
     resolver = deployed_resolver(cloudformation, template, parameters, who, stack)
-    result.scripts = _upload_scripts(template, resolver, who.session.client, scripts_dir)
+    result.scripts = upload_job_files(template, resolver, who.session.client, scripts_dir)
     for uri, local in result.scripts.items():
         echo(f"uploaded {Path(local).relative_to(Path(local).parents[1])} to {uri}")
     stacks = cloudformation.describe_stacks(StackName=stack)["Stacks"]
     result.outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs") or []}
     return result
+
+
+def stale_job_files(
+    profile: Profile, who: Caller, template_path: Path = TEMPLATE, scripts_dir: Path = SPARK_JOBS_DIR
+) -> list[str]:
+    """Why each file the deployed Glue jobs read (script, --extra-py-files) is not this checkout's;
+    empty when every one is. The same list `deploy` uploads, resolved against the deployed stack."""
+    from botocore.exceptions import ClientError
+
+    concrete = expand(profile, who.account_id)
+    template = load_template(template_path)
+    parameters = template_parameters(concrete)
+    resolver = deployed_resolver(
+        who.session.client("cloudformation"), template, parameters, who, concrete.stack_name
+    )
+    s3 = who.session.client("s3")
+    problems = []
+    for location, local in job_files(template, resolver, scripts_dir).items():
+        bucket, _, key = location.removeprefix("s3://").partition("/")
+        try:
+            remote = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        except ClientError as exc:
+            problems.append(f"cannot read {location} ({exc.response.get('Error', {}).get('Code')})")
+            continue
+        if remote != local.read_bytes():
+            problems.append(f"{location} is not this checkout's {local.name}")
+    return problems
 
 
 def client_cidr(value: str) -> str:

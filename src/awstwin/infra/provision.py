@@ -152,23 +152,32 @@ def _local_source(key: str, scripts_dir: Path) -> Path:
     return local if local.is_file() or name not in JOB_LIBRARIES else JOB_LIBRARIES[name]
 
 
-def _upload_scripts(
-    template: Mapping[str, Any], resolver: Resolver, clients: ClientFactory, scripts_dir: Path
-) -> dict[str, str]:
-    uploaded: dict[str, str] = {}
+def job_files(template: Mapping[str, Any], resolver: Resolver, scripts_dir: Path) -> dict[str, Path]:
+    """S3 URI -> this checkout's file, for every file a Glue job of the template reads at start
+    (what provisioning and `make deploy` upload, and what `make run PROFILE=aws` checks)."""
+    files: dict[str, Path] = {}
     for logical_id, resource in template["Resources"].items():
         if resource["Type"] != "AWS::Glue::Job":
             continue
         props = resolver.resolve(resource.get("Properties") or {}, f"Resources.{logical_id}")
         for what, location in _job_files(props):
-            bucket, _, key = location.removeprefix("s3://").partition("/")
-            local = _local_source(key, scripts_dir)
+            local = _local_source(location.removeprefix("s3://").partition("/")[2], scripts_dir)
             if not local.is_file():
                 raise ProvisionError(
                     f"Resources.{logical_id}: its {what} {location} needs {local}, which does not exist"
                 )
-            clients("s3").upload_file(str(local), bucket, key)
-            uploaded[location] = str(local)
+            files[location] = local
+    return files
+
+
+def upload_job_files(
+    template: Mapping[str, Any], resolver: Resolver, clients: ClientFactory, scripts_dir: Path
+) -> dict[str, str]:
+    uploaded: dict[str, str] = {}
+    for location, local in job_files(template, resolver, scripts_dir).items():
+        bucket, _, key = location.removeprefix("s3://").partition("/")
+        clients("s3").upload_file(str(local), bucket, key)
+        uploaded[location] = str(local)
     return uploaded
 
 
@@ -231,6 +240,6 @@ def provision(
         result.physical_ids[logical_id] = name
     for name, output in (template.get("Outputs") or {}).items():
         result.outputs[name] = str(resolver.resolve(output["Value"], f"Outputs.{name}"))
-    result.scripts = _upload_scripts(template, resolver, clients, scripts_dir)
+    result.scripts = upload_job_files(template, resolver, clients, scripts_dir)
     result.seconds = time.perf_counter() - started
     return result

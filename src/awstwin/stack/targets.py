@@ -21,9 +21,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -122,20 +121,6 @@ def aws_run_environment(profile: Profile, home: Path) -> dict[str, str]:
     return airflow_environment(profile, home, DAGS_DIR)
 
 
-def script_drift(s3: Any, outputs: Mapping[str, str], scripts_dir: Path) -> str | None:
-    """Why the Glue script in S3 is not this checkout's, or None when it is."""
-    location = outputs.get("ScriptLocation", "")
-    bucket, _, key = location.removeprefix("s3://").partition("/")
-    local = scripts_dir / Path(key).name
-    try:
-        remote = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-    except Exception as exc:  # botocore's NoSuchKey/AccessDenied: say what to do instead
-        return f"cannot read {location} ({type(exc).__name__}: {exc})"
-    if hashlib.sha256(remote).digest() != hashlib.sha256(local.read_bytes()).digest():
-        return f"{location} is not {local} of this checkout"
-    return None
-
-
 def check_warehouse_reachable(profile: Profile, timeout: int = 10) -> None:
     import psycopg2
 
@@ -158,8 +143,9 @@ def check_warehouse_reachable(profile: Profile, timeout: int = 10) -> None:
 
 def run_on_aws(options: RunOptions, report: RunReport, echo: Callable[[str], None], data: Dataset) -> None:
     from awstwin.infra import account
+    from awstwin.infra.deploy import stale_job_files
     from awstwin.orchestration.early import EarlyDagRun
-    from awstwin.pipeline import aws, runner
+    from awstwin.pipeline import runner
     from awstwin.stack.processes import wait_until
 
     report.stack = AWS
@@ -167,13 +153,13 @@ def run_on_aws(options: RunOptions, report: RunReport, echo: Callable[[str], Non
         who = account.caller(options.profile)
     echo(f"AWS account {who.account_id} ({who.region}) as {who.arn}")
     with runner._stage(report, "stack_outputs"):
-        profile, outputs = account.deployed_profile(options.profile, who)
+        profile, _ = account.deployed_profile(options.profile, who)
     echo(f"stack {profile.stack_name}: bucket {profile.bucket}, warehouse {profile.warehouse_host}")
+    with runner._stage(report, "job_files_check"):  # the job must run this checkout's script and rules
+        stale = stale_job_files(options.profile, who, options.template, options.scripts_dir)
+        if stale:
+            raise account.AwsAccountError(f"{'; '.join(stale)}: run `make deploy PROFILE=aws` to upload them")
     options = dataclasses.replace(options, profile=profile)
-    with runner._stage(report, "script_check"):
-        drift = script_drift(aws.client(profile, "s3"), outputs, options.scripts_dir)
-        if drift:
-            raise account.AwsAccountError(f"{drift}: run `make deploy PROFILE=aws` to upload it")
     with runner._stage(report, "warehouse_connect"):
         check_warehouse_reachable(profile)
 
