@@ -102,21 +102,25 @@ CROSS JOIN (
 ) AS quarantined
 """
 
-# The date's quarantined rows, a scalar subquery in the row-count checks (the word QUARANTINED there).
+# The date's quarantined rows, as a scalar subquery (the word QUARANTINED in the checks below).
 QUARANTINED = "(SELECT COUNT(*) FROM {{ var.value.warehouse_quarantine_table }} WHERE " + FOR_THE_DATE + ")"
+
+
+def check(statement: str) -> dict[str, str]:
+    return {"check_statement": statement.replace("QUARANTINED", QUARANTINED)}
+
+
 ROW_COUNT_CHECKS = {
-    "rows_loaded": {"check_statement": "COUNT(*) > 0"},
-    "raw_equals_loaded_plus_quarantined": {
-        "check_statement": "COUNT(*) + QUARANTINED = {% if params.expected_rows is not none %}"
-        "{{ params.expected_rows }}{% else %}COUNT(*) + QUARANTINED{% endif %}"
-    },
-    "quarantined_share_within_limit": {
-        "check_statement": "100 * QUARANTINED <= {{ params.max_quarantined_pct }} * (COUNT(*) + QUARANTINED)"
-    },
-    "row_keys_unique": {"check_statement": "COUNT(DISTINCT row_key) = COUNT(*)"},
+    "rows_loaded": check("COUNT(*) > 0"),
+    "raw_equals_loaded_plus_quarantined": check(
+        "COUNT(*) + QUARANTINED = {% if params.expected_rows is not none %}{{ params.expected_rows }}"
+        "{% else %}COUNT(*) + QUARANTINED{% endif %}"
+    ),
+    "quarantined_share_within_limit": check(
+        "100 * QUARANTINED <= {{ params.max_quarantined_pct }} * (COUNT(*) + QUARANTINED)"
+    ),
+    "row_keys_unique": check("COUNT(DISTINCT row_key) = COUNT(*)"),
 }
-for _check in ROW_COUNT_CHECKS.values():
-    _check["check_statement"] = _check["check_statement"].replace("QUARANTINED", QUARANTINED)
 
 
 def column_checks() -> dict[str, dict[str, Any]]:
@@ -147,8 +151,9 @@ def accepted_values_checks() -> dict[str, dict[str, str]]:
         if rule["nullable"]:
             outside = f"{name} IS NOT NULL AND {outside}"
         # One aggregate per check (true for a date with no rows: gate_row_counts speaks for those).
-        statement = f"COALESCE(SUM(CASE WHEN {outside} THEN 1 ELSE 0 END), 0) = 0"
-        checks[f"{name}_accepted_values"] = {"check_statement": statement}
+        checks[f"{name}_accepted_values"] = check(
+            f"COALESCE(SUM(CASE WHEN {outside} THEN 1 ELSE 0 END), 0) = 0"
+        )
     return checks
 
 

@@ -403,6 +403,14 @@ def test_rerunning_a_date_replaces_it_and_leaves_other_dates_alone(stack: Stack,
         f"SELECT ingest_date, COUNT(*) FROM {profile.warehouse_table} GROUP BY ingest_date ORDER BY 1",
     )
     assert [(str(d), n) for d, n in dates] == [(D1, after[D1]["rows"]), (D2, after[D2]["rows"])]
+    for zone in ("raw", "curated", "quarantine"):  # one folder per date in every zone
+        listed = _client(profile, "s3").list_objects_v2(
+            Bucket=profile.bucket, Prefix=f"{zone}/student_performance/", Delimiter="/"
+        )
+        folders = [p["Prefix"].split("/")[-2] for p in listed.get("CommonPrefixes", [])]
+        assert folders == [f"ingest_date={D1}", f"ingest_date={D2}"], (zone, folders)
+    marts = _query(profile, "SELECT ingest_date, n FROM marts.kpi_summary ORDER BY ingest_date")
+    assert [(str(d), n) for d, n in marts] == [(D1, after[D1]["rows"]), (D2, after[D2]["rows"])]
     # No staging table is left behind.
     stages = _query(
         profile, "SELECT table_name FROM information_schema.tables WHERE table_name LIKE %s", ("%_stage_%",)
