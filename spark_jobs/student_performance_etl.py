@@ -253,12 +253,18 @@ def load_warehouse(glue_context, args: dict, ingest_date: str, loaded, quarantin
 
 
 # -- the run ---------------------------------------------------------------------------------------
-def log_reasons(logger, rejected, ingest_date: str) -> None:
-    counts = rejected.select(F.explode(F.split("reasons", REASON_SEPARATOR)).alias("reason")).groupBy(
-        "reason"
-    )
-    for row in counts.count().orderBy("reason").collect():
-        logger.info(f"ingest_date={ingest_date}: quarantined for {row['reason']}: {row['count']} rows")
+def reason_counts(checked) -> dict[str, int]:
+    """{reasons text: rows} in one pass over the checked rows ('' = valid); distinct texts are few."""
+    return {row["reasons"]: row["count"] for row in checked.groupBy("reasons").count().collect()}
+
+
+def rows_per_reason(counts: dict[str, int]) -> dict[str, int]:
+    """{single reason: rows quarantined for it}; a row with two reasons counts for both."""
+    per_reason: dict[str, int] = {}
+    for text, rows in counts.items():
+        for reason in filter(None, text.split(REASON_SEPARATOR)):
+            per_reason[reason] = per_reason.get(reason, 0) + rows
+    return dict(sorted(per_reason.items()))
 
 
 def main() -> None:
@@ -278,7 +284,10 @@ def main() -> None:
     valid = checked.filter(F.col("reasons") == "")
     rejected = checked.filter(F.col("reasons") != "")
 
-    loaded_rows, quarantined_rows, raw_rows = valid.count(), rejected.count(), raw.count()
+    counts = reason_counts(checked)
+    loaded_rows = counts.get("", 0)
+    quarantined_rows = sum(counts.values()) - loaded_rows
+    raw_rows = raw.count()  # counted apart from the checks, so a row lost in them cannot hide
     logger.info(
         f"ingest_date={ingest_date}: {raw_rows} raw rows in {location}: "
         f"{loaded_rows} valid, {quarantined_rows} quarantined"
@@ -288,7 +297,8 @@ def main() -> None:
             f"ingest_date={ingest_date}: raw {raw_rows} rows != loaded {loaded_rows} + quarantined "
             f"{quarantined_rows}; nothing was written"
         )
-    log_reasons(logger, rejected, ingest_date)
+    for reason, rows in rows_per_reason(counts).items():
+        logger.info(f"ingest_date={ingest_date}: quarantined for {reason}: {rows} rows")
 
     curated = curated_rows(valid)
     quarantined = quarantine_rows(rejected).coalesce(1)

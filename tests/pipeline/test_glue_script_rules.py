@@ -195,3 +195,8 @@ def test_the_script_imports_nothing_aws_glue_lacks() -> None:
             imported.add((node.module or "").split(".")[0])
     assert imported <= allowed, imported - allowed
     assert "%s" not in SCRIPT.read_text()  # pre/postactions name their tables: no driver placeholder
+
+
+def test_rows_per_reason_counts_a_row_once_for_each_of_its_reasons(script: ModuleType) -> None:
+    counts = {"": 90, "Exam_Score:out_of_range": 3, "Exam_Score:out_of_range;Gender:unknown_category": 2}
+    assert script.rows_per_reason(counts) == {"Exam_Score:out_of_range": 5, "Gender:unknown_category": 2}
