@@ -28,7 +28,7 @@ $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
 
 install: $(VENV)/.synced ## create .venv from the lock file
 
-run: install ## run the whole pipeline (DATA=, ROWS=, INGEST_DATE=, PROFILE=)
+run: install ## run the whole pipeline (DATA=, ROWS=, INGEST_DATE=, PROFILE=local|compose|aws)
 	$(PY) -m awstwin run
 
 test: install ## the one test command (unit, conformance, end-to-end, DAG integrity)
@@ -59,8 +59,8 @@ dashboard: install ## serve the latest dashboard on localhost and print its URL
 data: install ## download the real dataset with kagglehub (needs Kaggle credentials)
 	$(UV) run --frozen --with kagglehub python -m awstwin data
 
-deploy: install ## deploy the CloudFormation stack (PROFILE=aws)
-	$(PY) -m awstwin deploy
+deploy: install ## deploy to AWS: make deploy PROFILE=aws [WAREHOUSE_CLIENT_CIDR=auto] [DEPLOY_ARGS=--no-execute]
+	$(PY) -m awstwin deploy $(DEPLOY_ARGS)
 
 clean: ## remove local state and artifacts (keeps .venv)
 	rm -rf .state artifacts .build

@@ -13,11 +13,8 @@ applied at every start (the DDL is idempotent).
 from __future__ import annotations
 
 import atexit
-import contextlib
-import ctypes
 import json
 import os
-import signal
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -27,6 +24,7 @@ from urllib.parse import urlparse
 
 from awstwin.pipeline.paths import POSTGRES_INIT_DIR, STATE_DIR
 from awstwin.pipeline.profile import Profile
+from awstwin.procutil import die_with_parent
 from awstwin.stack import processes
 from awstwin.stack.processes import ServiceError, Started
 
@@ -80,12 +78,6 @@ def endpoint_healthy(url: str) -> bool:
         return False
 
 
-def _die_with_parent() -> None:
-    """preexec_fn: SIGTERM this child when the process that started it dies (Linux only)."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
 class EmbeddedStack:
     """Start and stop the endpoint and the warehouse for one profile."""
 
@@ -121,7 +113,7 @@ class EmbeddedStack:
         }
         log = self.state_dir / "logs" / "endpoint.log"
         started = processes.start_group(
-            "local endpoint", argv, log, env=env, preexec=None if detached else _die_with_parent
+            "local endpoint", argv, log, env=env, preexec=None if detached else die_with_parent()
         )
         self.endpoint = started
         processes.wait_http(
