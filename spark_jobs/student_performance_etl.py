@@ -65,6 +65,9 @@ INTEGER_TEXT = r"^[+-]?[0-9]+$"
 SQL_INTEGER = (-(2**31), 2**31 - 1)  # what the warehouse's INTEGER columns hold
 ORIGINAL_VALUE_CHARS = 256  # quarantine keeps this much of each original value (VARCHAR(1024) bytes)
 REASON_SEPARATOR = ";"
+# Tab, line feed, carriage return, form feed, vertical tab (besides the space), as Spark SQL unicode
+# escapes: Spark SQL reads '\f' as a plain f, which TRIM would then strip from "female".
+WHITESPACE = r"\u0009\u000A\u000D\u000C\u000B"
 
 
 # -- read ------------------------------------------------------------------------------------------
@@ -120,8 +123,9 @@ def typed_of(column) -> str:
 
 
 def trimmed(name: str):
-    """The value without surrounding whitespace; an empty value is NULL."""
-    text = F.regexp_replace(F.col(name), r"^\s+|\s+$", "")
+    """The value without surrounding whitespace (tabs and line ends too); an empty value is NULL.
+    SQL's TRIM with a character set: several times faster than a regular expression."""
+    text = F.expr(f"trim(BOTH ' {WHITESPACE}' FROM `{name}`)")
     return F.when(text == "", F.lit(None)).otherwise(text)
 
 
@@ -154,7 +158,8 @@ RULES = {"integer": integer_rule, "categorical": categorical_rule}
 
 
 def validate(raw):
-    """raw + row_key, reasons ('' when valid) and the typed, normalised value of every column."""
+    """The original values, row_key, the typed and normalised value of every column, and reasons
+    ('' when the row is valid)."""
     content = F.sha2(
         F.concat_ws("\u001f", *[F.coalesce(F.col(c.name), F.lit("\u0000")) for c in schema.COLUMNS]), 256
     )
@@ -173,7 +178,9 @@ def validate(raw):
         F.when(F.col(problem_of(c)).isNotNull(), F.concat(F.lit(f"{c.name}:"), F.col(problem_of(c))))
         for c in schema.COLUMNS
     ]
-    return checked.select("*", F.concat_ws(REASON_SEPARATOR, *reasons).alias("reasons"))
+    # The trimmed texts and single problems are dropped: the frame is cached, keep it narrow.
+    helpers = [name for c in schema.COLUMNS for name in (text_of(c), problem_of(c))]
+    return checked.select("*", F.concat_ws(REASON_SEPARATOR, *reasons).alias("reasons")).drop(*helpers)
 
 
 def curated_rows(valid):

@@ -42,7 +42,7 @@ BASE = {
 }
 # Raw texts per column kind that the rules must read exactly as schema.Column.problem does.
 INTEGER_TEXTS = ["0", " 12 ", "+5", "007", "-1", "7.0", "seven", "", "   ", "1e3", "99999999999999999999999"]
-CATEGORY_TEXTS = ["  HIGH ", "medium", "\tYes\t", "", "Other", "Hi gh"]
+CATEGORY_TEXTS = ["  HIGH ", "medium", "\tYes\t", " No\r\n", "\x0bLow\x0c", "far\f", "", "Other", "Hi gh"]
 
 
 def _rows() -> list[dict[str, str]]:
