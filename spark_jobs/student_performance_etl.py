@@ -25,8 +25,9 @@ What it does, and why this way:
 - row_key: a hash of the row's original values plus its occurrence number among identical rows, so
   it is the same on every re-run of the same file, whatever Spark's partitioning.
 - raw = loaded + quarantined is asserted before anything is written; the job fails otherwise.
-- Zones: the date's folder is purged, then written (Parquet), so a re-run replaces it. A Parquet file
-  is written even for no rows, so the zone's crawler always finds the table.
+- Zones: the date's folder is purged, then written (Parquet), so a re-run replaces it. For no rows
+  Spark still writes one schema-only file, so the zone's crawler finds the table even when nothing
+  was quarantined (seen locally; the Athena reconciliation needs that table).
 - Warehouse: two from_jdbc_conf loads. The first only fills the quarantine staging table; the second
   fills the main staging table and, in its postactions, replaces the date in both tables and drops
   both staging tables: everything a reader sees changes in that one transaction. Replacing the whole
