@@ -5,6 +5,7 @@ row keys that do not depend on how Spark partitions the rows. One local Spark se
 from __future__ import annotations
 
 import importlib.util
+import logging
 import sys
 from collections.abc import Iterator
 from types import ModuleType
@@ -17,6 +18,7 @@ from awstwin.endpoint.glue.jobs import sparkconf
 from awstwin.pipeline.paths import SPARK_JOBS_DIR
 
 SCRIPT = SPARK_JOBS_DIR / "student_performance_etl.py"
+logging.getLogger("py4j").setLevel(logging.WARNING)  # py4j logs while the interpreter exits
 
 BASE = {
     "Hours_Studied": "23",
