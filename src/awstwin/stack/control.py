@@ -2,9 +2,12 @@
 
 With a Docker engine `up` is `docker compose up -d --wait` (awstwin.stack.compose) and prints where
 each service answers; `make run` then runs the DAG in that stack. Without one (always, on this
-machine) `up` says why and starts the embedded stack detached: the endpoint and the warehouse keep
-running after `up` returns, their pids, ports and logs recorded in .state/stack.json; `make run` then
-reuses them instead of starting its own. `down` and `logs` act on whichever of the two is up.
+machine) `up` says why and starts the embedded stack detached: the endpoint, the warehouse and
+Airflow as a server (UI and REST API on 127.0.0.1:AIRFLOW_UI_PORT, default 8080; scheduler;
+dag-processor: awstwin.stack.airflow_local) keep running after `up` returns, their pids, ports and
+logs recorded in .state/stack.json. `make run` then provisions and uploads on that stack and
+triggers the DAG through Airflow's REST API, so the run shows in the UI (awstwin.stack.targets).
+`down` and `logs` act on whichever of the two stacks is up; `down` leaves no process behind.
 """
 
 from __future__ import annotations
@@ -17,9 +20,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from awstwin.pipeline.paths import STATE_DIR
+from awstwin.pipeline.paths import REPORT_PATH, STATE_DIR
 from awstwin.pipeline.profile import Profile, ProfileError, load_profile
-from awstwin.stack import compose
+from awstwin.stack import airflow_local, compose
 from awstwin.stack.embedded import EmbeddedStack, StackInfo, stop_recorded
 from awstwin.stack.processes import ServiceError
 from awstwin.stack.state import forget_record, read_record, record_path, running_stack, write_record
@@ -33,18 +36,64 @@ def _profile_name(argv: list[str]) -> str:
 
 
 def start_detached(
-    profile: Profile, state_dir: Path = STATE_DIR, echo: Callable[[str], None] = print
+    profile: Profile,
+    state_dir: Path = STATE_DIR,
+    echo: Callable[[str], None] = print,
+    airflow: bool | None = None,
+    artifacts_dir: Path | None = None,
 ) -> StackInfo:
-    """Start the embedded stack in the background (or find it running) and record it."""
+    """Start the embedded stack in the background (or find it running) and record it.
+
+    `airflow`: also start Airflow as a server (UI port from AIRFLOW_UI_PORT, default 8080). None (the
+    default) means what `make up` does: Airflow for the project's own stack (.state), none for a stack
+    in another state folder (tests: they ask with airflow=True and a free AIRFLOW_UI_PORT).
+    `artifacts_dir`: where the DAG's dashboard task also writes its page (default artifacts/)."""
+    with_airflow = state_dir == STATE_DIR if airflow is None else airflow
     running = running_stack(profile, state_dir)
-    if running is not None:
+    if running is not None and (not with_airflow or _airflow_answers(running)):
         echo(f"already running (endpoint {running.endpoint_url}, pid {running.endpoint_pid})")
         return running
+    if running is not None:  # endpoint and warehouse answer, Airflow does not: start Airflow alone
+        return _restart_airflow(profile, state_dir, running, echo, artifacts_dir)
     stale = read_record(state_dir)
     if stale is not None:  # recorded but not answering: clean up what is left of it first
         stop_recorded(stale)
         forget_record(state_dir)
-    info = EmbeddedStack(profile, state_dir, echo=echo).start(detached=True)
+    stack = EmbeddedStack(profile, state_dir, echo=echo)
+    port = airflow_local.ui_port() if with_airflow else None
+    info = stack.start(detached=True, airflow_port=port, artifacts_dir=artifacts_dir or REPORT_PATH.parent)
+    write_record(info, state_dir)
+    return info
+
+
+def _airflow_answers(info: StackInfo) -> bool:
+    return info.airflow is not None and airflow_local.healthy(info.airflow)
+
+
+def _restart_airflow(
+    profile: Profile,
+    state_dir: Path,
+    info: StackInfo,
+    echo: Callable[[str], None],
+    artifacts_dir: Path | None,
+) -> StackInfo:
+    from awstwin.warehouse import Warehouse
+
+    if info.airflow is not None:
+        echo("  airflow   not answering: stopping what is left of it, starting it again")
+        airflow_local.stop_recorded(info.airflow)
+        info.airflow = None
+        write_record(info, state_dir)
+    stack = EmbeddedStack(profile, state_dir, echo=echo)
+    stack.warehouse = Warehouse(
+        info.warehouse_dir,
+        port=info.warehouse_port,
+        host=info.warehouse_host,
+        user=profile.warehouse_user,
+        password=profile.warehouse_password,
+        database=profile.warehouse_db,
+    )
+    info.airflow = stack.start_airflow(airflow_local.ui_port(), artifacts_dir or REPORT_PATH.parent)
     write_record(info, state_dir)
     return info
 
@@ -57,6 +106,29 @@ def stop_detached(state_dir: Path = STATE_DIR) -> list[str] | None:
     stopped = stop_recorded(info)
     forget_record(state_dir)
     return stopped
+
+
+def summary(info: StackInfo, reason: str = "") -> list[str]:
+    """What runs where in the embedded stack (what `make up` prints)."""
+    from awstwin.pipeline.profile import load_profile
+
+    profile = load_profile(info.profile)
+    warehouse = f"postgresql://{profile.warehouse_user}@{info.warehouse_host}:{info.warehouse_port}/"
+    rows = [
+        ("AWS endpoint (S3, Glue, Athena, Logs, ...)", info.endpoint_url),
+        ("warehouse (Postgres)", warehouse + profile.warehouse_db),
+    ]
+    if info.airflow is not None:
+        rows += [
+            ("Airflow UI and REST API", info.airflow.url),
+            ("Airflow login", info.airflow.credentials_text()),
+            ("Airflow metadata", info.airflow.metadata_db),
+        ]
+    logs = sorted({str(Path(path).parent) for path in info.logs.values()})
+    rows.append(("logs (`make logs`)", ", ".join(logs)))
+    why = f" because {reason}" if reason else ""
+    lines = [f"The embedded stack (local processes{why}):"]
+    return lines + [f"  {name:<44}{where}" for name, where in rows]
 
 
 def _compose_up(engine: str) -> int:
@@ -82,11 +154,16 @@ def up(argv: list[str] | None = None) -> int:
         return _compose_up(reason)
     print(f"awstwin up: {reason}; starting the embedded stack instead (in the background)")
     try:
-        start_detached(profile)
+        info = start_detached(profile)
     except (ServiceError, OSError, RuntimeError) as exc:
         print(f"awstwin up: {exc}", file=sys.stderr)
         return 1
-    print(f"awstwin up: running; `make run` uses it, `make down` stops it ({record_path()})")
+    if info is not None:
+        print("\n".join(summary(info, reason)))
+    print(
+        "awstwin up: running; `make run` runs the DAG in it (visible in the Airflow UI), "
+        f"`make down` stops it ({record_path()})"
+    )
     return 0
 
 
@@ -112,28 +189,30 @@ def down(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _follow(paths: list[Path], follow: bool, lines: int) -> None:
+def _follow(paths: dict[str, Path], follow: bool, lines: int) -> None:
+    """Print the last `lines` of each log, each line after its log's name; with `follow`, go on."""
+    width = max((len(name) for name in paths), default=0)
     handles = {}
-    for path in paths:
+    for name, path in paths.items():
         if not path.exists():
             continue
         text = path.read_text(errors="replace").splitlines()
         for line in text[-lines:]:
-            print(f"{path.stem:>9} | {line}")
+            print(f"{name:>{width}} | {line}")
         handle = path.open(errors="replace")
         handle.seek(0, os.SEEK_END)
-        handles[path] = handle
+        handles[name] = handle
     while follow:
         quiet = True
-        for path, handle in handles.items():
+        for name, handle in handles.items():
             for line in handle.readlines():
                 quiet = False
-                print(f"{path.stem:>9} | {line.rstrip()}", flush=True)
+                print(f"{name:>{width}} | {line.rstrip()}", flush=True)
         if quiet:
             time.sleep(0.5)
 
 
-def logs(argv: list[str] | None = None) -> int:
+def logs(argv: list[str] | None = None, state_dir: Path = STATE_DIR) -> int:
     parser = argparse.ArgumentParser(prog="python -m awstwin logs", description="show the stack's logs")
     parser.add_argument("--no-follow", action="store_true", help="print the last lines and exit")
     parser.add_argument("-n", "--lines", type=int, default=50)
@@ -142,10 +221,10 @@ def logs(argv: list[str] | None = None) -> int:
         with contextlib.suppress(KeyboardInterrupt):
             return compose.logs(follow=not args.no_follow, tail=args.lines)
         return 0
-    info = read_record()
-    paths = [Path(info.endpoint_log), Path(info.warehouse_log)] if info else []
+    info = read_record(state_dir)
+    paths = {name: Path(path) for name, path in info.logs.items()} if info else {}
     if not paths:
-        paths = sorted((STATE_DIR / "logs").glob("*.log"))
+        paths = {path.stem: path for path in sorted((state_dir / "logs").glob("*.log"))}
     if not paths:
         print("awstwin logs: no stack logs yet (start one with `make up` or `make run`)")
         return 0

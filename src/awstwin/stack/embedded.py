@@ -1,4 +1,5 @@
-"""The embedded stack: the local AWS endpoint (a child process) and the warehouse (a local Postgres).
+"""The embedded stack: the local AWS endpoint (a child process) and the warehouse (a local Postgres),
+and for `make up` also Airflow as a server (awstwin.stack.airflow_local: UI, scheduler, DAG processor).
 
     with EmbeddedStack(profile) as stack:      # started here, stopped here, whatever happens
         ...
@@ -25,7 +26,8 @@ from urllib.parse import urlparse
 from awstwin.pipeline.paths import POSTGRES_INIT_DIR, STATE_DIR
 from awstwin.pipeline.profile import Profile
 from awstwin.procutil import die_with_parent
-from awstwin.stack import processes
+from awstwin.stack import airflow_local, processes
+from awstwin.stack.airflow_local import AirflowInfo, LocalAirflow
 from awstwin.stack.processes import ServiceError, Started
 
 ENDPOINT_MARKER = "awstwin.endpoint"
@@ -49,13 +51,25 @@ class StackInfo:
     warehouse_log: str
     detached: bool
     started_at: float
+    airflow: AirflowInfo | None = None  # Airflow as a server: `make up` starts it, `make run` uses it
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
 
     @classmethod
     def from_json(cls, text: str) -> StackInfo:
-        return cls(**json.loads(text))
+        fields = json.loads(text)
+        if fields.get("airflow") is not None:
+            fields["airflow"] = AirflowInfo(**fields["airflow"])
+        return cls(**fields)
+
+    @property
+    def logs(self) -> dict[str, str]:
+        """Every log of the stack's services by a short name (`make logs` follows them)."""
+        found = {"endpoint": self.endpoint_log, "warehouse": self.warehouse_log}
+        if self.airflow is not None:
+            found.update({f"airflow-{name}": path for name, path in self.airflow.logs.items()})
+        return found
 
 
 def endpoint_port(profile: Profile) -> int:
@@ -89,6 +103,7 @@ class EmbeddedStack:
         self.echo = echo
         self.endpoint: Started | None = None
         self.warehouse = None
+        self.airflow: LocalAirflow | None = None
         self.info: StackInfo | None = None
         self._atexit = False
 
@@ -137,15 +152,36 @@ class EmbeddedStack:
         warehouse.apply_sql_dir(POSTGRES_INIT_DIR)
         return warehouse
 
+    def start_airflow(self, port: int, artifacts_dir: Path | None = None) -> AirflowInfo:
+        """Airflow as a server on the started warehouse, its UI and REST API on 127.0.0.1:`port`."""
+        assert self.warehouse is not None, "the warehouse holds Airflow's metadata: start it first"
+        self.airflow = LocalAirflow(
+            self.profile, self.state_dir, self.warehouse, port, artifacts_dir, echo=self.echo
+        )
+        started = time.perf_counter()
+        info = self.airflow.start()
+        pids = ", ".join(map(str, info.pids.values()))
+        self.echo(
+            f"  airflow   {info.url} UI and REST API, scheduler (LocalExecutor), dag-processor "
+            f"(pids {pids}; ready in {time.perf_counter() - started:.1f} s)"
+        )
+        return info
+
     # ---- lifecycle -------------------------------------------------------------------------------
 
-    def start(self, detached: bool = False) -> StackInfo:
-        """Start both; on any failure stop what did start and raise."""
+    def start(
+        self, detached: bool = False, airflow_port: int | None = None, artifacts_dir: Path | None = None
+    ) -> StackInfo:
+        """Start the endpoint and the warehouse, and Airflow too when given `airflow_port` (its UI's);
+        on any failure stop what did start and raise."""
         if not detached and not self._atexit:
             atexit.register(self.stop)
             self._atexit = True
+        airflow = None
         try:
             started = time.perf_counter()
+            if airflow_port is not None:  # a taken UI port fails before anything starts
+                airflow_local.check_ui_port(airflow_port)
             endpoint = self._start_endpoint(detached)
             self.echo(f"  endpoint  {self.profile.aws_endpoint_url} (pid {endpoint.pid}, log {endpoint.log})")
             warehouse = self._start_warehouse()
@@ -153,6 +189,8 @@ class EmbeddedStack:
                 f"  warehouse postgresql://{warehouse.host}:{warehouse.port}/{warehouse.database} "
                 f"(pid {warehouse.pid}, log {warehouse.log_path})"
             )
+            if airflow_port is not None:
+                airflow = self.start_airflow(airflow_port, artifacts_dir)
             self.echo(f"  stack ready in {time.perf_counter() - started:.1f} s")
         except BaseException:
             self.stop()
@@ -170,6 +208,7 @@ class EmbeddedStack:
             warehouse_log=str(warehouse.log_path),
             detached=detached,
             started_at=time.time(),
+            airflow=airflow,
         )
         return self.info
 
@@ -178,8 +217,14 @@ class EmbeddedStack:
         short by a second Ctrl-C or SIGTERM (those take effect once both are stopped)."""
         errors = []
         with processes.signals_deferred():
+            airflow, self.airflow = self.airflow, None
             endpoint, self.endpoint = self.endpoint, None
             warehouse, self.warehouse = self.warehouse, None
+            if airflow is not None:  # first: its metadata lives in the warehouse
+                try:
+                    airflow.stop()
+                except Exception as exc:
+                    errors.append(f"airflow: {exc}")
             if endpoint is not None:
                 try:
                     processes.stop_group(endpoint)
@@ -207,7 +252,7 @@ def stop_recorded(info: StackInfo) -> list[str]:
     """Stop a stack another process started (`make down`); returns what was stopped."""
     from awstwin.warehouse import Warehouse
 
-    stopped = []
+    stopped = airflow_local.stop_recorded(info.airflow) if info.airflow is not None else []
     if processes.alive(info.endpoint_pid) and processes.is_ours(info.endpoint_pid, ENDPOINT_MARKER):
         processes.stop_group(info.endpoint_pid)
         stopped.append(f"endpoint (pid {info.endpoint_pid})")

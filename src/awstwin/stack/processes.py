@@ -133,8 +133,8 @@ def is_ours(pid: int, marker: str) -> bool:
     return marker in cmdline
 
 
-def group_members(pgid: int) -> list[int]:
-    """Live (non-zombie) processes of a process group, read from /proc."""
+def _members(field: int, ident: int) -> list[int]:
+    """Live (non-zombie) processes whose /proc stat `field` (2: process group, 3: session) is `ident`."""
     members = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -143,9 +143,20 @@ def group_members(pgid: int) -> list[int]:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+        if int(fields[field]) == ident and fields[0] not in ("Z", "X"):
             members.append(int(entry.name))
     return members
+
+
+def group_members(pgid: int) -> list[int]:
+    """Live (non-zombie) processes of a process group, read from /proc."""
+    return _members(2, pgid)
+
+
+def session_members(sid: int) -> list[int]:
+    """Live processes of a session: a service started by `start_group` leads one, and processes that
+    moved to a process group of their own (Airflow's task runners do) are still in it."""
+    return _members(3, sid)
 
 
 def stop_group(started: Started | int, timeout: float = 10.0) -> None:
@@ -170,6 +181,34 @@ def stop_group(started: Started | int, timeout: float = 10.0) -> None:
     if process is not None:
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=5)
+
+
+def stop_sessions(leaders: Sequence[Started | int], timeout: float = 10.0) -> None:
+    """Stop several services at once with everything in their sessions, including processes in
+    process groups of their own: SIGTERM all, wait up to `timeout` for all, then SIGKILL what is left."""
+    sids = [leader if isinstance(leader, int) else leader.pid for leader in leaders]
+    children = [leader.process for leader in leaders if isinstance(leader, Started) and leader.process]
+
+    def left() -> list[int]:
+        for child in children:
+            child.poll()  # reap our own children, or they stay zombies that count as gone anyway
+        return [pid for sid in sids for pid in session_members(sid)]
+
+    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
+        for sid in sids:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(sid, sig)
+        for pid in left():  # members outside the leader's group
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, sig)
+        deadline = time.monotonic() + wait
+        while left() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if not left():
+            break
+    for child in children:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            child.wait(timeout=5)
 
 
 def wait_http(url: str, started: Started, timeout: float) -> None:

@@ -76,11 +76,11 @@ def stack_for_run(
 
 
 def describe(info: StackInfo) -> str:
-    return json.dumps(
-        {
-            "endpoint": info.endpoint_url,
-            "warehouse": f"postgresql://{info.warehouse_host}:{info.warehouse_port}",
-            "logs": [info.endpoint_log, info.warehouse_log],
-        },
-        indent=2,
-    )
+    described = {
+        "endpoint": info.endpoint_url,
+        "warehouse": f"postgresql://{info.warehouse_host}:{info.warehouse_port}",
+        "logs": list(info.logs.values()),
+    }
+    if info.airflow is not None:
+        described["airflow"] = info.airflow.url
+    return json.dumps(described, indent=2)

@@ -4,9 +4,12 @@ One rule, from the profile: a profile without an endpoint (aws.env) runs against
 profile runs in the compose stack; any other profile on the embedded stack. `make run` without a
 PROFILE uses the compose profile while `make up`'s compose stack is running (`profile_name`).
 
-The embedded path is the runner's own. For the other two this module runs the stages that differ and
-hands the finished DAG run back to the runner's `_conclude` (counts, verdict, report), so every
+The embedded path is the runner's own (`dag.test()` in a child process), except while `make up`'s
+embedded stack runs with its Airflow server. For the others this module runs the stages that differ
+and hands the finished DAG run back to the runner's `_conclude` (counts, verdict, report), so every
 target writes the same artifacts/run_report.json:
+- embedded with `make up`'s Airflow: provision infra/pipeline.yaml and upload the input on that stack,
+  trigger the DAG through the Airflow server's REST API (the run shows in its UI) and wait for it.
 - compose: provision infra/pipeline.yaml on the stack's containers, upload the input to its S3,
   trigger the DAG through Airflow's REST API in the stack and wait for it.
 - aws: nothing is provisioned (CloudFormation owns the resources: `make deploy PROFILE=aws`); the
@@ -34,9 +37,12 @@ if TYPE_CHECKING:
     from awstwin.pipeline.dataset import Dataset
     from awstwin.pipeline.report import RunReport
     from awstwin.pipeline.runner import RunOptions
+    from awstwin.stack.embedded import StackInfo
 
 EMBEDDED, COMPOSE, AWS = "embedded", "compose", "aws"
 DEFAULT_PROFILE = "local"
+RUN_TIMEOUT = 3600.0  # a DAG run in `make up`'s Airflow
+POLL_SECONDS = 1.0
 
 
 def target_for(profile: Profile) -> str:
@@ -58,10 +64,15 @@ def profile_name(requested: str | None) -> str:
 
 
 def run_elsewhere(options: RunOptions, report: RunReport, echo: Callable[[str], None], data: Dataset) -> bool:
-    """Run on the compose stack or on AWS when the profile says so; False: the embedded path's turn."""
+    """Run on the compose stack or on AWS when the profile says so, or in the Airflow server of a
+    running `make up` embedded stack; False: the runner's own embedded path's turn."""
     target = target_for(options.profile)
     if target == EMBEDDED:
-        return False
+        stack = up_stack_with_airflow(options, echo)
+        if stack is None:
+            return False
+        run_on_up_airflow(options, report, echo, data, stack)
+        return True
     {COMPOSE: run_on_compose, AWS: run_on_aws}[target](options, report, echo, data)
     return True
 
@@ -73,6 +84,75 @@ def _conf(options: RunOptions, data: Dataset) -> dict[str, Any]:
 def _echo_upload(echo: Callable[[str], None], data: Dataset, uri: str, replaced: int) -> None:
     more = f" (replacing {replaced} earlier object(s))" if replaced else ""
     echo(f"uploaded {data.path.name} to {uri}{more}")
+
+
+# ---------------------------------------------------------------------------------------------------
+# the embedded stack `make up` started, with its Airflow server
+
+
+def up_stack_with_airflow(options: RunOptions, echo: Callable[[str], None]) -> StackInfo | None:
+    """The running `make up` stack of this profile and state folder when its Airflow answers."""
+    from awstwin.stack import airflow_local
+    from awstwin.stack.state import running_stack
+
+    info = running_stack(options.profile, options.state_dir)
+    if info is None or info.airflow is None:
+        return None
+    if not airflow_local.healthy(info.airflow):
+        logs = ", ".join(info.airflow.logs.values())
+        echo(
+            f"the `make up` stack's Airflow at {info.airflow.url} does not answer (logs: {logs}); running "
+            "the DAG in-process instead (not shown in its UI). `make up` starts that Airflow again"
+        )
+        return None
+    return info
+
+
+def run_on_up_airflow(
+    options: RunOptions, report: RunReport, echo: Callable[[str], None], data: Dataset, stack: StackInfo
+) -> None:
+    from awstwin.infra.parameters import template_parameters
+    from awstwin.infra.provision import provision
+    from awstwin.pipeline import aws, runner
+    from awstwin.pipeline.layout import layout_problems
+    from awstwin.pipeline.outcome import DASHBOARD_TASK
+    from awstwin.stack.airflow_rest import AirflowRestError, DagRunWatch, glue_causes
+
+    airflow = stack.airflow
+    assert airflow is not None
+    profile = options.profile
+    report.stack = "reused"
+    report.logs.update(stack.logs)
+    echo(f"  using the stack `make up` started (endpoint {stack.endpoint_url}, Airflow {airflow.url})")
+    with runner._stage(report, "check_warehouse"):  # a table kept from an earlier layout fails here
+        problems = layout_problems(profile)
+        if problems:
+            raise runner.StageError("check_warehouse", "; ".join(problems))
+    echo(f"provisioning {options.template.name} on {profile.aws_endpoint_url}")
+    with runner._stage(report, "provision"):
+        params = template_parameters(profile, **options.template_overrides)
+        result = provision(
+            lambda service: aws.client(profile, service),
+            params,
+            profile.stack_name,
+            options.template,
+            options.scripts_dir,
+        )
+    echo(f"  {len(result.created)} resources created, {len(result.updated)} updated")
+    with runner._stage(report, "upload"):
+        uri, replaced = runner._upload(options, data)
+    _echo_upload(echo, data, uri, replaced)
+    echo(f"running DAG {runner.DAG_ID} in the stack's Airflow (UI: {airflow.url}/dags/{runner.DAG_ID})")
+    watch = DagRunWatch(airflow.api(), glue_causes(lambda: aws.client(profile, "glue")), echo)
+    try:
+        dag = watch.run(
+            runner.DAG_ID, _conf(options, data), RUN_TIMEOUT, POLL_SECONDS, returned_from=(DASHBOARD_TASK,)
+        )
+    except (AirflowRestError, OSError, ValueError) as exc:
+        raise runner.StageError("dag_run", f"{type(exc).__name__}: {exc}") from exc
+    dag.log = Path(airflow.home) / "logs" / f"dag_id={runner.DAG_ID}" / f"run_id={dag.run_id}"
+    echo(f"  the run in the UI: {airflow.url}/dags/{runner.DAG_ID}/runs/{dag.run_id}")
+    runner._conclude(options, report, dag, data)
 
 
 # ---------------------------------------------------------------------------------------------------
