@@ -146,6 +146,7 @@ def test_up_is_reused_by_run_and_down_stops_it(stack_dir: Path) -> None:
     info = control.start_detached(profile, stack_dir, echo=lambda _: None)
     try:
         assert read_record(stack_dir) == info
+        assert info.airflow is None, "Airflow as a server is `make up`'s (.state) or asked for (airflow=True)"
         assert running_stack(profile, stack_dir) == info
         with stack_for_run(profile, stack_dir, echo=lambda _: None) as (used, reused):
             assert reused and used.endpoint_pid == info.endpoint_pid

@@ -19,6 +19,7 @@ from awstwin.pipeline.paths import STATE_DIR
 from awstwin.pipeline.profile import Profile, load_profile
 from awstwin.pipeline.runner import DAG_ID, RunOptions, run_pipeline
 from awstwin.stack import control
+from awstwin.stack.airflow_rest import AirflowRestError
 from awstwin.stack.processes import ServiceError, free_port, session_members
 from awstwin.stack.state import read_record
 
@@ -69,7 +70,7 @@ def test_up_run_down_through_the_airflow_server(
 ) -> None:
     port = free_port()
     monkeypatch.setenv("AIRFLOW_UI_PORT", str(port))
-    monkeypatch.delenv("AIRFLOW_ADMIN_PASSWORD", raising=False)
+    monkeypatch.setenv("AIRFLOW_ADMIN_PASSWORD", "Chosen-at-up-1")
     profile = _profile()
     artifacts = state / "artifacts"
     info = control.start_detached(profile, state, echo=lambda _: None, airflow=True, artifacts_dir=artifacts)
@@ -77,9 +78,10 @@ def test_up_run_down_through_the_airflow_server(
     sessions = list(info.airflow.pids.values())
     try:
         assert read_record(state) == info
-        text = "\n".join(control.summary(info, "no Docker engine answers: refused"))
-        assert "because no Docker engine answers: refused" in text
-        assert f"http://127.0.0.1:{port}" in text and "user admin, password admin" in text
+        text = "\n".join(control.summary(info, "no Docker engine answered"))
+        assert "The embedded stack, as local processes because no Docker engine answered" in text
+        assert f"http://127.0.0.1:{port}" in text and "password from $AIRFLOW_ADMIN_PASSWORD" in text
+        assert "Chosen-at-up-1" not in text
         assert f"postgresql://awsuser@127.0.0.1:{profile.warehouse_port}/dev" in text
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as page:  # the UI
             assert page.status == 200 and b"<html" in page.read().lower()
@@ -109,6 +111,8 @@ def test_up_run_down_through_the_airflow_server(
         api = info.airflow.api()
         assert api.get(api.run_path(DAG_ID, report.run_id))["state"] == "success"
         assert {ti["task_id"]: ti["state"] for ti in api.task_instances(DAG_ID, report.run_id)} == states
+        with pytest.raises(AirflowRestError, match=f"refused user 'admin'.*{info.airflow.password_file}"):
+            info.airflow.api(password="admin").token()  # not the password `up` was given
 
         assert control.logs(["--no-follow", "-n", "5"], state_dir=state) == 0
         out = capsys.readouterr().out

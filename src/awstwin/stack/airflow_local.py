@@ -71,9 +71,11 @@ class AirflowInfo:
     def admin_password(self) -> str:
         return str(json.loads(Path(self.password_file).read_text())[ADMIN_USER])
 
-    def api(self) -> AirflowApi:
+    def api(self, password: str | None = None) -> AirflowApi:
+        """A REST client logged in as admin (with the password `make up` gave it, unless told)."""
         hint = f"the stack keeps admin's password in {self.password_file}; `make down && make up` resets it"
-        return AirflowApi(self.url, ADMIN_USER, self.admin_password(), password_hint=hint)
+        chosen = self.admin_password() if password is None else password
+        return AirflowApi(self.url, ADMIN_USER, chosen, password_hint=hint)
 
     def credentials_text(self) -> str:
         """Who to log in as, and where the password comes from (never the chosen password itself)."""

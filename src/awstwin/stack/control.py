@@ -127,7 +127,7 @@ def summary(info: StackInfo, reason: str = "") -> list[str]:
     logs = sorted({str(Path(path).parent) for path in info.logs.values()})
     rows.append(("logs (`make logs`)", ", ".join(logs)))
     why = f" because {reason}" if reason else ""
-    lines = [f"The embedded stack (local processes{why}):"]
+    lines = [f"The embedded stack, as local processes{why}:"]
     return lines + [f"  {name:<44}{where}" for name, where in rows]
 
 
@@ -159,7 +159,7 @@ def up(argv: list[str] | None = None) -> int:
         print(f"awstwin up: {exc}", file=sys.stderr)
         return 1
     if info is not None:
-        print("\n".join(summary(info, reason)))
+        print("\n".join(summary(info, "no Docker engine answered")))
     print(
         "awstwin up: running; `make run` runs the DAG in it (visible in the Airflow UI), "
         f"`make down` stops it ({record_path()})"

@@ -108,6 +108,21 @@ def up_stack_with_airflow(options: RunOptions, echo: Callable[[str], None]) -> S
     return info
 
 
+def _apply_warehouse_ddl(profile: Profile, stack: StackInfo) -> None:
+    """postgres_init/ again (idempotent), as every start of the stack applies it."""
+    from awstwin.pipeline.paths import POSTGRES_INIT_DIR
+    from awstwin.warehouse import Warehouse
+
+    Warehouse(
+        stack.warehouse_dir,
+        port=stack.warehouse_port,
+        host=stack.warehouse_host,
+        user=profile.warehouse_user,
+        password=profile.warehouse_password,
+        database=profile.warehouse_db,
+    ).apply_sql_dir(POSTGRES_INIT_DIR)
+
+
 def run_on_up_airflow(
     options: RunOptions, report: RunReport, echo: Callable[[str], None], data: Dataset, stack: StackInfo
 ) -> None:
@@ -125,6 +140,7 @@ def run_on_up_airflow(
     report.logs.update(stack.logs)
     echo(f"  using the stack `make up` started (endpoint {stack.endpoint_url}, Airflow {airflow.url})")
     with runner._stage(report, "check_warehouse"):  # a table kept from an earlier layout fails here
+        _apply_warehouse_ddl(profile, stack)  # a table dropped since `make up` is there again
         problems = layout_problems(profile)
         if problems:
             raise runner.StageError("check_warehouse", "; ".join(problems))
