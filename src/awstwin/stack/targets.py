@@ -217,6 +217,21 @@ def aws_run_environment(profile: Profile, home: Path) -> dict[str, str]:
     return airflow_environment(profile, home, DAGS_DIR)
 
 
+def _apply_redshift_ddl(profile: Profile) -> None:
+    """postgres_init/ (portable, idempotent) then postgres_init/redshift/ (sort keys) on Redshift."""
+    from awstwin.pipeline.paths import POSTGRES_INIT_DIR
+    from awstwin.warehouse.sqlfiles import apply_to
+
+    params = {
+        "host": profile.warehouse_host,
+        "port": profile.warehouse_port,
+        "user": profile.warehouse_user,
+        "password": profile.warehouse_password,
+        "dbname": profile.warehouse_db,
+    }
+    apply_to([POSTGRES_INIT_DIR, POSTGRES_INIT_DIR / "redshift"], params)
+
+
 def check_warehouse_reachable(profile: Profile, timeout: int = 10) -> None:
     import psycopg2
 
@@ -258,6 +273,8 @@ def run_on_aws(options: RunOptions, report: RunReport, echo: Callable[[str], Non
     options = dataclasses.replace(options, profile=profile)
     with runner._stage(report, "warehouse_connect"):
         check_warehouse_reachable(profile)
+    with runner._stage(report, "warehouse_schema"):  # what the local stacks apply when they start
+        _apply_redshift_ddl(profile)
 
     logs = options.state_dir / "logs"
     airflow = EarlyDagRun(

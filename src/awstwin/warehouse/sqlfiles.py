@@ -48,3 +48,20 @@ def run_file(
         message = match.group("message") + (f"\n{following}" if following else "")
         raise SqlFileError(path, int(match.group("line")), message)
     raise SqlFileError(path, None, done.stderr.strip() or f"psql exited with {done.returncode}")
+
+
+def apply_to(folders: list[Path], params: Mapping[str, object], *, timeout: float = 300.0) -> list[Path]:
+    """Apply each folder's files in order to any Postgres-protocol warehouse (Redshift too).
+
+    Used where no local cluster is ours to start: `make run PROFILE=aws` applies postgres_init/ and
+    then postgres_init/redshift/ to the Redshift Serverless workgroup, as the local stacks do at start.
+    """
+    from awstwin.warehouse.runtime import PgRuntime
+
+    psql = PgRuntime().tool("psql")
+    applied = []
+    for folder in folders:
+        for path in sql_files(folder):
+            run_file(psql, path, params, single_transaction=True, timeout=timeout)
+            applied.append(path)
+    return applied
