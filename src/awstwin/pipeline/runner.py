@@ -268,20 +268,20 @@ def _conclude(options: RunOptions, report: RunReport, dag: DagRunResult, data: d
     """Record a finished DAG run, read what it left in the warehouse, judge the run (every target)."""
     profile = options.profile
     _record_dag(report, dag)
+    if not dag.ok:  # the DAG's own failure is the cause: record it before anything else can fail
+        task, message = dag.first_error() or ("<dag>", "the DAG run did not succeed")
+        report.fail(task, message)
 
     with _stage(report, "read_counts"):
         read_outcome(profile, report, dag)
 
     accounted = (report.rows_loaded or 0) + (report.rows_quarantined or 0)
-    if not dag.ok:
-        task, message = dag.first_error() or ("<dag>", "the DAG run did not succeed")
-        report.fail(task, message)
-    elif accounted != data.rows:
+    if dag.ok and accounted != data.rows:
         report.fail(
             "reconciliation",
             f"raw {data.rows} rows != loaded {report.rows_loaded} + quarantined {report.rows_quarantined}",
         )
-    else:
+    elif dag.ok:
         report.status = "success"
     with _stage(report, "publish_report"):  # reports/<date>/run_report.json, next to the dashboard
         publish_report(profile, report)
