@@ -14,7 +14,6 @@ from typing import Any
 from awstwin.data import schema
 
 REPO = Path(__file__).resolve().parents[2]
-REAL_DATASET = REPO.parent / "shared" / "data" / schema.CSV_FILE_NAME
 TABLE = "public.student_performance_factors"
 GENERATED_DATE = "2024-01-15"
 REAL_DATE = "2024-02-01"

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import pytest
+from tests.conftest import REAL_DATASET
 
 from awstwin.data import schema
 
-REAL_DATASET = Path(__file__).resolve().parents[3] / "shared" / "data" / schema.CSV_FILE_NAME
 needs_real = pytest.mark.skipif(not REAL_DATASET.exists(), reason=f"real dataset not at {REAL_DATASET}")
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tests.conftest import REAL_DATASET
 
 from awstwin.data import distributions, generator, schema
 
-REAL_DATASET = Path(__file__).resolve().parents[3] / "shared" / "data" / schema.CSV_FILE_NAME
 # Figures of the real file, used when it is not there to compare against directly.
 REAL_FIGURES = {
     "corr_attendance": 0.581,

@@ -32,10 +32,11 @@ import boto3
 import psycopg2
 import pyarrow.parquet as pq
 import pytest
+from tests.conftest import REAL_DATASET
 
 from awstwin.data import faults, generator, schema
 from awstwin.pipeline import runner
-from awstwin.pipeline.paths import JOB_LIBRARIES, PROJECT_DIR, STATE_DIR
+from awstwin.pipeline.paths import JOB_LIBRARIES, STATE_DIR
 from awstwin.pipeline.profile import SCHEMA_MODULE_KEY, Profile, load_profile
 from awstwin.pipeline.report import RunReport
 from awstwin.pipeline.runner import DAG_ID, RunOptions, run_pipeline
@@ -43,7 +44,7 @@ from awstwin.stack import control
 from awstwin.stack.processes import free_port
 
 D1, D2, D3, D4 = "2024-05-01", "2024-05-02", "2024-05-03", "2024-05-04"
-REAL_CSV = PROJECT_DIR.parent / "shared" / "data" / "StudentPerformanceFactors.csv"
+REAL_CSV = REAL_DATASET
 FAULT_ROWS = 1000
 # Every invalid kind that applies to each column (integers: above/below range, not an integer).
 INVALID = {c.name: len(faults.invalid_kinds(c)) for c in schema.COLUMNS}

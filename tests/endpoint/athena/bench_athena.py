@@ -17,13 +17,14 @@ import time
 from pathlib import Path
 
 import boto3
+from tests.conftest import REAL_DATASET
 from tests.endpoint.athena.test_real_dataset import COLUMNS
 
 from awstwin.config import EndpointSettings
 from awstwin.data.generator import generate
 from awstwin.endpoint.server import EndpointServer
 
-REAL = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "StudentPerformanceFactors.csv"
+REAL = REAL_DATASET
 
 
 def run(athena, sql: str, output: str) -> tuple[float, dict]:  # noqa: ANN001

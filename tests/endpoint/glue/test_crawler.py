@@ -13,12 +13,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from botocore.exceptions import ClientError
+from tests.conftest import REAL_DATASET
 
 from awstwin.endpoint.glue.catalog.formats import OPEN_CSV_SERDE, StorageFormat
-
-REAL_DATASET = (
-    Path(__file__).resolve().parents[3].parent / "shared" / "data" / "StudentPerformanceFactors.csv"
-)
 
 
 def unique(prefix: str) -> str:

@@ -7,11 +7,11 @@ import io
 import json
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from tests.conftest import REAL_DATASET
 
 from awstwin.endpoint.glue.crawler.classifiers import SAMPLE_BYTES, Unclassifiable, classify
 from awstwin.endpoint.glue.crawler.crawl import excluded
@@ -230,11 +230,6 @@ def test_real_dataset_types(real_dataset):
 )
 def test_exclusion_globs(key, patterns, expected):
     assert excluded(key, patterns) is expected
-
-
-REAL_DATASET = (
-    Path(__file__).resolve().parents[3].parent / "shared" / "data" / "StudentPerformanceFactors.csv"
-)
 
 
 @pytest.fixture

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.conftest import REAL_DATASET
 
 from awstwin.data import schema
 
-REAL_DATASET = Path(__file__).resolve().parents[4] / "shared" / "data" / schema.CSV_FILE_NAME
 GOING = ("STARTING", "RUNNING", "STOPPING", "WAITING")
 BUCKET = "spark-jobs"
 LAZY = "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe"
