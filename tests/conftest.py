@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -79,3 +80,18 @@ def warehouse() -> Iterator[Warehouse]:
     yield server
     server.stop()
     shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def airflow_aws(endpoint: EndpointServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> EndpointServer:
+    """An `aws_default` Airflow connection from the environment, pointed at the endpoint: stock
+    Amazon-provider hooks, operators and sensors need no Airflow metadata database with it."""
+    monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path / "airflow"))
+    connection = {
+        "conn_type": "aws",
+        "login": "test",
+        "password": "test",
+        "extra": {"region_name": "us-east-1", "endpoint_url": endpoint.url},
+    }
+    monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", json.dumps(connection))
+    return endpoint

@@ -40,8 +40,8 @@ from awstwin.pipeline.paths import JOB_LIBRARIES, STATE_DIR
 from awstwin.pipeline.profile import SCHEMA_MODULE_KEY, Profile, load_profile
 from awstwin.pipeline.report import RunReport
 from awstwin.pipeline.runner import DAG_ID, RunOptions, run_pipeline
+from awstwin.ports import free_port
 from awstwin.stack import control
-from awstwin.stack.processes import free_port
 
 D1, D2, D3, D4 = "2024-05-01", "2024-05-02", "2024-05-03", "2024-05-04"
 REAL_CSV = REAL_DATASET

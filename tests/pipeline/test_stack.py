@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from awstwin.pipeline.profile import Profile, load_profile
+from awstwin.ports import free_port
 from awstwin.stack import control
 from awstwin.stack.embedded import EmbeddedStack, endpoint_healthy
-from awstwin.stack.processes import free_port, group_members
+from awstwin.stack.processes import group_members
 from awstwin.stack.state import read_record, running_stack, stack_for_run
 from awstwin.warehouse import Warehouse
 

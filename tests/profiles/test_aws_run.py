@@ -18,8 +18,8 @@ from awstwin.infra import account
 from awstwin.pipeline.paths import DAGS_DIR
 from awstwin.pipeline.profile import Profile, load_profile
 from awstwin.pipeline.runner import RunOptions, main, run_pipeline
+from awstwin.ports import free_port
 from awstwin.stack import compose, targets
-from awstwin.stack.processes import free_port
 
 # A stand-in for what `make deploy` leaves: the real template's output keys, the warehouse's secret.
 DEPLOYED = """

@@ -30,6 +30,7 @@ from typing import Any
 
 from awstwin.pipeline.paths import DAGS_DIR
 from awstwin.pipeline.profile import Profile
+from awstwin.ports import free_port, port_is_free
 from awstwin.stack import processes
 from awstwin.stack.airflow_rest import HEALTH_PATH, AirflowApi
 from awstwin.stack.processes import ServiceError, Started
@@ -107,7 +108,7 @@ def admin_password(environ: Mapping[str, str] | None = None) -> tuple[str, str]:
 
 
 def check_ui_port(port: int) -> None:
-    if not processes.port_free(HOST, port):
+    if not port_is_free(HOST, port):
         raise ServiceError(
             f"port {port} is taken: another program listens on {HOST}:{port}, where Airflow's UI would "
             f"answer. Stop it (`make down` if it is a stack `make up` started), or choose another port: "
@@ -302,7 +303,7 @@ class LocalAirflow:
         """Migrate on first use, start the three, wait until they are healthy; on failure stop them."""
         check_ui_port(self.port)
         password, source = admin_password()
-        ports = Ports(self.port, processes.free_port(HOST), processes.free_port(HOST))
+        ports = Ports(self.port, free_port(HOST), free_port(HOST))
         metadata_url = ensure_metadata_database(self.warehouse)
         passwords = prepare_home(self.home, password)
         env = server_environment(self.profile, self.home, metadata_url, ports, passwords, self.artifacts_dir)

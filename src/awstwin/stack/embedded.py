@@ -25,6 +25,7 @@ from urllib.parse import urlparse
 
 from awstwin.pipeline.paths import POSTGRES_INIT_DIR, STATE_DIR
 from awstwin.pipeline.profile import Profile
+from awstwin.ports import port_is_free
 from awstwin.procutil import die_with_parent
 from awstwin.stack import airflow_local, processes
 from awstwin.stack.airflow_local import AirflowInfo, LocalAirflow
@@ -112,7 +113,7 @@ class EmbeddedStack:
     def _start_endpoint(self, detached: bool) -> Started:
         port = endpoint_port(self.profile)
         host = urlparse(self.profile.aws_endpoint_url).hostname or "127.0.0.1"
-        if not processes.port_free(host, port):
+        if not port_is_free(host, port):
             raise ServiceError(
                 f"port {port} is taken: another program listens on {host}:{port}. Stop it (`make down` if "
                 "it is a stack started by `make up`), or give the profile's AWS_ENDPOINT_URL another port"

@@ -232,23 +232,3 @@ def wait_http(url: str, started: Started, timeout: float) -> None:
         f"{started.name} did not answer {url} within {timeout:.0f} s ({last_error}); "
         f"last lines of {started.log}:\n{log_tail(started.log)}"
     )
-
-
-def port_free(host: str, port: int) -> bool:
-    import socket
-
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    import socket
-
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])

@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import threading
 import time
 from collections.abc import Mapping
@@ -29,6 +28,7 @@ from urllib.parse import quote
 
 import psycopg2
 
+from awstwin.ports import free_port, port_is_free
 from awstwin.warehouse import sqlfiles
 from awstwin.warehouse.errors import PortInUseError, WarehouseError
 from awstwin.warehouse.runtime import PgRuntime
@@ -39,23 +39,6 @@ DEFAULT_USER = "awsuser"  # Redshift's default admin user name
 DEFAULT_PASSWORD = "Awstwin-local-1"  # meets Redshift's rules (8-64 chars, upper, lower, digit)
 CONF_FILE = "awstwin.conf"
 LOG_TAIL_LINES = 25
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])
-
-
-def port_is_free(host: str, port: int) -> bool:
-    """True when a server could listen on host:port now (SO_REUSEADDR, as Postgres itself binds)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError:
-            return False
-    return True
 
 
 def read_postmaster_pid(pgdata: Path) -> dict[str, Any] | None:

@@ -2,25 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
-
-import pytest
-
-
-@pytest.fixture
-def airflow_aws(endpoint, monkeypatch, tmp_path):
-    """An `aws_default` connection from the environment: no Airflow metadata database needed."""
-    monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path / "airflow"))
-    connection = {
-        "conn_type": "aws",
-        "login": "test",
-        "password": "test",
-        "extra": {"region_name": "us-east-1", "endpoint_url": endpoint.url},
-    }
-    monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", json.dumps(connection))
-    return endpoint
 
 
 def test_crawler_hook_waits_for_success_and_partition_sensor_finds_it(airflow_aws, aws, capsys, caplog):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -17,20 +16,6 @@ print(f"processing {args['day']}")
 if args["day"] == "bad":
     raise RuntimeError(f"no data for day {args['day']}")
 """
-
-
-@pytest.fixture()
-def airflow_aws(endpoint: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Any:
-    """An `aws_default` connection from the environment: no Airflow metadata database needed."""
-    monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path / "airflow"))
-    connection = {
-        "conn_type": "aws",
-        "login": "test",
-        "password": "test",
-        "extra": {"region_name": "us-east-1", "endpoint_url": endpoint.url},
-    }
-    monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", json.dumps(connection))
-    return endpoint
 
 
 def test_glue_job_hook_runs_waits_and_shows_logs(
