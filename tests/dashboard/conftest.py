@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from tests.conftest import REAL_DATASET
 from tests.dashboard.warehouse_rows import (
     FALLBACK_DDL,
     GENERATED_DATE,
     GENERATED_ROWS,
-    REAL_DATASET,
     REAL_DATE,
     LoadedDate,
     copy_rows,

@@ -18,9 +18,10 @@ import pytest
 from awstwin.pipeline.paths import STATE_DIR
 from awstwin.pipeline.profile import Profile, load_profile
 from awstwin.pipeline.runner import DAG_ID, RunOptions, run_pipeline
+from awstwin.ports import free_port
 from awstwin.stack import control
 from awstwin.stack.airflow_rest import AirflowRestError
-from awstwin.stack.processes import ServiceError, free_port, session_members
+from awstwin.stack.processes import ServiceError, session_members
 from awstwin.stack.state import read_record
 
 ROWS = 500
