@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -26,11 +25,7 @@ import boto3
 import pytest
 from tests.conformance.conftest import crawl_done, query_done, run_done
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from awstwin.ports import free_port
 
 
 class Emulator:
