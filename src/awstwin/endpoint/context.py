@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -10,6 +9,7 @@ from typing import Any
 
 from awstwin.config import EndpointSettings
 from awstwin.endpoint.s3access import ClientS3Access, S3Access, TreeS3Access
+from awstwin.endpoint.security.settings import own_credentials
 
 
 @dataclass
@@ -43,10 +43,11 @@ class EndpointContext:
             url = self.settings.external_logs_url
         if service == "s3" and self.settings.external_s3_url:
             url = self.settings.external_s3_url
+        key, secret = own_credentials()  # valid in strict mode (AWSTWIN_AUTH=sigv4) too
         return boto3.client(
             service,
             endpoint_url=url,
             region_name=self.settings.region,
-            aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "test"),
-            aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "test"),
+            aws_access_key_id=key,
+            aws_secret_access_key=secret,
         )

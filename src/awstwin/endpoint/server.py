@@ -20,6 +20,8 @@ from werkzeug.wrappers import Response
 from awstwin.config import EndpointSettings
 from awstwin.endpoint.context import EndpointContext
 from awstwin.endpoint.routing import service_of
+from awstwin.endpoint.security.guard import RequestGuard
+from awstwin.endpoint.security.settings import SecurityConfigError, SecuritySettings
 
 log = logging.getLogger("awstwin.endpoint")
 
@@ -38,6 +40,7 @@ class Endpoint:
             state_dir = self._temp_state
         state_dir.mkdir(parents=True, exist_ok=True)
         self.context = EndpointContext(settings=settings, state_dir=state_dir)
+        self.guard = RequestGuard(SecuritySettings.from_env(settings.host))  # local callers; SigV4
         self.apps: dict[str, WsgiApp] = self._build_services()
         self._moto: WsgiApp | None = None
         self._moto_lock = threading.Lock()
@@ -74,6 +77,9 @@ class Endpoint:
         }
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        refused = self.guard.refuse(environ)
+        if refused is not None:
+            return refused(environ, start_response)
         service = service_of(environ)
         if service == "admin":
             return self._admin(environ, start_response)
@@ -167,6 +173,9 @@ def main(argv: list[str] | None = None) -> int:
         server = EndpointServer(settings)
     except OSError as exc:
         print(f"awstwin endpoint: cannot listen on {settings.host}:{settings.port}: {exc}", file=sys.stderr)
+        return 2
+    except SecurityConfigError as exc:
+        print(f"awstwin endpoint: {exc}", file=sys.stderr)
         return 2
     health = server.endpoint.health()
     where = health["state_dir"] if health["persistent"] else "a temporary folder (set --state-dir to keep it)"

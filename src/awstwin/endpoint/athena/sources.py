@@ -20,6 +20,7 @@ from urllib.parse import unquote
 from awstwin.endpoint.athena import dialect
 from awstwin.endpoint.athena.dialect import HiveType, parse_hive_type, quote_identifier, quote_literal
 from awstwin.endpoint.athena.exceptions import QueryFailed
+from awstwin.endpoint.athena.locations import is_foreign_location
 from awstwin.endpoint.glue.catalog.formats import OPEN_CSV_SERDE, StorageFormat
 from awstwin.endpoint.s3access import S3Access, parse_s3_uri
 
@@ -87,6 +88,10 @@ def list_data_files(s3: S3Access, location: str, values: tuple[str, ...] = ()) -
     """Every data object under `location` (a folder, recursively), as local files."""
     if not location:
         return []
+    if is_foreign_location(location):
+        raise QueryFailed(
+            "HIVE_INVALID_METADATA", f"Invalid location {location}. Only S3 locations are allowed", 1004
+        )
     bucket, prefix = parse_s3_uri(location)
     if prefix and not prefix.endswith("/"):
         prefix += "/"

@@ -41,6 +41,7 @@ from awstwin.endpoint.glue.jobs import sparkconf
 from awstwin.endpoint.glue.jobs.diagnosis import script_error
 from awstwin.endpoint.glue.jobs.logs import RunLogs
 from awstwin.endpoint.s3access import S3_SCHEMES, parse_s3_uri
+from awstwin.endpoint.security.settings import own_credentials
 from awstwin.procutil import die_with_parent
 
 SPARK_COMMANDS = ("glueetl", "gluestreaming")
@@ -256,12 +257,13 @@ class JobRunner:
             and not k.startswith("AWS_ENDPOINT_URL")
         }
         env.update(self.endpoints())
+        key, secret = own_credentials()  # the job calls the endpoint: valid in strict mode too
         env.update(
             {
                 "AWS_DEFAULT_REGION": settings.region,
                 "AWS_REGION": settings.region,
-                "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", "test"),
-                "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY", "test"),
+                "AWS_ACCESS_KEY_ID": key,
+                "AWS_SECRET_ACCESS_KEY": secret,
                 "PYTHONPATH": os.pathsep.join(python_path),
                 "PYTHONUNBUFFERED": "1",
                 "PYSPARK_PYTHON": sys.executable,
