@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import Any
 
 from awstwin.config import EndpointSettings
 from awstwin.endpoint.s3access import ClientS3Access, S3Access, TreeS3Access
-from awstwin.endpoint.security.settings import own_credentials
+from awstwin.endpoint.security.settings import SecuritySettings
 
 
 @dataclass
@@ -17,6 +18,7 @@ class EndpointContext:
     settings: EndpointSettings
     state_dir: Path
     backends: dict[str, Any] = field(default_factory=dict)
+    security: SecuritySettings = field(default_factory=SecuritySettings.from_env)
 
     @property
     def s3_root(self) -> Path | None:
@@ -43,7 +45,12 @@ class EndpointContext:
             url = self.settings.external_logs_url
         if service == "s3" and self.settings.external_s3_url:
             url = self.settings.external_s3_url
-        key, secret = own_credentials()  # valid in strict mode (AWSTWIN_AUTH=sigv4) too
+        # Our own endpoint is called with the keys it accepts (strict mode); another S3 or Logs with
+        # the environment's keys, as before.
+        key, secret = self.security.own_credentials
+        if url != self.settings.url:
+            key = os.environ.get("AWS_ACCESS_KEY_ID", "test")
+            secret = os.environ.get("AWS_SECRET_ACCESS_KEY", "test")
         return boto3.client(
             service,
             endpoint_url=url,

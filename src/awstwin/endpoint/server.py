@@ -39,8 +39,9 @@ class Endpoint:
             self._temp_state = Path(tempfile.mkdtemp(prefix="awstwin-state-"))
             state_dir = self._temp_state
         state_dir.mkdir(parents=True, exist_ok=True)
-        self.context = EndpointContext(settings=settings, state_dir=state_dir)
-        self.guard = RequestGuard(SecuritySettings.from_env(settings.host))  # local callers; SigV4
+        security = SecuritySettings.from_env(settings.host)  # local callers; SigV4 in strict mode
+        self.context = EndpointContext(settings=settings, state_dir=state_dir, security=security)
+        self.guard = RequestGuard(security)
         self.apps: dict[str, WsgiApp] = self._build_services()
         self._moto: WsgiApp | None = None
         self._moto_lock = threading.Lock()

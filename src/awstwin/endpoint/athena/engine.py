@@ -60,6 +60,18 @@ def leading_keywords(sql: str, count: int = 4) -> list[str]:
     return words
 
 
+_EXPLAIN = re.compile(r"\s*EXPLAIN(\s+ANALYZE)?(\s*\([^)]*\))?", re.IGNORECASE)
+
+
+def explained_query(sql: str) -> str:
+    """The query of an EXPLAIN, with everything before it blanked out (not removed): its errors keep
+    their line and column in the statement, as Athena reports them."""
+    blank = len(sql) - len(strip_leading_comments(sql))
+    match = _EXPLAIN.match(sql, blank)
+    end = match.end() if match else blank
+    return re.sub(r"[^\n]", " ", sql[:end]) + sql[end:]
+
+
 _CTAS = re.compile(r"\bAS\s*(?:\(\s*)*(?:SELECT|WITH|VALUES|TABLE)\b", re.IGNORECASE)
 
 
@@ -418,9 +430,7 @@ class QueryEngine:
         )
 
     def _explain(self, request: QueryRequest, session: Session, writer: ResultWriter) -> QueryOutcome:
-        body = re.sub(
-            r"^\s*EXPLAIN(\s+ANALYZE)?(\s*\([^)]*\))?", "", strip_leading_comments(request.sql), flags=re.I
-        )
+        body = explained_query(request.sql)
         compiled = session.compile(translate.parse(body), body)
         rows = session.con.execute(f"EXPLAIN {compiled.sql}").fetchall()
         lines = [line for row in rows for line in str(row[-1]).splitlines()]

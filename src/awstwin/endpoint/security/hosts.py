@@ -8,6 +8,7 @@ A web page can reach 127.0.0.1:4566 from the developer's browser in two ways, an
 - A cross-origin request from a foreign page: browsers add `Origin: https://attacker.example` (or
   `null`) to every request that could change state. An Origin that is not one of the names above is
   refused too, so no Access-Control-Allow-Origin ever answers a foreign page.
+S3's own virtual-host names (`bucket.s3.amazonaws.com`) pass as a Host, never as an Origin.
 A malformed Host (spaces, `user@`, `%`-escapes, a bare IPv6 address, two ports) is refused rather
 than guessed at. Clients without a browser (SDKs, the CLI, curl) send `Host: 127.0.0.1:4566`.
 """
@@ -15,17 +16,22 @@ than guessed at. Clients without a browser (SDKs, the CLI, curl) send `Host: 127
 from __future__ import annotations
 
 import ipaddress
+import re
 from urllib.parse import urlsplit
 
 from awstwin.endpoint.security.settings import SecuritySettings, normalize_name
 
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-._")
+# S3's own names, which clients that point AWS's host names at the endpoint send as Host (virtual-host
+# addressing: `bucket.s3.us-east-1.amazonaws.com`). Nobody can rebind AWS's DNS, so they are safe as a
+# Host; never as an Origin: anyone can serve a page from an S3 bucket.
+AWS_S3_HOST = re.compile(r"^(?:.+\.)?s3(?:[.-][a-z0-9-]+)?\.amazonaws\.com(?:\.cn)?$")
 
 
 def parse_host(value: str) -> str | None:
     """`Example.COM.:4566` -> `example.com`, `[::1]:4566` -> `::1`; None when it is not a valid Host."""
     value = value.strip()
-    if not value:
+    if not value or any(c.isspace() for c in value):
         return None
     if value.startswith("["):
         end = value.find("]")
@@ -79,7 +85,7 @@ def refusal(environ: dict[str, object], settings: SecuritySettings) -> tuple[str
     """(header, value) of the Host or Origin that is not the endpoint's own, or None when local."""
     raw_host = str(environ.get("HTTP_HOST") or "")
     host = parse_host(raw_host)
-    if host is None or not is_own_name(host, settings):
+    if host is None or not (is_own_name(host, settings) or AWS_S3_HOST.match(host)):
         return "Host", raw_host
     origin = environ.get("HTTP_ORIGIN")
     if origin is not None:

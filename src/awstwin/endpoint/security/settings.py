@@ -38,6 +38,11 @@ class SecuritySettings:
     def strict(self) -> bool:
         return self.auth == "sigv4"
 
+    @property
+    def own_credentials(self) -> tuple[str, str]:
+        """The key pair the endpoint (and the Glue jobs it runs) sign their own calls to it with."""
+        return next(iter(self.credentials.items()), ("test", "test"))
+
     @classmethod
     def from_env(
         cls, bound_host: str = "127.0.0.1", environ: Mapping[str, str] | None = None
@@ -88,6 +93,8 @@ def parse_credentials(environ: Mapping[str, str]) -> dict[str, str]:
         if not item.strip():
             continue
         key, sep, secret = item.strip().partition(":")
+        if item.strip() == ":":  # `${KEY:-}:${SECRET:-}` with neither set: not given
+            continue
         if not sep or not key or not secret:
             raise SecurityConfigError(
                 f"AWSTWIN_CREDENTIALS has an entry without a secret ({key or item!r}); "
@@ -98,12 +105,3 @@ def parse_credentials(environ: Mapping[str, str]) -> dict[str, str]:
         return pairs
     key, secret = environ.get("AWS_ACCESS_KEY_ID"), environ.get("AWS_SECRET_ACCESS_KEY")
     return {key: secret} if key and secret else {}
-
-
-def own_credentials(environ: Mapping[str, str] | None = None) -> tuple[str, str]:
-    """The key pair the endpoint (and the Glue jobs it runs) sign their calls to the endpoint with."""
-    env = os.environ if environ is None else environ
-    pairs = parse_credentials(env) if (env.get("AWSTWIN_CREDENTIALS") or "").strip() else {}
-    if pairs:
-        return next(iter(pairs.items()))
-    return env.get("AWS_ACCESS_KEY_ID") or "test", env.get("AWS_SECRET_ACCESS_KEY") or "test"

@@ -41,7 +41,6 @@ from awstwin.endpoint.glue.jobs import sparkconf
 from awstwin.endpoint.glue.jobs.diagnosis import script_error
 from awstwin.endpoint.glue.jobs.logs import RunLogs
 from awstwin.endpoint.s3access import S3_SCHEMES, parse_s3_uri
-from awstwin.endpoint.security.settings import own_credentials
 from awstwin.procutil import die_with_parent
 
 SPARK_COMMANDS = ("glueetl", "gluestreaming")
@@ -257,7 +256,9 @@ class JobRunner:
             and not k.startswith("AWS_ENDPOINT_URL")
         }
         env.update(self.endpoints())
-        key, secret = own_credentials()  # the job calls the endpoint: valid in strict mode too
+        key, secret = (
+            self.ctx.security.own_credentials
+        )  # the job calls the endpoint: valid in strict mode too
         env.update(
             {
                 "AWS_DEFAULT_REGION": settings.region,
