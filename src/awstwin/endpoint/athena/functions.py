@@ -38,8 +38,8 @@ _BY_TOPIC: dict[str, str] = {
     "binary": """
         concat crc32 from_base32 from_base64 from_base64url from_big_endian_32 from_big_endian_64
         from_hex from_ieee754_32 from_ieee754_64 hmac_md5 hmac_sha1 hmac_sha256 hmac_sha512 length lpad
-        md5 murmur3 rpad sha1 sha256 sha512 spooky_hash_v2_32 spooky_hash_v2_64 substr to_base32
-        to_base64 to_base64url to_big_endian_32 to_big_endian_64 to_hex to_ieee754_32 to_ieee754_64
+        from_utf8 md5 murmur3 rpad sha1 sha256 sha512 spooky_hash_v2_32 spooky_hash_v2_64 substr to_base32
+        to_base64 to_base64url to_utf8 to_big_endian_32 to_big_endian_64 to_hex to_ieee754_32 to_ieee754_64
         xxhash64
     """,
     "bitwise": """
@@ -62,7 +62,7 @@ _BY_TOPIC: dict[str, str] = {
     "decimal": "",
     "geospatial": """
         bing_tile bing_tile_at bing_tile_coordinates bing_tile_polygon bing_tile_quadkey
-        bing_tile_zoom_level bing_tiles_around convex_hull_agg from_encoded_polyline
+        bing_tile_zoom_level bing_tiles_around convex_hull_agg geometry_collect_agg from_encoded_polyline
         from_geojson_geometry geometry_from_hadoop_shape geometry_invalid_reason geometry_nearest_points
         geometry_to_bing_tiles geometry_union geometry_union_agg great_circle_distance
         line_interpolate_point line_interpolate_points line_locate_point simplify_geometry
@@ -83,7 +83,7 @@ _BY_TOPIC: dict[str, str] = {
     "hyperloglog": "empty_approx_set",
     "ipaddress": "contains",
     "json": """
-        is_json_scalar json_array json_array_contains json_array_get json_array_length json_exists
+        is_json_scalar json json_array json_array_contains json_array_get json_array_length json_exists
         json_extract json_extract_scalar json_format json_object json_parse json_query json_scalar
         json_serialize json_size json_value
     """,
@@ -99,6 +99,9 @@ _BY_TOPIC: dict[str, str] = {
         nan normal_cdf pi pow power radians rand random round sign sin sinh sqrt tan tanh to_base truncate
         width_bucket wilson_interval_lower wilson_interval_upper
     """,
+    "multiset": "collect element fusion intersection set",
+    # row pattern recognition (MATCH_RECOGNIZE) and window navigation
+    "pattern": "classifier first last match_number next permute prev",
     "ml": """
         classify evaluate_classifier_predictions features learn_classifier learn_libsvm_classifier
         learn_libsvm_regressor learn_regressor regress

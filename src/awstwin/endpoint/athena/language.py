@@ -54,6 +54,19 @@ SYNTAX_FORMS: tuple[type[exp.Expression], ...] = (
     exp.Interval,
 )
 
+# Calls by name that sqlglot builds without the name's position, and the Athena name each stands for
+# (DuckDB's own spelling of the same function, `arg_max` for `max_by`, passes with it: same rows).
+NAMELESS_CALLS: dict[type[exp.Expression], str] = {
+    exp.Ceil: "ceil",
+    exp.Floor: "floor",
+    exp.Chr: "chr",
+    exp.Normalize: "normalize",
+    exp.ArgMax: "max_by",
+    exp.ArgMin: "min_by",
+    exp.JSONObject: "json_object",
+    exp.JSONExtract: "json_query",
+}
+
 # Keywords the parser records like calls: `a AND b`, `EXISTS (...)`, `ROW(1, 'a')`.
 KEYWORD_FORMS = frozenset({"and", "or", "exists", "row"})
 
@@ -260,7 +273,7 @@ def _check_calls(tree: exp.Expression, sql: str, handled: set[int]) -> None:
         if name is None:
             if isinstance(node, SYNTAX_FORMS) and not qualifier:
                 continue
-            name = node.sql_name()
+            name = NAMELESS_CALLS.get(type(node)) or node.sql_name()
         if not qualifier and (name.lower() in ATHENA_FUNCTIONS or name.lower() in KEYWORD_FORMS):
             continue
         if not name.replace("_", "a").isalnum() and not isinstance(node, exp.Anonymous):
