@@ -11,6 +11,8 @@ SignatureDoesNotMatch, 403. Clients used: boto3, the AWS CLI, a plain HTTP clien
 
 from __future__ import annotations
 
+import base64
+import http.client
 import os
 import secrets as random_secrets
 import shutil
@@ -20,6 +22,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +30,10 @@ from typing import Any
 import boto3
 import botocore
 import pytest
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest
 from botocore.config import Config
+from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from awstwin.endpoint.server import EndpointServer
@@ -290,3 +296,39 @@ def test_a_glue_job_calls_back_with_the_endpoints_own_keys(strict: EndpointServe
         time.sleep(0.5)
     assert run["JobRunState"] == "SUCCEEDED", run.get("ErrorMessage")
     assert s3.get_object(Bucket=bucket, Key="from-job.txt")["Body"].read() == b"job wrote this"
+
+
+def _streaming_put(server: EndpointServer, bucket: str, key: str, secret: str, data: bytes) -> int:
+    """A PUT with an aws-chunked body and a trailing CRC32, signed the way botocore signs it over HTTPS
+    (`x-amz-content-sha256: STREAMING-UNSIGNED-PAYLOAD-TRAILER`)."""
+    checksum = base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
+    body = f"{len(data):x}\r\n".encode() + data + f"\r\n0\r\nx-amz-checksum-crc32:{checksum}\r\n\r\n".encode()
+    request = AWSRequest(
+        method="PUT",
+        url=f"{server.url}/{bucket}/{key}",
+        headers={
+            "Content-Encoding": "aws-chunked",
+            "x-amz-trailer": "x-amz-checksum-crc32",
+            "x-amz-decoded-content-length": str(len(data)),
+        },
+        data=body,
+    )
+    request.context["checksum"] = {"request_algorithm": {"in": "trailer", "name": "x-amz-checksum-crc32"}}
+    S3SigV4Auth(Credentials(KEY, secret), "s3", "us-east-1").add_auth(request)
+    assert request.headers["X-Amz-Content-SHA256"] == "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    connection.request("PUT", f"/{bucket}/{key}", body=body, headers=dict(request.headers.items()))
+    status = connection.getresponse().status
+    connection.close()
+    return status
+
+
+def test_streaming_uploads_with_trailing_checksums(strict: EndpointServer) -> None:
+    s3 = client(strict, "s3")
+    bucket = f"strict-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    data = b"streamed and checksummed " * 2000
+    assert _streaming_put(strict, bucket, "streamed.txt", SECRET, data) == 200
+    assert s3.get_object(Bucket=bucket, Key="streamed.txt")["Body"].read() == data
+    assert _streaming_put(strict, bucket, "forged.txt", "not-the-secret", data) == 403
+    assert "forged.txt" not in [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
