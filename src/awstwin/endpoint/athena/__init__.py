@@ -18,13 +18,39 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 from awstwin.endpoint.context import EndpointContext
-from awstwin.endpoint.protocol.json_protocol import JsonService
+from awstwin.endpoint.operations import Registry
+from awstwin.endpoint.protocol.models import service_model
+from awstwin.endpoint.protocol.service import ServiceApp
+
+if TYPE_CHECKING:
+    from awstwin.endpoint.athena.models import AthenaBackend
+    from awstwin.endpoint.glue.catalog.models import CatalogBackend
+
+# Athena answers a request that does not fit its model with this code (besides SerializationException).
+INVALID_INPUT = "InvalidRequestException"
 
 
-def build(ctx: EndpointContext) -> JsonService:
+@dataclass
+class Athena:
+    backend: AthenaBackend
+    app: ServiceApp
+
+
+def backend_classes() -> tuple[type, ...]:
+    """The classes whose `@handler` methods are Athena's operations (the actions table reads them)."""
     from awstwin.endpoint.athena.models import AthenaBackend
 
-    backend = AthenaBackend(ctx)
-    ctx.backends["athena"] = backend
-    return JsonService("athena", [backend], validation_error_code="InvalidRequestException")
+    return (AthenaBackend,)
+
+
+def build(ctx: EndpointContext, catalog: CatalogBackend) -> Athena:
+    """Athena over `catalog`, the endpoint's Glue Data Catalog (AwsDataCatalog)."""
+    from awstwin.endpoint.athena.models import AthenaBackend
+
+    backend = AthenaBackend(ctx, catalog)
+    registry = Registry.of("athena", service_model("athena"), [backend])
+    return Athena(backend, ServiceApp(registry, [backend], invalid_input_code=INVALID_INPUT))

@@ -1,6 +1,6 @@
 """Athena's own view of the Glue catalog: data catalogs, databases and table metadata.
 
-`AwsDataCatalog` is the Glue Data Catalog of the endpoint (`ctx.backends["glue_catalog"]`); the
+`AwsDataCatalog` is the Glue Data Catalog of the endpoint (`AthenaBackend.glue`); the
 metadata calls read it as Athena presents it (TableMetadata.Parameters carries the storage details
 Athena folds in: location, input/output formats, SerDe and its parameters).
 """
@@ -14,6 +14,8 @@ from awstwin.endpoint.athena.dialect import CATALOG_NAME
 from awstwin.endpoint.athena.exceptions import InvalidRequestException, MetadataException
 from awstwin.endpoint.athena.paging import page
 from awstwin.endpoint.errors import AwsError
+from awstwin.endpoint.glue.catalog.models import CatalogBackend
+from awstwin.endpoint.operations import handler
 
 
 def table_metadata(table: dict[str, Any]) -> dict[str, Any]:
@@ -54,10 +56,7 @@ class CatalogApi:
 
     ctx: Any
     account: str
-
-    @property
-    def glue(self) -> Any:
-        return self.ctx.backends["glue_catalog"]
+    glue: CatalogBackend
 
     def _check_catalog(self, name: str) -> None:
         if name.lower() != CATALOG_NAME.lower():
@@ -66,11 +65,15 @@ class CatalogApi:
                 "Data Catalog of this endpoint)"
             )
 
-    def list_data_catalogs(self, **_: Any) -> dict[str, Any]:
+    @handler("ListDataCatalogs")
+    def list_data_catalogs(
+        self, NextToken: str | None = None, MaxResults: int | None = None, WorkGroup: str | None = None
+    ) -> dict[str, Any]:
         """Lists the one data catalog, AwsDataCatalog (the endpoint's Glue)."""
         return {"DataCatalogsSummary": [{"CatalogName": CATALOG_NAME, "Type": "GLUE"}]}
 
-    def get_data_catalog(self, Name: str, **_: Any) -> dict[str, Any]:
+    @handler("GetDataCatalog")
+    def get_data_catalog(self, Name: str, WorkGroup: str | None = None) -> dict[str, Any]:
         """Describes AwsDataCatalog, the only catalog: the endpoint's Glue Data Catalog."""
         if Name.lower() != CATALOG_NAME.lower():
             raise InvalidRequestException(f"Catalog {Name} was not found; the only catalog is {CATALOG_NAME}")
@@ -83,8 +86,14 @@ class CatalogApi:
             }
         }
 
+    @handler("ListDatabases")
     def list_databases(
-        self, CatalogName: str, NextToken: str | None = None, MaxResults: int | None = None, **_: Any
+        self,
+        CatalogName: str,
+        NextToken: str | None = None,
+        MaxResults: int | None = None,
+        WorkGroup: str | None = None,
+        AttributesToGet: list[Any] | None = None,
     ) -> dict[str, Any]:
         """Lists the Glue databases, paged."""
         self._check_catalog(CatalogName)
@@ -100,7 +109,10 @@ class CatalogApi:
         chunk, next_token = page(items, NextToken, MaxResults or 50)
         return {"DatabaseList": chunk, "NextToken": next_token}
 
-    def get_database(self, CatalogName: str, DatabaseName: str, **_: Any) -> dict[str, Any]:
+    @handler("GetDatabase")
+    def get_database(
+        self, CatalogName: str, DatabaseName: str, WorkGroup: str | None = None
+    ) -> dict[str, Any]:
         """Returns a Glue database as Athena describes it."""
         self._check_catalog(CatalogName)
         try:
@@ -111,6 +123,7 @@ class CatalogApi:
             ) from None
         return {"Database": _database(database)}
 
+    @handler("ListTableMetadata")
     def list_table_metadata(
         self,
         CatalogName: str,
@@ -118,7 +131,8 @@ class CatalogApi:
         Expression: str | None = None,
         NextToken: str | None = None,
         MaxResults: int | None = None,
-        **_: Any,
+        WorkGroup: str | None = None,
+        AttributesToGet: list[Any] | None = None,
     ) -> dict[str, Any]:
         """Lists a database's tables as Athena describes them, filtered by a name expression, paged."""
         self._check_catalog(CatalogName)
@@ -145,8 +159,9 @@ class CatalogApi:
         chunk, next_token = page(items, NextToken, MaxResults or 50)
         return {"TableMetadataList": chunk, "NextToken": next_token}
 
+    @handler("GetTableMetadata")
     def get_table_metadata(
-        self, CatalogName: str, DatabaseName: str, TableName: str, **_: Any
+        self, CatalogName: str, DatabaseName: str, TableName: str, WorkGroup: str | None = None
     ) -> dict[str, Any]:
         """Returns a Glue table as Athena describes it (columns, partition keys, parameters)."""
         self._check_catalog(CatalogName)

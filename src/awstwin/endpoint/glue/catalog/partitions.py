@@ -12,6 +12,7 @@ from awstwin.endpoint.glue.exceptions import (
     EntityNotFoundException,
     InvalidInputException,
 )
+from awstwin.endpoint.operations import handler
 
 
 def _describe(values: list[str]) -> str:
@@ -52,8 +53,9 @@ class PartitionApi:
         partition.setdefault("Parameters", {})
         return partition
 
+    @handler("CreatePartition")
     def create_partition(
-        self, DatabaseName: str, TableName: str, PartitionInput: Doc, CatalogId: str | None = None, **_: Any
+        self, DatabaseName: str, TableName: str, PartitionInput: Doc, CatalogId: str | None = None
     ) -> Doc:
         """Adds one partition (values, location, format) to a catalog table."""
         with self.state.lock:
@@ -73,13 +75,13 @@ class PartitionApi:
             )
         partitions[key] = partition
 
+    @handler("BatchCreatePartition")
     def batch_create_partition(
         self,
         DatabaseName: str,
         TableName: str,
         PartitionInputList: list[Doc],
         CatalogId: str | None = None,
-        **_: Any,
     ) -> Doc:
         """Adds partitions to a catalog table; each one that fails is reported in Errors."""
         errors = []
@@ -93,18 +95,20 @@ class PartitionApi:
             self.state.save()
         return {"Errors": errors}
 
+    @handler("GetPartition")
     def get_partition(
         self,
         DatabaseName: str,
         TableName: str,
         PartitionValues: list[str],
         CatalogId: str | None = None,
-        **_: Any,
+        AuditContext: dict[str, Any] | None = None,
     ) -> Doc:
         """Returns one partition of a table by its values."""
         with self.state.lock:
             return {"Partition": clone(self._find(DatabaseName, TableName, PartitionValues))}
 
+    @handler("GetPartitions")
     def get_partitions(
         self,
         DatabaseName: str,
@@ -115,7 +119,9 @@ class PartitionApi:
         Segment: Doc | None = None,
         ExcludeColumnSchema: bool = False,
         CatalogId: str | None = None,
-        **_: Any,
+        TransactionId: str | None = None,
+        QueryAsOfTime: Any | None = None,
+        AuditContext: dict[str, Any] | None = None,
     ) -> Doc:
         """Lists a table's partitions, filtered by an Expression over the partition keys (as sensors send),
         paged."""
@@ -137,13 +143,15 @@ class PartitionApi:
         chunk, token = page(selected, NextToken, MaxResults or 1000, f"GetPartitions on {TableName}")
         return {"Partitions": chunk, "NextToken": token}
 
+    @handler("BatchGetPartition")
     def batch_get_partition(
         self,
         DatabaseName: str,
         TableName: str,
         PartitionsToGet: list[Doc],
         CatalogId: str | None = None,
-        **_: Any,
+        AuditContext: dict[str, Any] | None = None,
+        QuerySessionContext: dict[str, Any] | None = None,
     ) -> Doc:
         """Returns the partitions that exist; missing ones are simply absent, as on AWS."""
         with self.state.lock:
@@ -151,6 +159,7 @@ class PartitionApi:
             found = [partitions.get(partition_key(item["Values"])) for item in PartitionsToGet]
             return {"Partitions": [clone(p) for p in found if p is not None], "UnprocessedKeys": []}
 
+    @handler("UpdatePartition")
     def update_partition(
         self,
         DatabaseName: str,
@@ -158,7 +167,6 @@ class PartitionApi:
         PartitionValueList: list[str],
         PartitionInput: Doc,
         CatalogId: str | None = None,
-        **_: Any,
     ) -> Doc:
         """Replaces one partition's definition (its values may change)."""
         with self.state.lock:
@@ -180,8 +188,9 @@ class PartitionApi:
             raise AlreadyExistsException(f"Partition {_describe(partition['Values'])} already exists.")
         partitions[new_key] = partition
 
+    @handler("BatchUpdatePartition")
     def batch_update_partition(
-        self, DatabaseName: str, TableName: str, Entries: list[Doc], CatalogId: str | None = None, **_: Any
+        self, DatabaseName: str, TableName: str, Entries: list[Doc], CatalogId: str | None = None
     ) -> Doc:
         """Replaces the definitions of several partitions; each failure is reported in Errors."""
         errors = []
@@ -196,13 +205,13 @@ class PartitionApi:
             self.state.save()
         return {"Errors": errors}
 
+    @handler("DeletePartition")
     def delete_partition(
         self,
         DatabaseName: str,
         TableName: str,
         PartitionValues: list[str],
         CatalogId: str | None = None,
-        **_: Any,
     ) -> Doc:
         """Deletes one partition of a table (its files stay in S3, as on AWS)."""
         with self.state.lock:
@@ -211,13 +220,13 @@ class PartitionApi:
             self.state.save()
         return {}
 
+    @handler("BatchDeletePartition")
     def batch_delete_partition(
         self,
         DatabaseName: str,
         TableName: str,
         PartitionsToDelete: list[Doc],
         CatalogId: str | None = None,
-        **_: Any,
     ) -> Doc:
         """Deletes partitions of a table by their values; missing ones are reported in Errors."""
         errors = []

@@ -11,6 +11,7 @@ from awstwin.endpoint.glue.exceptions import (
     EntityNotFoundException,
     InvalidInputException,
 )
+from awstwin.endpoint.operations import handler
 
 
 def name_pattern(expression: str) -> re.Pattern[str]:
@@ -39,7 +40,17 @@ class TableApi:
     def _table_input(table_input: Doc) -> Doc:
         return {k: v for k, v in clone(table_input).items() if v is not None}
 
-    def create_table(self, DatabaseName: str, TableInput: Doc, CatalogId: str | None = None, **_: Any) -> Doc:
+    @handler("CreateTable")
+    def create_table(
+        self,
+        DatabaseName: str,
+        TableInput: Doc,
+        CatalogId: str | None = None,
+        Name: str | None = None,
+        PartitionIndexes: list[Any] | None = None,
+        TransactionId: str | None = None,
+        OpenTableFormatInput: dict[str, Any] | None = None,
+    ) -> Doc:
         """Creates a catalog table (columns, partition keys, location, SerDe); Athena and jobs read it."""
         name = TableInput["Name"]
         with self.state.lock:
@@ -64,11 +75,23 @@ class TableApi:
             self.state.save()
         return {}
 
-    def get_table(self, DatabaseName: str, Name: str, CatalogId: str | None = None, **_: Any) -> Doc:
+    @handler("GetTable")
+    def get_table(
+        self,
+        DatabaseName: str,
+        Name: str,
+        CatalogId: str | None = None,
+        TransactionId: str | None = None,
+        QueryAsOfTime: Any | None = None,
+        AuditContext: dict[str, Any] | None = None,
+        IncludeStatusDetails: bool | None = None,
+        AttributesToGet: list[Any] | None = None,
+    ) -> Doc:
         """Returns a catalog table (what crawlers, Athena DDL and CreateTable wrote)."""
         with self.state.lock:
             return {"Table": clone(self.state.table(DatabaseName, Name))}
 
+    @handler("GetTables")
     def get_tables(
         self,
         DatabaseName: str,
@@ -76,7 +99,12 @@ class TableApi:
         NextToken: str | None = None,
         MaxResults: int | None = None,
         CatalogId: str | None = None,
-        **_: Any,
+        TransactionId: str | None = None,
+        QueryAsOfTime: Any | None = None,
+        AuditContext: dict[str, Any] | None = None,
+        ResourceShareType: str | None = None,
+        IncludeStatusDetails: bool | None = None,
+        AttributesToGet: list[Any] | None = None,
     ) -> Doc:
         """Lists a database's tables, filtered by a name Expression, paged."""
         pattern = name_pattern(Expression) if Expression else None
@@ -91,6 +119,7 @@ class TableApi:
         chunk, token = page(items, NextToken, MaxResults, f"GetTables on {DatabaseName}")
         return {"TableList": chunk, "NextToken": token}
 
+    @handler("UpdateTable")
     def update_table(
         self,
         DatabaseName: str,
@@ -98,7 +127,11 @@ class TableApi:
         SkipArchive: bool = False,
         VersionId: str | None = None,
         CatalogId: str | None = None,
-        **_: Any,
+        Name: str | None = None,
+        TransactionId: str | None = None,
+        ViewUpdateAction: str | None = None,
+        Force: bool | None = None,
+        UpdateOpenTableFormatInput: dict[str, Any] | None = None,
     ) -> Doc:
         """Replaces a table's definition; the previous one is kept as a version unless SkipArchive."""
         with self.state.lock:
@@ -134,7 +167,10 @@ class TableApi:
         self.state.versions.get(db, {}).pop(name, None)
         self.state.partitions.get(db, {}).pop(name, None)
 
-    def delete_table(self, DatabaseName: str, Name: str, CatalogId: str | None = None, **_: Any) -> Doc:
+    @handler("DeleteTable")
+    def delete_table(
+        self, DatabaseName: str, Name: str, CatalogId: str | None = None, TransactionId: str | None = None
+    ) -> Doc:
         """Deletes a table with its versions and partitions (its files stay in S3, as on AWS)."""
         with self.state.lock:
             table = self.state.table(DatabaseName, Name)
@@ -143,8 +179,13 @@ class TableApi:
         self._untag_all(self.state.arn("table", table["DatabaseName"], table["Name"]))
         return {}
 
+    @handler("BatchDeleteTable")
     def batch_delete_table(
-        self, DatabaseName: str, TablesToDelete: list[str], CatalogId: str | None = None, **_: Any
+        self,
+        DatabaseName: str,
+        TablesToDelete: list[str],
+        CatalogId: str | None = None,
+        TransactionId: str | None = None,
     ) -> Doc:
         """Deletes tables of a database with their versions and partitions; missing ones go to Errors."""
         errors = []
@@ -163,6 +204,7 @@ class TableApi:
         archived = self.state.versions.get(current["DatabaseName"], {}).get(current["Name"], [])
         return [current, *reversed(archived)]
 
+    @handler("GetTableVersions")
     def get_table_versions(
         self,
         DatabaseName: str,
@@ -170,7 +212,7 @@ class TableApi:
         NextToken: str | None = None,
         MaxResults: int | None = None,
         CatalogId: str | None = None,
-        **_: Any,
+        AuditContext: dict[str, Any] | None = None,
     ) -> Doc:
         """Lists every version of a table, newest first, the current definition included."""
         with self.state.lock:
@@ -181,13 +223,14 @@ class TableApi:
         chunk, token = page(items, NextToken, MaxResults, f"GetTableVersions on {TableName}")
         return {"TableVersions": chunk, "NextToken": token}
 
+    @handler("GetTableVersion")
     def get_table_version(
         self,
         DatabaseName: str,
         TableName: str,
         VersionId: str | None = None,
         CatalogId: str | None = None,
-        **_: Any,
+        AuditContext: dict[str, Any] | None = None,
     ) -> Doc:
         """Returns one version of a table (the current one when no VersionId is given)."""
         with self.state.lock:
@@ -202,8 +245,9 @@ class TableApi:
                     )
             return {"TableVersion": {"Table": clone(found), "VersionId": found["VersionId"]}}
 
+    @handler("DeleteTableVersion")
     def delete_table_version(
-        self, DatabaseName: str, TableName: str, VersionId: str, CatalogId: str | None = None, **_: Any
+        self, DatabaseName: str, TableName: str, VersionId: str, CatalogId: str | None = None
     ) -> Doc:
         """Deletes an archived version of a table (never the current one)."""
         with self.state.lock:
@@ -220,6 +264,7 @@ class TableApi:
         return {}
 
     # -- search ---------------------------------------------------------------------------------
+    @handler("SearchTables")
     def search_tables(
         self,
         SearchText: str | None = None,
@@ -227,7 +272,9 @@ class TableApi:
         NextToken: str | None = None,
         MaxResults: int | None = None,
         CatalogId: str | None = None,
-        **_: Any,
+        SortCriteria: list[Any] | None = None,
+        ResourceShareType: str | None = None,
+        IncludeStatusDetails: bool | None = None,
     ) -> Doc:
         """Searches tables by text (names, descriptions, columns, parameters) and by Filters."""
         with self.state.lock:

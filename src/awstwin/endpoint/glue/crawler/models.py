@@ -22,6 +22,7 @@ from typing import Any
 
 from awstwin.endpoint.context import EndpointContext
 from awstwin.endpoint.errors import AwsError
+from awstwin.endpoint.glue.catalog.models import CatalogBackend
 from awstwin.endpoint.glue.catalog.state import page
 from awstwin.endpoint.glue.crawler.catalog_writer import CrawlCounts, summary
 from awstwin.endpoint.glue.crawler.crawl import Crawl, CrawlCancelled, CrawlFailed
@@ -39,6 +40,8 @@ from awstwin.endpoint.glue.exceptions import (
     SchedulerNotRunningException,
     SchedulerRunningException,
 )
+from awstwin.endpoint.glue.tags import TagBackend
+from awstwin.endpoint.operations import handler
 from awstwin.endpoint.persistence import StateFile
 
 log = logging.getLogger("awstwin.glue.crawler")
@@ -85,7 +88,7 @@ def _not_found(name: str) -> EntityNotFoundException:
 
 
 class CrawlerBackend(ClassifierApi):
-    def __init__(self, ctx: EndpointContext, catalog: Any, tags: Any):
+    def __init__(self, ctx: EndpointContext, catalog: CatalogBackend, tags: TagBackend):
         self.ctx = ctx
         self.catalog = catalog
         self.tags = tags
@@ -98,7 +101,6 @@ class CrawlerBackend(ClassifierApi):
         self._classifiers: dict[str, Doc] = saved.get("classifiers", {})
         self._runs: dict[str, _Run] = {}
         self._recover()
-        ctx.backends["glue_crawlers"] = self
         self._scheduler_stop = threading.Event()
         self._scheduler = threading.Thread(
             target=self._schedule_loop, name="glue-crawler-scheduler", daemon=True
@@ -194,6 +196,7 @@ class CrawlerBackend(ClassifierApi):
             )
 
     # -- CRUD ------------------------------------------------------------------------------------
+    @handler("CreateCrawler")
     def create_crawler(
         self,
         Name: str,
@@ -235,32 +238,35 @@ class CrawlerBackend(ClassifierApi):
             self.tags.tag(self.tags.arn("crawler", Name), Tags)
         return {}
 
-    def get_crawler(self, Name: str, **_: Any) -> Doc:
+    @handler("GetCrawler")
+    def get_crawler(self, Name: str) -> Doc:
         """Returns a crawler with its State (READY, RUNNING, STOPPING) and LastCrawl (status, error, log
         stream)."""
         with self._lock:
             return {"Crawler": self._out(self._crawler(Name))}
 
-    def get_crawlers(self, MaxResults: int | None = None, NextToken: str | None = None, **_: Any) -> Doc:
+    @handler("GetCrawlers")
+    def get_crawlers(self, MaxResults: int | None = None, NextToken: str | None = None) -> Doc:
         """Lists crawler definitions, paged."""
         with self._lock:
             items = [self._out(self._crawlers[n]) for n in sorted(self._crawlers)]
         chunk, token = page(items, NextToken, MaxResults, "GetCrawlers")
         return {"Crawlers": chunk, "NextToken": token}
 
-    def batch_get_crawlers(self, CrawlerNames: list[str], **_: Any) -> Doc:
+    @handler("BatchGetCrawlers")
+    def batch_get_crawlers(self, CrawlerNames: list[str]) -> Doc:
         """Returns the named crawlers; unknown names are listed in CrawlersNotFound."""
         with self._lock:
             found = [self._out(self._crawlers[n]) for n in CrawlerNames if n in self._crawlers]
             missing = [n for n in CrawlerNames if n not in self._crawlers]
         return {"Crawlers": found, "CrawlersNotFound": missing}
 
+    @handler("ListCrawlers")
     def list_crawlers(
         self,
         MaxResults: int | None = None,
         NextToken: str | None = None,
         Tags: dict[str, str] | None = None,
-        **_: Any,
     ) -> Doc:
         """Lists crawler names, optionally only those with given tags, paged."""
         with self._lock:
@@ -272,6 +278,7 @@ class CrawlerBackend(ClassifierApi):
         chunk, token = page(names, NextToken, MaxResults, "ListCrawlers")
         return {"CrawlerNames": chunk, "NextToken": token}
 
+    @handler("UpdateCrawler")
     def update_crawler(
         self, Name: str, Targets: Doc | None = None, Schedule: str | None = None, **fields: Any
     ) -> Doc:
@@ -304,7 +311,8 @@ class CrawlerBackend(ClassifierApi):
             self._save()
         return {}
 
-    def update_crawler_schedule(self, CrawlerName: str, Schedule: str | None = None, **_: Any) -> Doc:
+    @handler("UpdateCrawlerSchedule")
+    def update_crawler_schedule(self, CrawlerName: str, Schedule: str | None = None) -> Doc:
         """Sets or clears a crawler's cron schedule."""
         with self._lock:
             crawler = self._crawler(CrawlerName)
@@ -317,7 +325,8 @@ class CrawlerBackend(ClassifierApi):
             self._save()
         return {}
 
-    def start_crawler_schedule(self, CrawlerName: str, **_: Any) -> Doc:
+    @handler("StartCrawlerSchedule")
+    def start_crawler_schedule(self, CrawlerName: str) -> Doc:
         """Turns a crawler's cron schedule on: the endpoint starts crawls when it fires."""
         with self._lock:
             schedule = self._crawler(CrawlerName).get("Schedule")
@@ -331,7 +340,8 @@ class CrawlerBackend(ClassifierApi):
             self._save()
         return {}
 
-    def stop_crawler_schedule(self, CrawlerName: str, **_: Any) -> Doc:
+    @handler("StopCrawlerSchedule")
+    def stop_crawler_schedule(self, CrawlerName: str) -> Doc:
         """Turns a crawler's cron schedule off."""
         with self._lock:
             schedule = self._crawler(CrawlerName).get("Schedule")
@@ -367,7 +377,8 @@ class CrawlerBackend(ClassifierApi):
             except Exception:  # a schedule must never take the endpoint down
                 log.exception("crawler scheduler tick failed")
 
-    def delete_crawler(self, Name: str, **_: Any) -> Doc:
+    @handler("DeleteCrawler")
+    def delete_crawler(self, Name: str) -> Doc:
         """Deletes a crawler that is not running, with its crawl history and tags."""
         with self._lock:
             crawler = self._crawler(Name)
@@ -383,7 +394,8 @@ class CrawlerBackend(ClassifierApi):
         return {}
 
     # -- running ---------------------------------------------------------------------------------
-    def start_crawler(self, Name: str, **_: Any) -> Doc:
+    @handler("StartCrawler")
+    def start_crawler(self, Name: str) -> Doc:
         """Starts a real crawl on a background thread: lists the S3 targets, classifies a bounded sample of
         each file, writes tables and partitions, logs to /aws-glue/crawlers."""
         with self._lock:
@@ -411,7 +423,8 @@ class CrawlerBackend(ClassifierApi):
             run.thread.start()
         return {}
 
-    def stop_crawler(self, Name: str, **_: Any) -> Doc:
+    @handler("StopCrawler")
+    def stop_crawler(self, Name: str) -> Doc:
         """Stops a running crawl; it ends CANCELLED without writing the catalog."""
         with self._lock:
             crawler = self._crawler(Name)
@@ -512,12 +525,12 @@ class CrawlerBackend(ClassifierApi):
             "TablesDeleted": saved.get("TablesDeleted", 0),
         }
 
+    @handler("GetCrawlerMetrics")
     def get_crawler_metrics(
         self,
         CrawlerNameList: list[str] | None = None,
         MaxResults: int | None = None,
         NextToken: str | None = None,
-        **_: Any,
     ) -> Doc:
         """Returns each crawler's metrics from its real crawls: tables created, updated, deleted, runtimes."""
         with self._lock:
@@ -530,13 +543,13 @@ class CrawlerBackend(ClassifierApi):
         chunk, token = page(items, NextToken, MaxResults, "GetCrawlerMetrics")
         return {"CrawlerMetricsList": chunk, "NextToken": token}
 
+    @handler("ListCrawls")
     def list_crawls(
         self,
         CrawlerName: str,
         MaxResults: int | None = None,
         Filters: list[Doc] | None = None,
         NextToken: str | None = None,
-        **_: Any,
     ) -> Doc:
         """Lists a crawler's crawls, newest first, with state, summary and log stream; filtered, paged."""
         with self._lock:

@@ -18,6 +18,7 @@ import time
 from typing import Any
 
 from awstwin.endpoint.context import EndpointContext
+from awstwin.endpoint.glue.catalog.models import CatalogBackend
 from awstwin.endpoint.glue.exceptions import (
     AlreadyExistsException,
     ConcurrentRunsExceededException,
@@ -27,6 +28,8 @@ from awstwin.endpoint.glue.exceptions import (
 from awstwin.endpoint.glue.jobs.execution import RunExecution
 from awstwin.endpoint.glue.jobs.logs import LOG_GROUP_PREFIX
 from awstwin.endpoint.glue.jobs.runner import JobProcess, JobRunner, RunSpec
+from awstwin.endpoint.glue.tags import TagBackend
+from awstwin.endpoint.operations import handler
 from awstwin.endpoint.persistence import StateFile
 
 log = logging.getLogger(__name__)
@@ -104,7 +107,7 @@ def _public(doc: Doc) -> Doc:
 
 
 class JobBackend:
-    def __init__(self, ctx: EndpointContext, catalog: Any, tags: Any):
+    def __init__(self, ctx: EndpointContext, catalog: CatalogBackend, tags: TagBackend):
         self.ctx = ctx
         self.catalog = catalog
         self.tags = tags
@@ -212,6 +215,7 @@ class JobBackend:
         job.update(_capacity(job))
         return job
 
+    @handler("CreateJob")
     def create_job(self, Name: str, Tags: dict[str, str] | None = None, **fields: Any) -> Doc:
         """Stores a job definition (glueetl or pythonshell script, DefaultArguments, Timeout,
         MaxConcurrentRuns)."""
@@ -225,7 +229,8 @@ class JobBackend:
             self._save()
         return {"Name": Name}
 
-    def update_job(self, JobName: str, JobUpdate: Doc, **_: Any) -> Doc:
+    @handler("UpdateJob")
+    def update_job(self, JobName: str, JobUpdate: Doc) -> Doc:
         """Replaces a job definition, as Glue does (fields not given go back to their defaults)."""
         with self._lock:
             current = self._job(JobName)
@@ -233,24 +238,26 @@ class JobBackend:
             self._save()
         return {"JobName": JobName}
 
-    def get_job(self, JobName: str, **_: Any) -> Doc:
+    @handler("GetJob")
+    def get_job(self, JobName: str) -> Doc:
         """Returns a job definition."""
         with self._lock:
             return {"Job": _public(self._job(JobName))}
 
-    def get_jobs(self, NextToken: str | None = None, MaxResults: int | None = None, **_: Any) -> Doc:
+    @handler("GetJobs")
+    def get_jobs(self, NextToken: str | None = None, MaxResults: int | None = None) -> Doc:
         """Lists job definitions, paged."""
         with self._lock:
             jobs = [_public(self._jobs[name]) for name in sorted(self._jobs)]
         chunk, token = _page(jobs, NextToken, MaxResults, "GetJobs")
         return {"Jobs": chunk, "NextToken": token}
 
+    @handler("ListJobs")
     def list_jobs(
         self,
         NextToken: str | None = None,
         MaxResults: int | None = None,
         Tags: dict[str, str] | None = None,
-        **_: Any,
     ) -> Doc:
         """Lists job names, optionally only those with given tags, paged."""
         with self._lock:
@@ -260,14 +267,16 @@ class JobBackend:
         chunk, token = _page(names, NextToken, MaxResults, "ListJobs")
         return {"JobNames": chunk, "NextToken": token}
 
-    def batch_get_jobs(self, JobNames: list[str], **_: Any) -> Doc:
+    @handler("BatchGetJobs")
+    def batch_get_jobs(self, JobNames: list[str]) -> Doc:
         """Returns the named job definitions; unknown names are listed in JobsNotFound."""
         with self._lock:
             found = [_public(self._jobs[n]) for n in JobNames if n in self._jobs]
             missing = [n for n in JobNames if n not in self._jobs]
         return {"Jobs": found, "JobsNotFound": missing}
 
-    def delete_job(self, JobName: str, **_: Any) -> Doc:
+    @handler("DeleteJob")
+    def delete_job(self, JobName: str) -> Doc:
         """Deletes a job definition and its run history, stopping runs still going; a missing job is fine, as
         on AWS."""
         with self._lock:
@@ -284,6 +293,7 @@ class JobBackend:
         return {"JobName": JobName}
 
     # -- runs ------------------------------------------------------------------------------------
+    @handler("StartJobRun")
     def start_job_run(
         self,
         JobName: str,
@@ -443,16 +453,14 @@ class JobBackend:
                 self._save()
                 self._launch(job, run)
 
-    def get_job_run(
-        self, JobName: str, RunId: str, PredecessorsIncluded: bool | None = None, **_: Any
-    ) -> Doc:
+    @handler("GetJobRun")
+    def get_job_run(self, JobName: str, RunId: str, PredecessorsIncluded: bool | None = None) -> Doc:
         """Returns a job run: state, arguments, StartedOn, CompletedOn, ExecutionTime, the script's error."""
         with self._lock:
             return {"JobRun": _public(self._run(JobName, RunId))}
 
-    def get_job_runs(
-        self, JobName: str, NextToken: str | None = None, MaxResults: int | None = None, **_: Any
-    ) -> Doc:
+    @handler("GetJobRuns")
+    def get_job_runs(self, JobName: str, NextToken: str | None = None, MaxResults: int | None = None) -> Doc:
         """Lists a job's runs, newest first, paged."""
         with self._lock:
             self._job(JobName)
@@ -460,7 +468,8 @@ class JobBackend:
         chunk, token = _page(runs, NextToken, MaxResults, f"GetJobRuns of {JobName}")
         return {"JobRuns": chunk, "NextToken": token}
 
-    def batch_stop_job_run(self, JobName: str, JobRunIds: list[str], **_: Any) -> Doc:
+    @handler("BatchStopJobRun")
+    def batch_stop_job_run(self, JobName: str, JobRunIds: list[str]) -> Doc:
         """Stops job runs: a running script's whole process group is killed and the run ends STOPPED."""
         stopped: list[Doc] = []
         errors: list[Doc] = []
