@@ -29,17 +29,21 @@ class Mark:
 
     operation: str
     page_size: int | None  # a paged list operation: the dispatcher pages it (see `paging.py`)
+    whole_request: bool  # the handler keeps the whole validated request (`**request`)
 
 
-def handler(operation: str, *, page_size: int | None = None) -> Callable[[F], F]:
+def handler(operation: str, *, page_size: int | None = None, whole_request: bool = False) -> Callable[[F], F]:
     """Mark a method as the handler of one AWS operation, named as botocore's model names it.
 
     `page_size` (AWS's default page size) makes the operation paged by the dispatcher: the handler
-    returns the whole list and never sees the token or limit members.
+    returns the whole list and never sees the token or limit members. `whole_request` is for handlers
+    that store or forward the request as it came (CreateJob keeps every field of the definition,
+    PutObject hands its headers to the store): they take `**request`, which holds only members the
+    dispatcher has already checked against the model. Every other handler names each member.
     """
 
     def mark(function: F) -> F:
-        setattr(function, MARK, Mark(operation, page_size))
+        setattr(function, MARK, Mark(operation, page_size, whole_request))
         return function
 
     return mark
@@ -66,6 +70,7 @@ class Operation:
     name: str
     function: Callable[..., Any]
     paging: Paging | None
+    whole_request: bool = False
 
 
 class Registry:
@@ -91,7 +96,7 @@ class Registry:
                     other = operations[name].function.__qualname__
                     raise ValueError(f"{service}:{name} is handled twice: by {other} and by {where}")
                 paging = paging_of(model, name, mark.page_size) if mark.page_size else None
-                operations[name] = Operation(service, name, function, paging)
+                operations[name] = Operation(service, name, function, paging, mark.whole_request)
         return cls(service, model, operations)
 
     def get(self, name: str) -> Operation | None:
@@ -109,16 +114,19 @@ def check_signature(operation: Operation, model: ServiceModel) -> list[str]:
         members -= operation.paging.request_members
     parameters = inspect.signature(operation.function).parameters
     problems = []
+    rest_in_request = False
     for parameter in parameters.values():
-        if parameter.kind in (parameter.VAR_KEYWORD, parameter.VAR_POSITIONAL):
-            problems.append(f"takes *{parameter.name}: name each member instead")
+        if parameter.kind is parameter.VAR_KEYWORD and operation.whole_request:
+            rest_in_request = True  # the members not named arrive in **request
+        elif parameter.kind in (parameter.VAR_KEYWORD, parameter.VAR_POSITIONAL):
+            problems.append(f"takes *{parameter.name}: name each member, or mark it whole_request")
     taken = {
         name
         for name, p in parameters.items()
         if p.kind is p.KEYWORD_ONLY or p.kind is p.POSITIONAL_OR_KEYWORD
     }
     taken.discard("self")
-    if missing := sorted(members - taken):
+    if (missing := sorted(members - taken)) and not rest_in_request:
         problems.append(f"does not take {missing}")
     if extra := sorted(taken - members):
         problems.append(f"takes {extra}, which the input shape does not have")

@@ -12,7 +12,6 @@ from typing import Any
 
 from awstwin.endpoint.athena.dialect import CATALOG_NAME
 from awstwin.endpoint.athena.exceptions import InvalidRequestException, MetadataException
-from awstwin.endpoint.athena.paging import page
 from awstwin.endpoint.errors import AwsError
 from awstwin.endpoint.glue.catalog.models import CatalogBackend
 from awstwin.endpoint.operations import handler
@@ -65,10 +64,8 @@ class CatalogApi:
                 "Data Catalog of this endpoint)"
             )
 
-    @handler("ListDataCatalogs")
-    def list_data_catalogs(
-        self, NextToken: str | None = None, MaxResults: int | None = None, WorkGroup: str | None = None
-    ) -> dict[str, Any]:
+    @handler("ListDataCatalogs", page_size=50)
+    def list_data_catalogs(self, WorkGroup: str | None = None) -> dict[str, Any]:
         """Lists the one data catalog, AwsDataCatalog (the endpoint's Glue)."""
         return {"DataCatalogsSummary": [{"CatalogName": CATALOG_NAME, "Type": "GLUE"}]}
 
@@ -86,28 +83,18 @@ class CatalogApi:
             }
         }
 
-    @handler("ListDatabases")
+    @handler("ListDatabases", page_size=50)
     def list_databases(
         self,
         CatalogName: str,
-        NextToken: str | None = None,
-        MaxResults: int | None = None,
         WorkGroup: str | None = None,
         AttributesToGet: list[Any] | None = None,
     ) -> dict[str, Any]:
         """Lists the Glue databases, paged."""
         self._check_catalog(CatalogName)
-        databases: list[dict[str, Any]] = []
-        token = None
-        while True:
-            batch = self.glue.get_databases(**({"NextToken": token} if token else {}))
-            databases.extend(batch.get("DatabaseList") or [])
-            token = batch.get("NextToken")
-            if not token:
-                break
+        databases: list[dict[str, Any]] = self.glue.get_databases()["DatabaseList"]
         items = [_database(d) for d in sorted(databases, key=lambda d: d["Name"])]
-        chunk, next_token = page(items, NextToken, MaxResults or 50)
-        return {"DatabaseList": chunk, "NextToken": next_token}
+        return {"DatabaseList": items}
 
     @handler("GetDatabase")
     def get_database(
@@ -123,14 +110,12 @@ class CatalogApi:
             ) from None
         return {"Database": _database(database)}
 
-    @handler("ListTableMetadata")
+    @handler("ListTableMetadata", page_size=50)
     def list_table_metadata(
         self,
         CatalogName: str,
         DatabaseName: str,
         Expression: str | None = None,
-        NextToken: str | None = None,
-        MaxResults: int | None = None,
         WorkGroup: str | None = None,
         AttributesToGet: list[Any] | None = None,
     ) -> dict[str, Any]:
@@ -142,22 +127,14 @@ class CatalogApi:
             raise MetadataException(
                 f"Database {DatabaseName} does not exist in catalog {CatalogName}"
             ) from None
-        tables: list[dict[str, Any]] = []
-        token = None
-        while True:
-            batch = self.glue.get_tables(DatabaseName=DatabaseName, **({"NextToken": token} if token else {}))
-            tables.extend(batch.get("TableList") or [])
-            token = batch.get("NextToken")
-            if not token:
-                break
+        tables: list[dict[str, Any]] = self.glue.get_tables(DatabaseName=DatabaseName)["TableList"]
         if Expression:
             pattern = re.compile(
                 Expression.replace("*", ".*") if ".*" not in Expression else Expression, re.I
             )
             tables = [t for t in tables if pattern.fullmatch(t["Name"])]
         items = [table_metadata(t) for t in sorted(tables, key=lambda t: t["Name"])]
-        chunk, next_token = page(items, NextToken, MaxResults or 50)
-        return {"TableMetadataList": chunk, "NextToken": next_token}
+        return {"TableMetadataList": items}
 
     @handler("GetTableMetadata")
     def get_table_metadata(

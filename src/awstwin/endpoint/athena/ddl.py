@@ -317,24 +317,10 @@ class DdlRunner:
     def _tables(self, database: str) -> list[dict[str, Any]]:
         if not self._database_exists(database):
             raise database_not_found(database)
-        tables: list[dict[str, Any]] = []
-        token = None
-        while True:
-            page = self.catalog.get_tables(DatabaseName=database, **({"NextToken": token} if token else {}))
-            tables.extend(page.get("TableList") or [])
-            token = page.get("NextToken")
-            if not token:
-                return tables
+        return list(self.catalog.get_tables(DatabaseName=database).get("TableList") or [])
 
     def _databases(self) -> list[dict[str, Any]]:
-        databases: list[dict[str, Any]] = []
-        token = None
-        while True:
-            page = self.catalog.get_databases(**({"NextToken": token} if token else {}))
-            databases.extend(page.get("DatabaseList") or [])
-            token = page.get("NextToken")
-            if not token:
-                return databases
+        return list(self.catalog.get_databases().get("DatabaseList") or [])
 
     def _update_table(self, database: str, table: dict[str, Any]) -> None:
         table_input = {k: table[k] for k in TABLE_INPUT_KEYS if table.get(k) is not None}

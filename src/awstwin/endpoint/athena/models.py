@@ -35,7 +35,6 @@ from awstwin.endpoint.athena.executions import (
     ExecutionStore,
     QueryExecution,
 )
-from awstwin.endpoint.athena.paging import page
 from awstwin.endpoint.athena.saved import SavedApi, bind_parameters, has_placeholders
 from awstwin.endpoint.athena.workgroups import PRIMARY, WorkGroupApi, new_workgroup
 from awstwin.endpoint.context import EndpointContext
@@ -383,11 +382,9 @@ class AthenaBackend(WorkGroupApi, CatalogApi, SavedApi):
                     found.append(record.to_api())
         return {"QueryExecutions": found, "UnprocessedQueryExecutionIds": missing}
 
-    @handler("ListQueryExecutions")
+    @handler("ListQueryExecutions", page_size=MAX_LIST_RESULTS)
     def list_query_executions(
         self,
-        NextToken: str | None = None,
-        MaxResults: int | None = None,
         WorkGroup: str | None = None,
     ) -> dict[str, Any]:
         """Lists a workgroup's query ids, newest first, paged; the history survives restarts."""
@@ -399,8 +396,7 @@ class AthenaBackend(WorkGroupApi, CatalogApi, SavedApi):
                 reverse=True,
             )
             ids = [r.query_id for r in records]
-        chunk, token = page(ids, NextToken, min(MaxResults or MAX_LIST_RESULTS, MAX_LIST_RESULTS))
-        return {"QueryExecutionIds": chunk, "NextToken": token}
+        return {"QueryExecutionIds": ids}
 
     @handler("StopQueryExecution")
     def stop_query_execution(self, QueryExecutionId: str) -> dict[str, Any]:

@@ -13,7 +13,6 @@ import uuid
 from typing import Any
 
 from awstwin.endpoint.athena.exceptions import InvalidRequestException, QueryFailed, ResourceNotFoundException
-from awstwin.endpoint.athena.paging import page
 from awstwin.endpoint.operations import handler
 
 
@@ -136,19 +135,16 @@ class SavedApi:
                     )
         return {"NamedQueries": found, "UnprocessedNamedQueryIds": missing}
 
-    @handler("ListNamedQueries")
+    @handler("ListNamedQueries", page_size=50)
     def list_named_queries(
         self,
-        NextToken: str | None = None,
-        MaxResults: int | None = None,
         WorkGroup: str | None = None,
     ) -> dict[str, Any]:
         """Lists the ids of a workgroup's saved queries, paged."""
         with self.lock:
             group = self.workgroup(WorkGroup)["Name"]
             ids = [q["NamedQueryId"] for q in self.named_queries.values() if q["WorkGroup"] == group]
-        chunk, token = page(ids, NextToken, MaxResults or 50)
-        return {"NamedQueryIds": chunk, "NextToken": token}
+        return {"NamedQueryIds": ids}
 
     @handler("UpdateNamedQuery")
     def update_named_query(
@@ -245,10 +241,8 @@ class SavedApi:
             self._save_state()
         return {}
 
-    @handler("ListPreparedStatements")
-    def list_prepared_statements(
-        self, WorkGroup: str, NextToken: str | None = None, MaxResults: int | None = None
-    ) -> dict[str, Any]:
+    @handler("ListPreparedStatements", page_size=50)
+    def list_prepared_statements(self, WorkGroup: str) -> dict[str, Any]:
         """Lists a workgroup's prepared statements, paged."""
         with self.lock:
             group = self.workgroup(WorkGroup)["Name"]
@@ -256,8 +250,7 @@ class SavedApi:
                 {"StatementName": s["StatementName"], "LastModifiedTime": s["LastModifiedTime"]}
                 for s in sorted(self.prepared.get(group, {}).values(), key=lambda s: s["StatementName"])
             ]
-        chunk, token = page(items, NextToken, MaxResults or 50)
-        return {"PreparedStatements": chunk, "NextToken": token}
+        return {"PreparedStatements": items}
 
     @handler("BatchGetPreparedStatement")
     def batch_get_prepared_statement(

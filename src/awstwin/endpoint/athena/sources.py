@@ -149,15 +149,8 @@ def resolve(
 
 
 def all_partitions(catalog: Any, database: str, name: str) -> list[dict[str, Any]]:
-    partitions: list[dict[str, Any]] = []
-    token = None
-    while True:
-        kwargs = {"NextToken": token} if token else {}
-        page = catalog.get_partitions(DatabaseName=database, TableName=name, MaxResults=1000, **kwargs)
-        partitions.extend(page.get("Partitions") or [])
-        token = page.get("NextToken")
-        if not token:
-            return partitions
+    """Every partition of a table (in-process, a paged operation returns its whole list)."""
+    return list(catalog.get_partitions(DatabaseName=database, TableName=name).get("Partitions") or [])
 
 
 # ---------------------------------------------------------------------------------------------------

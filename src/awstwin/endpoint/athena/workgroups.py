@@ -13,7 +13,6 @@ from typing import Any
 
 from awstwin.endpoint.athena.dialect import ENGINE_VERSION
 from awstwin.endpoint.athena.exceptions import InvalidRequestException
-from awstwin.endpoint.athena.paging import page
 from awstwin.endpoint.operations import handler
 
 PRIMARY = "primary"
@@ -140,8 +139,8 @@ class WorkGroupApi:
         with self.lock:
             return {"WorkGroup": copy.deepcopy(self.workgroup(WorkGroup))}
 
-    @handler("ListWorkGroups")
-    def list_work_groups(self, NextToken: str | None = None, MaxResults: int | None = None) -> dict[str, Any]:
+    @handler("ListWorkGroups", page_size=50)
+    def list_work_groups(self) -> dict[str, Any]:
         """Lists the workgroups (`primary` always among them), paged."""
         with self.lock:
             groups = sorted(self.workgroups.values(), key=lambda g: g["Name"])
@@ -155,8 +154,7 @@ class WorkGroupApi:
                 }
                 for g in groups
             ]
-        chunk, token = page(summaries, NextToken, MaxResults or 50)
-        return {"WorkGroups": chunk, "NextToken": token}
+        return {"WorkGroups": summaries}
 
     @handler("UpdateWorkGroup")
     def update_work_group(
@@ -222,10 +220,8 @@ class WorkGroupApi:
             self._save_state()
         return {}
 
-    @handler("ListTagsForResource")
-    def list_tags_for_resource(
-        self, ResourceARN: str, NextToken: str | None = None, MaxResults: int | None = None
-    ) -> dict[str, Any]:
+    @handler("ListTagsForResource", page_size=50)
+    def list_tags_for_resource(self, ResourceARN: str) -> dict[str, Any]:
         """Returns the tags of a workgroup."""
         with self.lock:
             tags = dict(self._tagged(ResourceARN))

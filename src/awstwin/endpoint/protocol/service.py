@@ -125,6 +125,8 @@ class ServiceApp:
     def _check_taken(self, handler: Operation, call: dict[str, Any]) -> None:
         """A member the model has but the handler does not take (a newer botocore's member): say so
         by name instead of failing with a TypeError or dropping it."""
+        if handler.whole_request:
+            return
         taken = inspect.signature(handler.function).parameters
         ignored = sorted(k for k in call if k not in taken)
         if ignored:

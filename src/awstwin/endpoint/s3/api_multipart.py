@@ -32,7 +32,7 @@ def _part_checksum(algorithm: str | None, value: str | None) -> dict[str, Any]:
 class MultipartApi:
     store: ObjectStore
 
-    @handler("CreateMultipartUpload")
+    @handler("CreateMultipartUpload", whole_request=True)
     def create_multipart_upload(self, Bucket: str, Key: str, **params: Any) -> dict[str, Any]:
         """Starts a multipart upload; parts are kept aside until completed."""
         resource = f"/{Bucket}/{Key}"
@@ -52,7 +52,7 @@ class MultipartApi:
             "ChecksumType": info.get("checksum_type"),
         }
 
-    @handler("UploadPart")
+    @handler("UploadPart", whole_request=True)
     def upload_part(
         self, Bucket: str, Key: str, UploadId: str, PartNumber: int, Body: Any = None, **params: Any
     ) -> dict[str, Any]:
@@ -70,7 +70,7 @@ class MultipartApi:
             **_part_checksum(algorithm, part.get("checksum")),
         }
 
-    @handler("UploadPartCopy")
+    @handler("UploadPartCopy", whole_request=True)
     def upload_part_copy(
         self, Bucket: str, Key: str, UploadId: str, PartNumber: int, CopySource: str, **params: Any
     ) -> dict[str, Any]:
@@ -90,7 +90,7 @@ class MultipartApi:
         result.update(_part_checksum(algorithm, part.get("checksum")))
         return {"CopyPartResult": result}
 
-    @handler("CompleteMultipartUpload")
+    @handler("CompleteMultipartUpload", whole_request=True)
     def complete_multipart_upload(
         self,
         Bucket: str,

@@ -44,7 +44,7 @@ def check_version(bucket: str, key: str, version_id: str | None) -> None:
 class ObjectApi:
     store: ObjectStore
 
-    @handler("PutObject")
+    @handler("PutObject", whole_request=True)
     def put_object(self, Bucket: str, Key: str, Body: Any = None, **params: Any) -> dict[str, Any]:
         """Writes an object as the plain file `<state>/s3/<bucket>/<key>`, atomically, with metadata
         and checksums."""
@@ -78,7 +78,7 @@ class ObjectApi:
         if if_match is not None and if_match.strip().strip('"') != current.meta.etag:
             raise err.PreconditionFailed(f"/{bucket}/{key}", "If-Match")
 
-    @handler("GetObject")
+    @handler("GetObject", whole_request=True)
     def get_object(self, Bucket: str, Key: str, **params: Any) -> dict[str, Any]:
         """Streams an object's file, with ranges, part numbers, conditions and checksums."""
         check_version(Bucket, Key, params.get("VersionId"))
@@ -93,7 +93,7 @@ class ObjectApi:
             result["Body"] = file_chunks(obj.path, start, end - start + 1)
         return result
 
-    @handler("HeadObject")
+    @handler("HeadObject", whole_request=True)
     def head_object(self, Bucket: str, Key: str, **params: Any) -> dict[str, Any]:
         """Returns an object's size, ETag, metadata and checksums without its body."""
         check_version(Bucket, Key, params.get("VersionId"))
@@ -214,7 +214,7 @@ class ObjectApi:
             result["Deleted"] = deleted
         return result
 
-    @handler("CopyObject")
+    @handler("CopyObject", whole_request=True)
     def copy_object(self, Bucket: str, Key: str, CopySource: str, **params: Any) -> dict[str, Any]:
         """Copies an object (metadata copied or replaced), within or across buckets."""
         resource = f"/{Bucket}/{Key}"

@@ -1,4 +1,4 @@
-"""All S3 handlers in one object: each `@handler("PutObject")` method is one operation.
+"""All S3 handlers in one object: each `@handler("PutObject", whole_request=True)` method is one operation.
 
 `PutObject` -> `put_object(Bucket=..., Key=..., Body=..., ...)`: the parameters are botocore's
 member names and the result is the operation's output shape as a dict. A handler may add

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from awstwin.endpoint.glue.catalog.state import CatalogState, Doc, clone, now, page
+from awstwin.endpoint.glue.catalog.state import CatalogState, Doc, clone, now
 from awstwin.endpoint.glue.exceptions import (
     AlreadyExistsException,
     EntityNotFoundException,
@@ -96,13 +96,11 @@ class ConnectionApi:
         with self.state.lock:
             return {"Connection": self._out(self._connection(Name), HidePassword)}
 
-    @handler("GetConnections")
+    @handler("GetConnections", page_size=100)
     def get_connections(
         self,
         Filter: Doc | None = None,
         HidePassword: bool = False,
-        NextToken: str | None = None,
-        MaxResults: int | None = None,
         CatalogId: str | None = None,
     ) -> Doc:
         """Lists Glue connections, filtered by type and match criteria, paged."""
@@ -115,8 +113,7 @@ class ConnectionApi:
                 if (not wanted_type or c.get("ConnectionType") == wanted_type)
                 and criteria <= set(c.get("MatchCriteria") or [])
             ]
-        chunk, token = page(items, NextToken, MaxResults, "GetConnections")
-        return {"ConnectionList": chunk, "NextToken": token}
+        return {"ConnectionList": items}
 
     @handler("UpdateConnection")
     def update_connection(self, Name: str, ConnectionInput: Doc, CatalogId: str | None = None) -> Doc:

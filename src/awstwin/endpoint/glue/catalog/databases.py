@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from awstwin.endpoint.glue.catalog.state import CatalogState, Doc, clone, key_of, now, page
+from awstwin.endpoint.glue.catalog.state import CatalogState, Doc, clone, key_of, now
 from awstwin.endpoint.glue.exceptions import AlreadyExistsException
 from awstwin.endpoint.operations import handler
 
@@ -53,11 +53,9 @@ class DatabaseApi:
         with self.state.lock:
             return {"Database": self._database_out(self.state.database(Name))}
 
-    @handler("GetDatabases")
+    @handler("GetDatabases", page_size=100)
     def get_databases(
         self,
-        NextToken: str | None = None,
-        MaxResults: int | None = None,
         CatalogId: str | None = None,
         ResourceShareType: str | None = None,
         AttributesToGet: list[Any] | None = None,
@@ -65,8 +63,7 @@ class DatabaseApi:
         """Lists the catalog's databases, paged."""
         with self.state.lock:
             items = [self._database_out(self.state.databases[k]) for k in sorted(self.state.databases)]
-        chunk, token = page(items, NextToken, MaxResults, "GetDatabases")
-        return {"DatabaseList": chunk, "NextToken": token}
+        return {"DatabaseList": items}
 
     @handler("UpdateDatabase")
     def update_database(self, Name: str, DatabaseInput: Doc, CatalogId: str | None = None) -> Doc:

@@ -6,7 +6,7 @@ from typing import Any
 
 from awstwin.endpoint.errors import AwsError
 from awstwin.endpoint.glue.catalog.partition_filter import PartitionFilter
-from awstwin.endpoint.glue.catalog.state import CatalogState, Doc, clone, now, page, partition_key
+from awstwin.endpoint.glue.catalog.state import CatalogState, Doc, clone, now, partition_key
 from awstwin.endpoint.glue.exceptions import (
     AlreadyExistsException,
     EntityNotFoundException,
@@ -108,14 +108,12 @@ class PartitionApi:
         with self.state.lock:
             return {"Partition": clone(self._find(DatabaseName, TableName, PartitionValues))}
 
-    @handler("GetPartitions")
+    @handler("GetPartitions", page_size=1000)
     def get_partitions(
         self,
         DatabaseName: str,
         TableName: str,
         Expression: str | None = None,
-        NextToken: str | None = None,
-        MaxResults: int | None = None,
         Segment: Doc | None = None,
         ExcludeColumnSchema: bool = False,
         CatalogId: str | None = None,
@@ -140,8 +138,7 @@ class PartitionApi:
         if ExcludeColumnSchema:
             for partition in selected:
                 (partition.get("StorageDescriptor") or {}).pop("Columns", None)
-        chunk, token = page(selected, NextToken, MaxResults or 1000, f"GetPartitions on {TableName}")
-        return {"Partitions": chunk, "NextToken": token}
+        return {"Partitions": selected}
 
     @handler("BatchGetPartition")
     def batch_get_partition(
@@ -201,7 +198,9 @@ class PartitionApi:
                         DatabaseName, TableName, entry["PartitionValueList"], entry["PartitionInput"]
                     )
                 except AwsError as exc:
-                    errors.append(_error(entry["PartitionValueList"], exc))
+                    # BatchUpdatePartitionFailureEntry names the values PartitionValueList
+                    failure = _error(entry["PartitionValueList"], exc)
+                    errors.append({"PartitionValueList": failure.pop("PartitionValues"), **failure})
             self.state.save()
         return {"Errors": errors}
 

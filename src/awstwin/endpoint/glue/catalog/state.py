@@ -6,7 +6,6 @@ Names are stored lower-case, as Glue stores database and table names, and looked
 
 from __future__ import annotations
 
-import base64
 import copy
 import json
 import threading
@@ -14,7 +13,7 @@ import time
 from typing import Any
 
 from awstwin.endpoint.context import EndpointContext
-from awstwin.endpoint.glue.exceptions import EntityNotFoundException, InvalidInputException
+from awstwin.endpoint.glue.exceptions import EntityNotFoundException
 from awstwin.endpoint.persistence import StateFile
 
 Doc = dict[str, Any]
@@ -35,32 +34,6 @@ def key_of(name: str) -> str:
 
 def partition_key(values: list[str]) -> str:
     return json.dumps(list(values))
-
-
-def encode_token(offset: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
-
-
-def decode_token(token: str | None, what: str) -> int:
-    if not token:
-        return 0
-    try:
-        return int(json.loads(base64.urlsafe_b64decode(token.encode()))["offset"])
-    except (ValueError, KeyError, TypeError):
-        raise InvalidInputException(
-            f"NextToken {token!r} for {what} is not valid; start without it"
-        ) from None
-
-
-def page(
-    items: list[Any], token: str | None, max_results: int | None, what: str
-) -> tuple[list[Any], str | None]:
-    """One page of `items` and the token for the next one (None when this is the last)."""
-    start = decode_token(token, what)
-    size = max_results or 100
-    chunk = items[start : start + size]
-    following = start + size
-    return chunk, (encode_token(following) if following < len(items) else None)
 
 
 class CatalogState:

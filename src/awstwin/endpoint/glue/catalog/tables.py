@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from awstwin.endpoint.glue.catalog.state import CatalogState, Doc, clone, key_of, now, page
+from awstwin.endpoint.glue.catalog.state import CatalogState, Doc, clone, key_of, now
 from awstwin.endpoint.glue.exceptions import (
     AlreadyExistsException,
     EntityNotFoundException,
@@ -91,13 +91,11 @@ class TableApi:
         with self.state.lock:
             return {"Table": clone(self.state.table(DatabaseName, Name))}
 
-    @handler("GetTables")
+    @handler("GetTables", page_size=100)
     def get_tables(
         self,
         DatabaseName: str,
         Expression: str | None = None,
-        NextToken: str | None = None,
-        MaxResults: int | None = None,
         CatalogId: str | None = None,
         TransactionId: str | None = None,
         QueryAsOfTime: Any | None = None,
@@ -116,8 +114,7 @@ class TableApi:
                 for k in sorted(tables)
                 if pattern is None or pattern.fullmatch(tables[k]["Name"])
             ]
-        chunk, token = page(items, NextToken, MaxResults, f"GetTables on {DatabaseName}")
-        return {"TableList": chunk, "NextToken": token}
+        return {"TableList": items}
 
     @handler("UpdateTable")
     def update_table(
@@ -204,13 +201,11 @@ class TableApi:
         archived = self.state.versions.get(current["DatabaseName"], {}).get(current["Name"], [])
         return [current, *reversed(archived)]
 
-    @handler("GetTableVersions")
+    @handler("GetTableVersions", page_size=100)
     def get_table_versions(
         self,
         DatabaseName: str,
         TableName: str,
-        NextToken: str | None = None,
-        MaxResults: int | None = None,
         CatalogId: str | None = None,
         AuditContext: dict[str, Any] | None = None,
     ) -> Doc:
@@ -220,8 +215,7 @@ class TableApi:
                 {"Table": clone(t), "VersionId": t["VersionId"]}
                 for t in self._all_versions(DatabaseName, TableName)
             ]
-        chunk, token = page(items, NextToken, MaxResults, f"GetTableVersions on {TableName}")
-        return {"TableVersions": chunk, "NextToken": token}
+        return {"TableVersions": items}
 
     @handler("GetTableVersion")
     def get_table_version(
@@ -264,13 +258,11 @@ class TableApi:
         return {}
 
     # -- search ---------------------------------------------------------------------------------
-    @handler("SearchTables")
+    @handler("SearchTables", page_size=100)
     def search_tables(
         self,
         SearchText: str | None = None,
         Filters: list[Doc] | None = None,
-        NextToken: str | None = None,
-        MaxResults: int | None = None,
         CatalogId: str | None = None,
         SortCriteria: list[Any] | None = None,
         ResourceShareType: str | None = None,
@@ -282,8 +274,7 @@ class TableApi:
                 clone(t) for db in sorted(self.state.tables) for _, t in sorted(self.state.tables[db].items())
             ]
         found = [t for t in everything if _matches_text(t, SearchText) and _matches_filters(t, Filters or [])]
-        chunk, token = page(found, NextToken, MaxResults, "SearchTables")
-        return {"TableList": chunk, "NextToken": token}
+        return {"TableList": found}
 
 
 def _searchable(table: Doc) -> str:

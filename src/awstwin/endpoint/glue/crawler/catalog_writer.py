@@ -282,17 +282,8 @@ class CatalogWriter:
             )
 
     def _all_partitions(self, name: str) -> list[Doc]:
-        found: list[Doc] = []
-        token = None
-        while True:
-            kwargs = {"NextToken": token} if token else {}
-            page = self.catalog.get_partitions(
-                DatabaseName=self.database, TableName=name, MaxResults=1000, **kwargs
-            )
-            found += page["Partitions"]
-            token = page.get("NextToken")
-            if not token:
-                return found
+        # In-process, a paged operation's handler returns the whole list (paging is the wire's).
+        return self.catalog.get_partitions(DatabaseName=self.database, TableName=name)["Partitions"]
 
     def _retire_partitions(self, name: str, stale: list[Doc]) -> None:
         if not stale:
@@ -313,15 +304,7 @@ class CatalogWriter:
 
     def retire_tables(self, target_prefixes: list[str]) -> None:
         """Tables this crawler made under its targets that the crawl no longer found."""
-        token = None
-        tables: list[Doc] = []
-        while True:
-            kwargs = {"NextToken": token} if token else {}
-            page = self.catalog.get_tables(DatabaseName=self.database, **kwargs)
-            tables += page["TableList"]
-            token = page.get("NextToken")
-            if not token:
-                break
+        tables: list[Doc] = self.catalog.get_tables(DatabaseName=self.database)["TableList"]
         for table in tables:
             params = table.get("Parameters") or {}
             location = (table.get("StorageDescriptor") or {}).get("Location", "")

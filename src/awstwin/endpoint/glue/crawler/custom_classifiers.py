@@ -13,7 +13,6 @@ import threading
 import time
 from typing import Any
 
-from awstwin.endpoint.glue.catalog.state import page
 from awstwin.endpoint.glue.crawler.classifiers import CsvOptions
 from awstwin.endpoint.glue.exceptions import (
     AlreadyExistsException,
@@ -51,7 +50,7 @@ class ClassifierApi:
             raise EntityNotFoundException(f"Classifier {name} not found.")
         return found
 
-    @handler("CreateClassifier")
+    @handler("CreateClassifier", whole_request=True)
     def create_classifier(self, **request: Any) -> Doc:
         """Stores a custom CSV classifier (delimiter, quote, header) that crawlers try before the built-in
         ones."""
@@ -66,7 +65,7 @@ class ClassifierApi:
             self._save()
         return {}
 
-    @handler("UpdateClassifier")
+    @handler("UpdateClassifier", whole_request=True)
     def update_classifier(self, **request: Any) -> Doc:
         """Changes a custom classifier's settings."""
         kind, spec = _one_kind(request, "UpdateClassifier")
@@ -85,13 +84,12 @@ class ClassifierApi:
         with self._lock:
             return {"Classifier": copy.deepcopy(self._classifier(Name))}
 
-    @handler("GetClassifiers")
-    def get_classifiers(self, MaxResults: int | None = None, NextToken: str | None = None) -> Doc:
+    @handler("GetClassifiers", page_size=100)
+    def get_classifiers(self) -> Doc:
         """Lists the custom classifiers, paged."""
         with self._lock:
             items = [copy.deepcopy(self._classifiers[n]) for n in sorted(self._classifiers)]
-        chunk, token = page(items, NextToken, MaxResults, "GetClassifiers")
-        return {"Classifiers": chunk, "NextToken": token}
+        return {"Classifiers": items}
 
     @handler("DeleteClassifier")
     def delete_classifier(self, Name: str) -> Doc:

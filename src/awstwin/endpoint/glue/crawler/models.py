@@ -23,7 +23,6 @@ from typing import Any
 from awstwin.endpoint.context import EndpointContext
 from awstwin.endpoint.errors import AwsError
 from awstwin.endpoint.glue.catalog.models import CatalogBackend
-from awstwin.endpoint.glue.catalog.state import page
 from awstwin.endpoint.glue.crawler.catalog_writer import CrawlCounts, summary
 from awstwin.endpoint.glue.crawler.crawl import Crawl, CrawlCancelled, CrawlFailed
 from awstwin.endpoint.glue.crawler.crawl_log import LOG_GROUP, CrawlLog
@@ -196,7 +195,7 @@ class CrawlerBackend(ClassifierApi):
             )
 
     # -- CRUD ------------------------------------------------------------------------------------
-    @handler("CreateCrawler")
+    @handler("CreateCrawler", whole_request=True)
     def create_crawler(
         self,
         Name: str,
@@ -245,13 +244,12 @@ class CrawlerBackend(ClassifierApi):
         with self._lock:
             return {"Crawler": self._out(self._crawler(Name))}
 
-    @handler("GetCrawlers")
-    def get_crawlers(self, MaxResults: int | None = None, NextToken: str | None = None) -> Doc:
+    @handler("GetCrawlers", page_size=100)
+    def get_crawlers(self) -> Doc:
         """Lists crawler definitions, paged."""
         with self._lock:
             items = [self._out(self._crawlers[n]) for n in sorted(self._crawlers)]
-        chunk, token = page(items, NextToken, MaxResults, "GetCrawlers")
-        return {"Crawlers": chunk, "NextToken": token}
+        return {"Crawlers": items}
 
     @handler("BatchGetCrawlers")
     def batch_get_crawlers(self, CrawlerNames: list[str]) -> Doc:
@@ -261,11 +259,9 @@ class CrawlerBackend(ClassifierApi):
             missing = [n for n in CrawlerNames if n not in self._crawlers]
         return {"Crawlers": found, "CrawlersNotFound": missing}
 
-    @handler("ListCrawlers")
+    @handler("ListCrawlers", page_size=100)
     def list_crawlers(
         self,
-        MaxResults: int | None = None,
-        NextToken: str | None = None,
         Tags: dict[str, str] | None = None,
     ) -> Doc:
         """Lists crawler names, optionally only those with given tags, paged."""
@@ -275,10 +271,9 @@ class CrawlerBackend(ClassifierApi):
             names = [
                 n for n in names if Tags.items() <= self.tags.tags_of(self.tags.arn("crawler", n)).items()
             ]
-        chunk, token = page(names, NextToken, MaxResults, "ListCrawlers")
-        return {"CrawlerNames": chunk, "NextToken": token}
+        return {"CrawlerNames": names}
 
-    @handler("UpdateCrawler")
+    @handler("UpdateCrawler", whole_request=True)
     def update_crawler(
         self, Name: str, Targets: Doc | None = None, Schedule: str | None = None, **fields: Any
     ) -> Doc:
@@ -525,12 +520,10 @@ class CrawlerBackend(ClassifierApi):
             "TablesDeleted": saved.get("TablesDeleted", 0),
         }
 
-    @handler("GetCrawlerMetrics")
+    @handler("GetCrawlerMetrics", page_size=100)
     def get_crawler_metrics(
         self,
         CrawlerNameList: list[str] | None = None,
-        MaxResults: int | None = None,
-        NextToken: str | None = None,
     ) -> Doc:
         """Returns each crawler's metrics from its real crawls: tables created, updated, deleted, runtimes."""
         with self._lock:
@@ -540,24 +533,20 @@ class CrawlerBackend(ClassifierApi):
                 else sorted(self._crawlers)
             )
             items = [self._metrics_of(n) for n in names]
-        chunk, token = page(items, NextToken, MaxResults, "GetCrawlerMetrics")
-        return {"CrawlerMetricsList": chunk, "NextToken": token}
+        return {"CrawlerMetricsList": items}
 
-    @handler("ListCrawls")
+    @handler("ListCrawls", page_size=100)
     def list_crawls(
         self,
         CrawlerName: str,
-        MaxResults: int | None = None,
         Filters: list[Doc] | None = None,
-        NextToken: str | None = None,
     ) -> Doc:
         """Lists a crawler's crawls, newest first, with state, summary and log stream; filtered, paged."""
         with self._lock:
             self._crawler(CrawlerName)
             crawls = [copy.deepcopy(c) for c in reversed(self._history.get(CrawlerName, []))]
         crawls = [c for c in crawls if all(_crawl_matches(c, f) for f in Filters or [])]
-        chunk, token = page(crawls, NextToken, MaxResults, f"ListCrawls of {CrawlerName}")
-        return {"Crawls": chunk, "NextToken": token}
+        return {"Crawls": crawls}
 
     def close(self) -> None:
         """Stop the scheduler and running crawls (they end CANCELLED), and wait for their threads."""

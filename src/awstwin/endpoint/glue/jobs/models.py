@@ -85,22 +85,6 @@ def new_run_id() -> str:
     return "jr_" + secrets.token_hex(32)
 
 
-def _page(
-    items: list[Any], token: str | None, max_results: int | None, what: str
-) -> tuple[list[Any], str | None]:
-    start = 0
-    if token:
-        try:
-            start = int(token)
-        except ValueError:
-            raise InvalidInputException(
-                f"NextToken {token!r} for {what} is not valid; start without it"
-            ) from None
-    size = max_results or 100
-    following = start + size
-    return items[start:following], (str(following) if following < len(items) else None)
-
-
 def _public(doc: Doc) -> Doc:
     """The AWS-shaped part of a stored record (private bookkeeping keys start with '_')."""
     return {k: copy.deepcopy(v) for k, v in doc.items() if not k.startswith("_")}
@@ -215,7 +199,7 @@ class JobBackend:
         job.update(_capacity(job))
         return job
 
-    @handler("CreateJob")
+    @handler("CreateJob", whole_request=True)
     def create_job(self, Name: str, Tags: dict[str, str] | None = None, **fields: Any) -> Doc:
         """Stores a job definition (glueetl or pythonshell script, DefaultArguments, Timeout,
         MaxConcurrentRuns)."""
@@ -244,19 +228,16 @@ class JobBackend:
         with self._lock:
             return {"Job": _public(self._job(JobName))}
 
-    @handler("GetJobs")
-    def get_jobs(self, NextToken: str | None = None, MaxResults: int | None = None) -> Doc:
+    @handler("GetJobs", page_size=100)
+    def get_jobs(self) -> Doc:
         """Lists job definitions, paged."""
         with self._lock:
             jobs = [_public(self._jobs[name]) for name in sorted(self._jobs)]
-        chunk, token = _page(jobs, NextToken, MaxResults, "GetJobs")
-        return {"Jobs": chunk, "NextToken": token}
+        return {"Jobs": jobs}
 
-    @handler("ListJobs")
+    @handler("ListJobs", page_size=100)
     def list_jobs(
         self,
-        NextToken: str | None = None,
-        MaxResults: int | None = None,
         Tags: dict[str, str] | None = None,
     ) -> Doc:
         """Lists job names, optionally only those with given tags, paged."""
@@ -264,8 +245,7 @@ class JobBackend:
             names = sorted(self._jobs)
         if Tags:
             names = [n for n in names if _has_tags(self.tags.tags_of(self._arn(n)), Tags)]
-        chunk, token = _page(names, NextToken, MaxResults, "ListJobs")
-        return {"JobNames": chunk, "NextToken": token}
+        return {"JobNames": names}
 
     @handler("BatchGetJobs")
     def batch_get_jobs(self, JobNames: list[str]) -> Doc:
@@ -293,7 +273,7 @@ class JobBackend:
         return {"JobName": JobName}
 
     # -- runs ------------------------------------------------------------------------------------
-    @handler("StartJobRun")
+    @handler("StartJobRun", whole_request=True)
     def start_job_run(
         self,
         JobName: str,
@@ -459,14 +439,13 @@ class JobBackend:
         with self._lock:
             return {"JobRun": _public(self._run(JobName, RunId))}
 
-    @handler("GetJobRuns")
-    def get_job_runs(self, JobName: str, NextToken: str | None = None, MaxResults: int | None = None) -> Doc:
+    @handler("GetJobRuns", page_size=100)
+    def get_job_runs(self, JobName: str) -> Doc:
         """Lists a job's runs, newest first, paged."""
         with self._lock:
             self._job(JobName)
             runs = [_public(r) for r in reversed(self._runs.get(JobName, []))]
-        chunk, token = _page(runs, NextToken, MaxResults, f"GetJobRuns of {JobName}")
-        return {"JobRuns": chunk, "NextToken": token}
+        return {"JobRuns": runs}
 
     @handler("BatchStopJobRun")
     def batch_stop_job_run(self, JobName: str, JobRunIds: list[str]) -> Doc:
