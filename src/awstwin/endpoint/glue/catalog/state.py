@@ -36,6 +36,26 @@ def partition_key(values: list[str]) -> str:
     return json.dumps(list(values))
 
 
+# An account's Data Catalog has a `default` database, the one Athena's query editor and Spark use when
+# none is named (https://docs.aws.amazon.com/athena/latest/ug/understanding-tables-databases-and-the-
+# data-catalog.html: "the awsdatacatalog data source, the default database"). A new state starts with
+# it; it can be deleted like any other database.
+DEFAULT_DATABASE = "default"
+
+
+def default_database(catalog_id: str) -> Doc:
+    return {
+        "Name": DEFAULT_DATABASE,
+        "Description": "Default Hive database",
+        "Parameters": {},
+        "CreateTime": now(),
+        "CatalogId": catalog_id,
+        "CreateTableDefaultPermissions": [
+            {"Principal": {"DataLakePrincipalIdentifier": "IAM_ALLOWED_PRINCIPALS"}, "Permissions": ["ALL"]}
+        ],
+    }
+
+
 class CatalogState:
     """Databases, tables (with versions), partitions and connections, persisted as one JSON file."""
 
@@ -50,6 +70,8 @@ class CatalogState:
         self.versions: dict[str, dict[str, list[Doc]]] = saved.get("versions", {})
         self.partitions: dict[str, dict[str, dict[str, Doc]]] = saved.get("partitions", {})
         self.connections: dict[str, Doc] = saved.get("connections", {})
+        if not saved:
+            self.databases[DEFAULT_DATABASE] = default_database(self.catalog_id)
 
     def save(self) -> None:
         with self.lock:
