@@ -70,7 +70,7 @@ class Glue:
         self.s3 = s3 or GatedS3(self.ctx.s3_root)
         self.ctx.__dict__["s3"] = self.s3
         self.tags = TagBackend(self.ctx)
-        self.catalog = CatalogBackend(self.ctx)
+        self.catalog = CatalogBackend(self.ctx, self.tags)
         self.crawlers = CrawlerBackend(self.ctx, self.catalog, self.tags)
 
     def state(self, name: str) -> dict:

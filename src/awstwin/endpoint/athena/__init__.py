@@ -9,7 +9,7 @@
 - `translate.py`    Athena SQL -> DuckDB through sqlglot: tables, output names, partition pruning
 - `sources.py`      a catalog table (SerDe, format, partitions) as a DuckDB relation
 - `dialect.py`      every Athena/DuckDB difference as data: types, functions, errors, statements
-- `ddl.py`          Hive DDL that reads or changes the Glue catalog (CREATE/DROP, ALTER, MSCK, SHOW)
+- `ddl/`            Hive DDL that reads or changes the Glue catalog (CREATE/DROP, ALTER, MSCK, SHOW)
 - `writes.py`       CTAS and INSERT INTO: table files written to S3 and registered in the catalog
 - `views.py`        Athena views as Glue stores them (Presto view encoding)
 - `results.py`      the result `.csv`/`.txt`, `.metadata` and manifest files, and reading them back
