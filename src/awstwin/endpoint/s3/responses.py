@@ -104,6 +104,8 @@ class S3App:
         except NotModified as exc:
             response = Response(status=304, headers=exc.headers)
         except S3Error as exc:
+            if exc.hint:
+                log.info("S3 %s on %s %s: %s", exc.code, request.method, exc.resource or resource, exc.hint)
             response = self._error(
                 exc.code, exc.message, exc.status, exc.resource or resource, request_id, exc.extra, head
             )
