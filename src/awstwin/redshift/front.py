@@ -1,0 +1,169 @@
+"""The Redshift front: a TCP server in front of a real Postgres, speaking Postgres' wire protocol.
+
+    front = RedshiftFront(Backend("127.0.0.1", 54321, "awsuser", "..."), port=5439)
+    front.start()            # serves on a thread of its own; front.stop() ends it and every session
+
+Authentication (SCRAM), transactions, cancel requests and the extended protocol stay Postgres' own:
+the front forwards them. It answers an SSL request with "no" (clients must not require TLS locally),
+drops startup parameters Postgres does not know (Redshift drivers send client_protocol_version,
+driver_version, ...), and for each session plans statements with `StatementPlanner`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import struct
+import threading
+
+from awstwin.redshift import dialect, wire
+from awstwin.redshift.context import Backend, FrontContext, SessionState
+from awstwin.redshift.planner import StatementPlanner
+from awstwin.redshift.session import Session
+
+log = logging.getLogger("awstwin.redshift")
+
+
+class RedshiftFront:
+    def __init__(self, backend: Backend, host: str = "127.0.0.1", port: int = 0):
+        self.backend = backend
+        self.host, self.port = host, port
+        self.context = FrontContext(backend)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._server: asyncio.base_events.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+        self._connections: set[asyncio.Task] = set()
+
+    # ---- lifecycle (a thread of its own, for embedding) --------------------------------------------
+
+    def start(self, timeout: float = 30.0) -> RedshiftFront:
+        self._thread = threading.Thread(target=self._serve_thread, name="redshift-front", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(timeout) or self._error is not None:
+            raise RuntimeError(f"the Redshift front did not start on {self.host}:{self.port}: {self._error}")
+        return self
+
+    def _serve_thread(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        try:
+            loop.run_until_complete(self.listen())
+        except BaseException as error:  # noqa: BLE001 - reported by start()
+            self._error = error
+            self._ready.set()
+            return
+        self._ready.set()
+        loop.run_forever()
+        loop.run_until_complete(self._close())
+        loop.close()
+
+    def stop(self) -> None:
+        if self._loop is not None and self._loop.is_running():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+        if self._thread is not None:
+            self._thread.join(10)
+        self.context.close()
+
+    def __enter__(self) -> RedshiftFront:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    async def listen(self) -> None:
+        self._server = await asyncio.start_server(self._accept, self.host, self.port, reuse_address=True)
+        self.port = self._server.sockets[0].getsockname()[1]
+        log.info("Redshift front on %s:%s -> Postgres %s:%s", self.host, self.port, self.backend.host,
+                 self.backend.port)  # fmt: skip
+
+    async def serve_forever(self) -> None:
+        await self.listen()
+        try:
+            assert self._server is not None
+            await self._server.serve_forever()
+        finally:
+            await self._close()
+
+    async def _close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for task in list(self._connections):
+            task.cancel()
+        await asyncio.gather(*self._connections, return_exceptions=True)
+
+    # ---- one connection -----------------------------------------------------------------------------
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._connections.add(task)
+        try:
+            await self._connection(reader, writer)
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
+            pass
+        except Exception:
+            log.exception("connection failed")
+        finally:
+            self._connections.discard(task)
+            with contextlib.suppress(Exception):
+                writer.close()
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        packet = await wire.read_startup(reader)
+        while wire.startup_code(packet) in (wire.SSL_REQUEST, wire.GSSENC_REQUEST):
+            writer.write(b"N")  # no TLS locally: the client goes on in plain text or gives up
+            await writer.drain()
+            packet = await wire.read_startup(reader)
+        code = wire.startup_code(packet)
+        if code == wire.CANCEL_REQUEST:
+            await self._forward_cancel(packet)
+            return
+        if code != wire.PROTOCOL_3:
+            writer.write(wire.error_response(f"unsupported frontend protocol {code >> 16}.{code & 0xFFFF}",
+                                             "0A000", "FATAL"))  # fmt: skip
+            await writer.drain()
+            return
+        params = wire.parse_startup(packet)
+        kept = {k: v for k, v in params.items() if k.lower() in dialect.STARTUP_PARAMETERS or "." in k}
+        database = kept.get("database") or kept.get("user", "")
+        try:
+            await asyncio.to_thread(self.context.install, database)
+        except Exception as error:  # noqa: BLE001 - the backend tells the client (no such database, ...)
+            log.warning("Redshift objects not installed in %r: %s", database, error)
+        server_reader, server_writer = await asyncio.open_connection(self.backend.host, self.backend.port)
+        server_writer.write(wire.build_startup(kept))
+        await server_writer.drain()
+        state = SessionState(self.context, database, kept.get("user", ""))
+        state.backend_pid = await self._authenticate(reader, writer, server_reader, server_writer)
+        session = Session(StatementPlanner(state), (reader, writer), (server_reader, server_writer))
+        await session.run()
+
+    async def _authenticate(self, reader, writer, server_reader, server_writer) -> int:  # noqa: ANN001
+        """Relay the authentication exchange until the server is ready; returns the backend's pid."""
+        pid = 0
+        while True:
+            message = await wire.read_message(server_reader)
+            writer.write(message.raw)
+            if message.kind == b"K":
+                pid = struct.unpack("!I", message.body[:4])[0]
+            elif message.kind == b"E":
+                await writer.drain()
+                raise ConnectionError("authentication failed")
+            elif message.kind == b"Z":
+                await writer.drain()
+                return pid
+            elif message.kind == b"R" and struct.unpack("!I", message.body[:4])[0] not in (0, 12):
+                await writer.drain()  # the server waits for the client's answer (password, SASL)
+                answer = await wire.read_message(reader)
+                server_writer.write(answer.raw)
+                await server_writer.drain()
+
+    async def _forward_cancel(self, packet: bytes) -> None:
+        with contextlib.suppress(OSError):
+            _, writer = await asyncio.open_connection(self.backend.host, self.backend.port)
+            writer.write(packet)
+            await writer.drain()
+            writer.close()
