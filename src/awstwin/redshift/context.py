@@ -32,8 +32,9 @@ class Backend:
 
 
 class FrontContext:
-    def __init__(self, backend: Backend):
+    def __init__(self, backend: Backend, aws_endpoint_url: str | None = None):
         self.backend = backend
+        self.aws_endpoint_url = aws_endpoint_url  # else boto3's own: AWS_ENDPOINT_URL, the profile
         self._lock = threading.RLock()
         self._side: dict[str, Any] = {}
         self._installed: set[str] = set()
@@ -119,12 +120,15 @@ class FrontContext:
     def s3(self, region: str | None = None, credentials: dict[str, str] | None = None) -> Any:
         from awstwin.redshift import s3io
 
-        return s3io.client(region, credentials)
+        return s3io.client(region, credentials, self.aws_endpoint_url)
 
     def glue(self, region: str | None = None) -> Any:
         import boto3
 
-        return boto3.session.Session().client("glue", **({"region_name": region} if region else {}))
+        kwargs = {"region_name": region} if region else {}
+        if self.aws_endpoint_url:
+            kwargs["endpoint_url"] = self.aws_endpoint_url
+        return boto3.session.Session().client("glue", **kwargs)
 
 
 @dataclass

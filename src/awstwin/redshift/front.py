@@ -26,10 +26,12 @@ log = logging.getLogger("awstwin.redshift")
 
 
 class RedshiftFront:
-    def __init__(self, backend: Backend, host: str = "127.0.0.1", port: int = 0):
+    def __init__(
+        self, backend: Backend, host: str = "127.0.0.1", port: int = 0, aws_endpoint_url: str | None = None
+    ):
         self.backend = backend
         self.host, self.port = host, port
-        self.context = FrontContext(backend)
+        self.context = FrontContext(backend, aws_endpoint_url)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.base_events.Server | None = None
         self._thread: threading.Thread | None = None

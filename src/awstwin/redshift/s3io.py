@@ -36,10 +36,12 @@ class S3Url:
         return f"s3://{self.bucket}/{self.key}"
 
 
-def client(region: str | None = None, credentials: dict[str, str] | None = None):  # -> S3 client
+def client(region: str | None = None, credentials: dict[str, str] | None = None, endpoint_url: str | None = None):
     import boto3
 
     kwargs = {"region_name": region} if region else {}
+    if endpoint_url:
+        kwargs["endpoint_url"] = endpoint_url
     return boto3.session.Session(**(credentials or {})).client("s3", **kwargs)
 
 
