@@ -58,11 +58,13 @@ def read_options(statement: Statement, index: int) -> dict[str, object]:
     tokens = statement.tokens
     while index < len(tokens):
         word = statement.word(index)
+        if word == "PARTITION BY":  # one token for sqlglot
+            word, index = "PARTITION", index - 1
         if word not in SHAPES:
             token = tokens[index]
             raise TranslateError(f'syntax error at or near "{token.text}" (position {token.start + 1})')
         index += 1
-        if word == "PARTITION" and statement.word(index) == "BY" and statement.word(index + 1) == "(":
+        if word == "PARTITION" and statement.word(index) in ("BY", "PARTITION BY") and statement.word(index + 1) == "(":
             close = statement.matching(index + 1)
             found["PARTITION BY"] = [
                 token.text.lower() if token.token_type != TokenType.IDENTIFIER else token.text

@@ -72,6 +72,11 @@ def split(sql: str) -> list[Statement]:
 
 
 def _statement(text: str, tokens: list[Token], offset: int) -> Statement:
+    if len(tokens) == 2 and tokens[0].token_type == TokenType.COMMAND:
+        # sqlglot keeps the rest of a "command" (UNLOAD, ...) as one string: tokenize it as SQL.
+        rest_start = text.index(tokens[1].text, tokens[0].end + 1 - offset) + offset
+        rest = [_moved(token, rest_start) for token in tokenize(tokens[1].text)]
+        tokens = [tokens[0], *rest]
     shifted = []
     for token in tokens:
         copy = Token(token.token_type, token.text, token.line, token.col, token.start - offset,
@@ -413,3 +418,8 @@ def alter_table_attributes(statement: Statement) -> tuple[str, TableAttributes] 
     else:
         return None
     return name, attrs
+
+
+def _moved(token: Token, by: int) -> Token:
+    return Token(token.token_type, token.text, token.line, token.col, token.start + by, token.end + by,
+                 token.comments)  # fmt: skip
