@@ -115,6 +115,17 @@ class FrontContext:
             name: {"database": glue_db, "region": region} for name, glue_db, region in rows
         }
 
+    def columns_of(self, database: str, relations: list[str]) -> set[str] | None:
+        """The column names of permanent relations (None when one is unknown: a temp table, a typo)."""
+        sql = (
+            "SELECT r.name, a.attname FROM unnest(%s::text[]) AS r(name) "
+            "LEFT JOIN pg_attribute a ON a.attrelid = to_regclass(r.name) AND a.attnum > 0"
+        )
+        rows = self.run(database, sql, (relations,))
+        if any(column is None for _, column in rows):
+            return None
+        return {str(column).lower() for _, column in rows}
+
     # ---- AWS clients ------------------------------------------------------------------------------
 
     def s3(self, region: str | None = None, credentials: dict[str, str] | None = None) -> Any:

@@ -47,8 +47,23 @@ TRIGGER_WORDS = [
     "svv_external_tables",
     "svv_external_columns",
     "svv_external_schemas",
+    "attencodingtype",
+    "attisdistkey",
+    "attsortkeyord",
+    "reldiststyle",
+    "adsrc",
 ]
-TRIGGER = re.compile(r"\b(" + "|".join(TRIGGER_WORDS) + r")\b", re.IGNORECASE)
+TRIGGER = re.compile(r"\b(" + "|".join(TRIGGER_WORDS) + r"|where\s+[01])\b", re.IGNORECASE)
+
+# Redshift's own columns of pg_attribute / pg_class / pg_attrdef (tools such as sqlalchemy-redshift
+# read them) -> functions in warehouse.sql over Postgres' columns; {q} is the table alias and a dot.
+CATALOG_COLUMNS = {
+    "ATTENCODINGTYPE": "pg_catalog.attencodingtype({q}attrelid, {q}attname)",
+    "ATTISDISTKEY": "pg_catalog.attisdistkey({q}attrelid, {q}attname)",
+    "ATTSORTKEYORD": "pg_catalog.attsortkeyord({q}attrelid, {q}attname)",
+    "RELDISTSTYLE": "pg_catalog.reldiststyle({q}oid)",
+    "ADSRC": "pg_catalog.pg_get_expr({q}adbin, {q}adrelid)",
+}
 
 # Function renames where the arguments mean the same.
 FUNCTION_RENAMES = {"NVL": "COALESCE", "LEN": "LENGTH"}

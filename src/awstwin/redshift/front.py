@@ -135,19 +135,44 @@ class RedshiftFront:
             await asyncio.to_thread(self.context.install, database)
         except Exception as error:  # noqa: BLE001 - the backend tells the client (no such database, ...)
             log.warning("Redshift objects not installed in %r: %s", database, error)
+        password = await self._ask_password(reader, writer)
         server_reader, server_writer = await asyncio.open_connection(self.backend.host, self.backend.port)
         server_writer.write(wire.build_startup(kept))
         await server_writer.drain()
-        state = SessionState(self.context, database, kept.get("user", ""))
-        state.backend_pid = await self._authenticate(reader, writer, server_reader, server_writer)
+        user = kept.get("user", "")
+        state = SessionState(self.context, database, user)
+        state.backend_pid = await self._authenticate(writer, server_reader, server_writer, user, password)
         session = Session(StatementPlanner(state), (reader, writer), (server_reader, server_writer))
         await session.run()
 
-    async def _authenticate(self, reader, writer, server_reader, server_writer) -> int:  # noqa: ANN001
-        """Relay the authentication exchange until the server is ready; returns the backend's pid."""
-        pid = 0
+    async def _ask_password(self, reader, writer) -> str:  # noqa: ANN001
+        """The client's password, asked for as Postgres' cleartext request (code 3) over loopback.
+
+        The front authenticates to Postgres itself with it (SCRAM, MD5 or cleartext, whatever the
+        backend asks), so the client needs no SASL support: redshift_connector's SASL code cannot
+        read Postgres' mechanism list, and Redshift itself never asks for SCRAM.
+        """
+        writer.write(wire.message(b"R", struct.pack("!I", 3)))
+        await writer.drain()
+        answer = await wire.read_message(reader)
+        if answer.kind != b"p":
+            raise ConnectionError("the client sent no password")
+        return wire.cstring(answer.body)[0]
+
+    async def _authenticate(self, writer, server_reader, server_writer, user: str, password: str) -> int:  # noqa: ANN001
+        """Log in to Postgres as the client's user; relay the result. Returns the backend's pid."""
+        pid, scram = 0, None
         while True:
             message = await wire.read_message(server_reader)
+            if message.kind == b"R":
+                code = struct.unpack("!I", message.body[:4])[0]
+                answer, scram = auth_answer(code, message.body[4:], user, password, scram)
+                if answer is not None:
+                    server_writer.write(answer)
+                    await server_writer.drain()
+                if code == 0:
+                    writer.write(message.raw)
+                continue
             writer.write(message.raw)
             if message.kind == b"K":
                 pid = struct.unpack("!I", message.body[:4])[0]
@@ -157,11 +182,6 @@ class RedshiftFront:
             elif message.kind == b"Z":
                 await writer.drain()
                 return pid
-            elif message.kind == b"R" and struct.unpack("!I", message.body[:4])[0] not in (0, 12):
-                await writer.drain()  # the server waits for the client's answer (password, SASL)
-                answer = await wire.read_message(reader)
-                server_writer.write(answer.raw)
-                await server_writer.drain()
 
     async def _forward_cancel(self, packet: bytes) -> None:
         with contextlib.suppress(OSError):
@@ -169,3 +189,31 @@ class RedshiftFront:
             writer.write(packet)
             await writer.drain()
             writer.close()
+
+
+def auth_answer(code: int, data: bytes, user: str, password: str, scram):  # noqa: ANN001, ANN201
+    """The front's answer to one Postgres authentication request, and the SCRAM state to keep."""
+    import hashlib
+
+    import scramp
+
+    if code == 3:  # cleartext
+        return wire.message(b"p", wire.c(password)), scram
+    if code == 5:  # md5(md5(password + user) + salt)
+        inner = hashlib.md5((password + user).encode()).hexdigest().encode()  # noqa: S324 - the protocol's
+        return wire.message(b"p", wire.c("md5" + hashlib.md5(inner + data[:4]).hexdigest())), scram  # noqa: S324
+    if code == 10:  # SASL: the mechanisms, NUL-terminated, then an empty one
+        mechanisms = [m.decode() for m in data.split(b"\0") if m]
+        scram = scramp.ScramClient([m for m in mechanisms if not m.endswith("-PLUS")], user, password)
+        first = scram.get_client_first().encode()
+        mechanism = scram.mechanism_name.encode()
+        return wire.message(b"p", mechanism + b"\0" + struct.pack("!I", len(first)) + first), scram
+    if code == 11:  # SASLContinue
+        scram.set_server_first(data.decode())
+        return wire.message(b"p", scram.get_client_final().encode()), scram
+    if code == 12:  # SASLFinal
+        scram.set_server_final(data.decode())
+        return None, scram
+    if code == 0:
+        return None, scram
+    raise ConnectionError(f"authentication request {code} from Postgres is not supported by the front")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from awstwin.redshift import dialect, spectrum
+from functools import partial
+
+from awstwin.redshift import dialect, lateral, spectrum
 from awstwin.redshift.context import SessionState
 from awstwin.redshift.copy_from_s3 import plan_copy
 from awstwin.redshift.errors import FrontError
@@ -31,7 +33,7 @@ class StatementPlanner:
         self.state = state
 
     def _interesting(self, sql: str) -> bool:
-        if dialect.TRIGGER.search(sql):
+        if dialect.TRIGGER.search(sql) or lateral.may_use_lateral_aliases(sql):
             return True
         external = self.state.front.external_schemas(self.state.database)
         return any(name in sql.lower() for name in external)
@@ -105,6 +107,10 @@ class StatementPlanner:
         and the steps that load those tables first."""
         edits = edits or Edits()
         rewrite_expressions(statement, edits, self.state.values())
+        if lateral.may_use_lateral_aliases(statement.sql):
+            columns_of = partial(self.state.front.columns_of, self.state.database)
+            for start, end, text in lateral.lateral_alias_edits(statement.sql, columns_of):
+                edits.replace_span(start, end, text)
         pre = spectrum.external_references(statement, edits, self.state)
         return edits.apply(statement.sql), pre
 

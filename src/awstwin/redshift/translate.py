@@ -100,6 +100,9 @@ class Edits:
     def replace(self, statement: Statement, first: int, last: int, text: str) -> None:
         self.items.append((statement.tokens[first].start, statement.tokens[last].end + 1, text))
 
+    def replace_span(self, start: int, end: int, text: str) -> None:
+        self.items.append((start, end, text))
+
     def apply(self, sql: str) -> str:
         for start, end, text in sorted(self.items, reverse=True):
             sql = sql[:start] + text + sql[end:]
@@ -128,14 +131,20 @@ def rewrite_expressions(statement: Statement, edits: Edits, session_values: dict
         word = token.text.upper()
         after = statement.word(index + 1)
         before = statement.word(index - 1)
+        if word in dialect.CATALOG_COLUMNS and token.token_type != TokenType.IDENTIFIER:
+            _catalog_column(statement, index, edits)
+            continue
         if token.token_type in (TokenType.STRING, TokenType.IDENTIFIER) or before == ".":
             continue
+        if word == "WHERE" and after in ("1", "0") and statement.word(index + 2) in WHERE_ENDS:
+            edits.replace(statement, index + 1, index + 1, "true" if after == "1" else "false")
         if word in dialect.FUNCTION_RENAMES and after == "(":
             edits.replace(statement, index, index, dialect.FUNCTION_RENAMES[word])
         elif word in dialect.DATEPART_FIRST and after == "(" and statement.word(index + 3) == ",":
             part = dialect.datepart(tokens[index + 2].text)
             if part:
                 edits.replace(statement, index + 2, index + 2, quote_literal(part))
+            _type_literal_arguments(statement, index + 1, edits)
         elif word == "SYSDATE" and after != "(":
             edits.replace(statement, index, index, "sysdate()")
         elif word == "APPROXIMATE" and after in ("COUNT", "PERCENTILE_DISC"):
@@ -173,6 +182,33 @@ def arguments(statement: Statement, open_: int) -> list[str]:
     if start < close:
         found.append(statement.text(start, close - 1))
     return found
+
+
+WHERE_ENDS = {"", "AND", "OR", "ORDER", "GROUP", "UNION", "LIMIT", ")", "HAVING"}
+
+
+def _catalog_column(statement: Statement, index: int, edits: Edits) -> None:
+    """alias.attisdistkey -> pg_catalog.attisdistkey(alias.attrelid, alias.attname), and the like;
+    a bare column named in a select list keeps its name (AS)."""
+    word = statement.word(index)
+    qualified = statement.word(index - 1) == "."
+    first = index - 2 if qualified else index
+    prefix = statement.text(index - 2, index - 2) + "." if qualified else ""
+    text = dialect.CATALOG_COLUMNS[word].format(q=prefix)
+    if statement.word(index + 1) in (",", "FROM", ""):
+        text += f" AS {statement.tokens[index].text.lower()}"
+    edits.replace(statement, first, index, text)
+
+
+def _type_literal_arguments(statement: Statement, open_: int, edits: Edits) -> None:
+    """A string literal standing for a date in DATEADD/DATEDIFF is a TIMESTAMP, as Redshift reads it
+    (Postgres would pick its overload for timestamptz)."""
+    close = statement.matching(open_)
+    for index in range(open_ + 3, close):
+        token = statement.tokens[index]
+        if token.token_type == TokenType.STRING and statement.word(index + 1) in (",", ")"):
+            if statement.word(index - 1) in (",", "("):
+                edits.replace(statement, index, index, statement.text(index, index) + "::timestamp")
 
 
 def _decode(statement: Statement, index: int, edits: Edits) -> None:

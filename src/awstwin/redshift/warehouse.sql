@@ -124,6 +124,27 @@ CREATE OR REPLACE FUNCTION pg_catalog.pg_last_copy_id(integer DEFAULT -1) RETURN
 CREATE OR REPLACE FUNCTION pg_catalog.pg_last_unload_count(bigint DEFAULT -1) RETURNS bigint
     LANGUAGE sql IMMUTABLE AS $$ SELECT $1 $$;
 
+-- Redshift's extra catalog columns, as functions (the front rewrites alias.attisdistkey and the like).
+CREATE OR REPLACE FUNCTION awstwin_redshift.encodings() RETURNS text[] LANGUAGE sql IMMUTABLE AS $$
+    SELECT ARRAY['none', 'raw', 'bytedict', 'delta', 'delta32k', 'lzo', 'mostly8', 'mostly16', 'mostly32',
+                 'runlength', 'text255', 'text32k', 'az64', 'zstd'] $$;
+CREATE OR REPLACE FUNCTION pg_catalog.format_encoding(integer) RETURNS text LANGUAGE sql IMMUTABLE
+    AS $$ SELECT coalesce((awstwin_redshift.encodings())[$1 + 1], 'none') $$;
+CREATE OR REPLACE FUNCTION pg_catalog.attencodingtype(oid, name) RETURNS smallint LANGUAGE sql STABLE AS $$
+    SELECT coalesce(array_position(awstwin_redshift.encodings(), t.encodings ->> $2::text) - 1, 0)::smallint
+    FROM (SELECT $1) x LEFT JOIN awstwin_redshift.table_attributes t ON t.reloid = $1 $$;
+CREATE OR REPLACE FUNCTION pg_catalog.attisdistkey(oid, name) RETURNS boolean LANGUAGE sql STABLE AS $$
+    SELECT coalesce((SELECT distkey = $2::text FROM awstwin_redshift.table_attributes WHERE reloid = $1), false) $$;
+CREATE OR REPLACE FUNCTION pg_catalog.attsortkeyord(oid, name) RETURNS integer LANGUAGE sql STABLE AS $$
+    SELECT coalesce((SELECT array_position(sortkey, $2::text) FROM awstwin_redshift.table_attributes
+                     WHERE reloid = $1), 0) $$;
+CREATE OR REPLACE FUNCTION pg_catalog.reldiststyle(oid) RETURNS smallint LANGUAGE sql STABLE AS $$
+    SELECT CASE (SELECT diststyle FROM awstwin_redshift.table_attributes WHERE reloid = $1)
+        WHEN 'EVEN' THEN 0 WHEN 'KEY' THEN 1 WHEN 'ALL' THEN 8 ELSE 10 END::smallint $$;
+-- Late-binding views (WITH NO SCHEMA BINDING) do not exist here: none to list.
+CREATE OR REPLACE FUNCTION pg_catalog.pg_get_late_binding_view_cols() RETURNS SETOF record LANGUAGE sql AS $$
+    SELECT NULL::name, NULL::name, NULL::name, NULL::varchar, NULL::integer WHERE false $$;
+
 -- ---- system views (https://docs.aws.amazon.com/redshift/latest/dg/cm_chap_system-tables.html) ---
 CREATE OR REPLACE VIEW pg_catalog.pg_table_def AS
 SELECT n.nspname::name AS schemaname, c.relname::name AS tablename, a.attname::name AS "column",
