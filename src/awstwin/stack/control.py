@@ -87,7 +87,7 @@ def _restart_airflow(
     stack = EmbeddedStack(profile, state_dir, echo=echo)
     stack.warehouse = Warehouse(
         info.warehouse_dir,
-        port=info.warehouse_port,
+        port=info.backend_port,
         host=info.warehouse_host,
         user=profile.warehouse_user,
         password=profile.warehouse_password,
