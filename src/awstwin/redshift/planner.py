@@ -11,6 +11,7 @@ from awstwin.redshift.context import SessionState
 from awstwin.redshift.copy_from_s3 import plan_copy
 from awstwin.redshift.errors import FrontError
 from awstwin.redshift.plan import Action, Plan, Step
+from awstwin.redshift.s3io import S3Error
 from awstwin.redshift.translate import (
     Edits,
     Statement,
@@ -68,10 +69,24 @@ class StatementPlanner:
         except FrontError as error:
             return Plan([Step(error.sql(), action=RaisedError())])
         except TranslateError as error:
-            if statement.word(0) in ("COPY", "UNLOAD") or statement.words(0, 2) == ["CREATE", "EXTERNAL"]:
+            if self._owned(statement):
                 return Plan([Step(FrontError(str(error), "42601").sql(), action=RaisedError())])
             log.warning("sent unchanged (%s): %s", error, statement.sql[:200])
             return None
+        except Exception as error:  # S3 or Glue unreachable, ...: the statement fails with the reason
+            if not self._owned(statement) and not isinstance(error, S3Error):
+                raise
+            log.warning("statement refused: %s", error, exc_info=True)
+            return Plan([Step(FrontError(str(error)).sql(), action=RaisedError())])
+
+    def _owned(self, statement: Statement) -> bool:
+        """Statements only the front can run (Postgres would misread them)."""
+        external = self.state.front.external_schemas(self.state.database)
+        return (
+            statement.word(0) in ("COPY", "UNLOAD")
+            or statement.words(0, 2) == ["CREATE", "EXTERNAL"]
+            or any(name in statement.sql.lower() for name in external)
+        )
 
     def _plan(self, statement: Statement) -> Plan | None:
         first, second = statement.word(0), statement.word(1)

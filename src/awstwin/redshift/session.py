@@ -21,7 +21,8 @@ from awstwin.redshift import wire
 from awstwin.redshift.plan import LoadFailed, Plan, Step
 
 log = logging.getLogger("awstwin.redshift")
-HIDDEN = "awstwin_step"  # name of the front's own prepared statement and portal
+HIDDEN = "awstwin_step"
+READ_SIZE = 1 << 18  # name of the front's own prepared statement and portal
 
 
 class Planner(Protocol):
@@ -196,17 +197,64 @@ class Session:
     # ---- server -> client -------------------------------------------------------------------------
 
     async def _server_to_client(self) -> None:
+        """Replies in batches: whatever the socket holds is split into messages at once, and a run of
+        DataRows that go to the client unchanged is written as one slice (no per-row copies)."""
+        buffer = bytearray()
         while True:
-            message = await wire.read_message(self.server_reader)
-            head = self.pending[0] if self.pending else None
-            if head is None:
-                self.client_writer.write(message.raw)
-            elif head.kind == "simple":
-                await self._simple_reply(head, message)
-            else:
-                await self._extended_reply(head, message)
-            if not self.server_reader._buffer:  # noqa: SLF001 - flush when no more is buffered
-                await self.client_writer.drain()
+            chunk = await self.server_reader.read(READ_SIZE)
+            if not chunk:
+                raise ConnectionError("the warehouse closed the connection")
+            buffer += chunk
+            position = await self._dispatch(buffer)
+            del buffer[:position]
+            await self.client_writer.drain()
+
+    async def _dispatch(self, buffer: bytearray) -> int:
+        position, run = 0, -1
+        view = memoryview(buffer)
+        try:
+            while len(buffer) - position >= 5:
+                length = int.from_bytes(view[position + 1 : position + 5])
+                end = position + 1 + length
+                if end > len(buffer):
+                    break
+                kind = bytes(view[position : position + 1])
+                if kind == b"D" and self._rows_pass():
+                    run = position if run < 0 else run
+                    position = end
+                    continue
+                if run >= 0:
+                    self.client_writer.write(bytes(view[run:position]))
+                    run = -1
+                await self._reply(wire.Message(kind, bytes(view[position + 5 : end])))
+                position = end
+            if run >= 0:
+                self.client_writer.write(bytes(view[run:position]))
+        finally:
+            view.release()
+        return position
+
+    def _rows_pass(self) -> bool:
+        """Whether DataRows now go to the client as they are."""
+        if not self.pending:
+            return True
+        head = self.pending[0]
+        step = head.current if head.kind == "simple" else head.step
+        if head.kind == "simple" and head.steps is None:
+            return True
+        if head.kind not in ("simple", "execute") or step is None:
+            return head.kind == "execute" and head.visible
+        visible = step.visible if head.kind == "simple" else head.visible
+        return visible and not (step.action is not None and step.action.captures_rows)
+
+    async def _reply(self, message: wire.Message) -> None:
+        head = self.pending[0] if self.pending else None
+        if head is None:
+            self.client_writer.write(message.raw)
+        elif head.kind == "simple":
+            await self._simple_reply(head, message)
+        else:
+            await self._extended_reply(head, message)
 
     def _forward(self, raw: bytes) -> None:
         self.client_writer.write(raw)

@@ -1,0 +1,88 @@
+"""What the Redshift front costs: the same work straight to Postgres and through the front, and the
+front's own COPY from S3 and UNLOAD (an in-process endpoint is the S3)."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import boto3
+import psycopg2
+
+ROUND_TRIPS = 2000
+ROWS = 200_000
+
+
+def _timed(action) -> float:  # noqa: ANN001
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+def _work(connection) -> dict[str, float]:  # noqa: ANN001
+    """Round trips, a pass-through COPY FROM STDIN and a large SELECT on one connection."""
+    cursor = connection.cursor()
+    trips = _timed(lambda: [cursor.execute("SELECT 1") or cursor.fetchall() for _ in range(ROUND_TRIPS)])
+    cursor.execute("CREATE TEMP TABLE bench (id INT, name VARCHAR(20), score NUMERIC(6,2), day DATE)")
+    data = "".join(f"{i},name{i},{i % 1000}.5,2024-01-{i % 28 + 1:02d}\n" for i in range(ROWS))
+    copy = _timed(lambda: cursor.copy_expert("COPY bench FROM STDIN WITH (FORMAT csv)", io.StringIO(data)))
+    select = _timed(lambda: cursor.execute("SELECT * FROM bench") or cursor.fetchall())
+    return {"roundtrip_ms": trips / ROUND_TRIPS * 1000, "copy_stdin_rows_per_second": ROWS / copy,
+            "select_rows_per_second": ROWS / select}  # fmt: skip
+
+
+def measure() -> dict[str, float]:
+    from awstwin.config import EndpointSettings
+    from awstwin.endpoint.server import EndpointServer
+    from awstwin.redshift import Backend, RedshiftFront
+    from awstwin.warehouse import Warehouse
+
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        os.environ.setdefault(name, "test")
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    folder = Path(tempfile.mkdtemp(prefix="awstwin-bench-rs-"))
+    folder.chmod(0o755)
+    endpoint = EndpointServer(EndpointSettings(host="127.0.0.1", port=0, state_dir=folder / "s3")).start()
+    warehouse = Warehouse(folder / "wh", port=0, settings={"fsync": "off"}).start()
+    front = RedshiftFront(Backend(warehouse.host, warehouse.port, warehouse.user, warehouse.password),
+                          aws_endpoint_url=endpoint.url).start()  # fmt: skip
+    found: dict[str, float] = {}
+    try:
+        direct = warehouse.connect()
+        for name, value in _work(direct).items():
+            found[f"redshift_front.direct_{name}"] = value
+        direct.close()
+        through = psycopg2.connect(host=front.host, port=front.port, user=warehouse.user,
+                                   password=warehouse.password, dbname="dev")  # fmt: skip
+        through.autocommit = True
+        for name, value in _work(through).items():
+            found[f"redshift_front.front_{name}"] = value
+        s3 = boto3.client("s3", endpoint_url=endpoint.url, region_name="us-east-1",
+                          aws_access_key_id="test", aws_secret_access_key="test")  # fmt: skip
+        s3.create_bucket(Bucket="bench")
+        cursor = through.cursor()
+        cursor.execute("TRUNCATE bench")
+        data = "".join(f"{i},name{i},{i % 1000}.5,2024-01-{i % 28 + 1:02d}\n" for i in range(ROWS))
+        s3.put_object(Bucket="bench", Key="in/data.csv", Body=data.encode())
+        seconds = _timed(lambda: cursor.execute(
+            "COPY bench FROM 's3://bench/in/' IAM_ROLE 'arn:aws:iam::1:role/r' CSV"))  # fmt: skip
+        found["redshift_front.copy_s3_rows_per_second"] = ROWS / seconds
+        seconds = _timed(lambda: cursor.execute(
+            "UNLOAD ('SELECT * FROM bench') TO 's3://bench/out/' IAM_ROLE 'arn:aws:iam::1:role/r' PARQUET"))  # fmt: skip
+        found["redshift_front.unload_parquet_rows_per_second"] = ROWS / seconds
+        through.close()
+    finally:
+        front.stop()
+        warehouse.stop()
+        endpoint.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+    return found
+
+
+if __name__ == "__main__":
+    for metric, number in measure().items():
+        print(f"{metric:55s} {number:12.2f}")
