@@ -99,3 +99,19 @@ def test_psycopg2_multi_statement_and_errors_keep_the_session_usable(connect):
     rows(connection, f"ALTER TABLE {name} ALTER DISTKEY a")
     connection.commit()
     assert rows(connection, f"SELECT diststyle FROM svv_table_info WHERE \"table\" = '{name}'") == [("KEY(a)",)]
+
+
+def test_front_session_is_what_the_data_api_runs_statements_through(front, warehouse, aws, bucket):
+    aws("s3").put_object(Bucket=bucket, Key="api/data.csv", Body=b"1,a\n2,b\n3,c\n")
+    with front.session(warehouse.user, warehouse.password) as session:
+        session.execute("CREATE TEMP TABLE api (id INT, name VARCHAR(5))")
+        loaded = session.execute(f"COPY api FROM 's3://{bucket}/api/' IAM_ROLE default CSV")
+        assert (loaded.tag, loaded.rowcount) == ("COPY 3", 3)
+        assert any("3 record(s) loaded successfully" in line for line in loaded.notices)
+        result = session.execute("SELECT id, name, pg_last_copy_count() FROM api ORDER BY id")  # same session
+        assert [(c.name, c.type_name) for c in result.columns] == [
+            ("id", "int4"), ("name", "varchar"), ("pg_last_copy_count", "int4")
+        ]  # fmt: skip
+        assert result.rows == [(1, "a", 3), (2, "b", 3), (3, "c", 3)]
+        unloaded = session.execute(f"UNLOAD ('SELECT * FROM api') TO 's3://{bucket}/api-out/' IAM_ROLE default")
+        assert unloaded.tag == "UNLOAD" and unloaded.rows == []

@@ -18,6 +18,7 @@ import struct
 import threading
 
 from awstwin.redshift import dialect, wire
+from awstwin.redshift.client import FrontSession
 from awstwin.redshift.context import Backend, FrontContext, SessionState
 from awstwin.redshift.planner import StatementPlanner
 from awstwin.redshift.session import Session
@@ -68,6 +69,10 @@ class RedshiftFront:
         if self._thread is not None:
             self._thread.join(10)
         self.context.close()
+
+    def session(self, user: str, password: str, database: str = "dev") -> FrontSession:
+        """A session through this front (the Redshift Data API runs its statements in these)."""
+        return FrontSession(self.host, self.port, user, password, database)
 
     def __enter__(self) -> RedshiftFront:
         return self.start()
