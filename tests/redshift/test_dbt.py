@@ -14,7 +14,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-
 from tests.redshift.conftest import rows
 
 HERE = Path(__file__).parent
@@ -40,8 +39,11 @@ def dbt() -> str:
     env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(ENV_DIR)}
     done = subprocess.run(
         [uv, "sync", "--frozen", "--python", "3.11", "--project", str(ENV_PROJECT)],
-        env=env, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     if done.returncode != 0:
         pytest.skip(f"the dbt side environment could not be installed (no registry?): {done.stderr[-500:]}")
     return str(ENV_DIR / "bin" / "dbt")
@@ -65,8 +67,12 @@ def test_dbt_build_with_dist_and_sort_config(dbt, front, warehouse, connect, tmp
     assert "Completed successfully" in done.stdout
     connection = connect()
     assert rows(connection, f"SELECT school_type, n, students FROM {schema}.score_by_school ORDER BY 1") == [
-        ("Private", 2, "3,5"), ("Public", 4, "1,2,4,6")
-    ]  # fmt: skip
-    assert rows(connection, f"SELECT diststyle, sortkey1, backup FROM svv_table_info WHERE schema = '{schema}' "
-                            "AND \"table\" = 'score_by_school'") == [("KEY(school_type)", "school_type", False)]  # fmt: skip
+        ("Private", 2, "3,5"),
+        ("Public", 4, "1,2,4,6"),
+    ]
+    assert rows(
+        connection,
+        f"SELECT diststyle, sortkey1, backup FROM svv_table_info WHERE schema = '{schema}' "
+        "AND \"table\" = 'score_by_school'",
+    ) == [("KEY(school_type)", "school_type", False)]
     assert rows(connection, f"SELECT count(*) FROM {schema}.top_students") == [(4,)]

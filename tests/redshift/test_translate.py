@@ -35,19 +35,30 @@ def planned(sql: str) -> list[str] | None:
         ("SELECT len(name) FROM t", "SELECT LENGTH(name) FROM t"),
         ("SELECT sysdate", "SELECT sysdate()"),
         ("SELECT dateadd(mon, 2, d) FROM t", "SELECT dateadd('month', 2, d) FROM t"),
-        ("SELECT datediff(d, '2024-01-01', x) FROM t", "SELECT datediff('day', '2024-01-01'::timestamp, x) FROM t"),
+        (
+            "SELECT datediff(d, '2024-01-01', x) FROM t",
+            "SELECT datediff('day', '2024-01-01'::timestamp, x) FROM t",
+        ),
         ("SELECT date_part(dow, d) FROM t", "SELECT date_part('dow', d) FROM t"),
-        ("SELECT decode(k, 1, 'a', 'b') FROM t",
-         "SELECT CASE WHEN (k) IS NOT DISTINCT FROM (1) THEN 'a' ELSE 'b' END FROM t"),
-        ("SELECT listagg(x, ',') WITHIN GROUP (ORDER BY x) FROM t", "SELECT listagg(x, ',' ORDER BY x) FROM t"),
+        (
+            "SELECT decode(k, 1, 'a', 'b') FROM t",
+            "SELECT CASE WHEN (k) IS NOT DISTINCT FROM (1) THEN 'a' ELSE 'b' END FROM t",
+        ),
+        (
+            "SELECT listagg(x, ',') WITHIN GROUP (ORDER BY x) FROM t",
+            "SELECT listagg(x, ',' ORDER BY x) FROM t",
+        ),
         ("SELECT APPROXIMATE COUNT(DISTINCT a) FROM t", "SELECT  COUNT(DISTINCT a) FROM t"),
         ("SELECT median(score) FROM t", "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY score) FROM t"),
         ("SELECT a::varchar(max) FROM t", "SELECT a::varchar(65535) FROM t"),
-        ("CREATE TEMP TABLE t (a NVARCHAR(10), b VARBYTE(8))", "CREATE TEMP TABLE t (a VARCHAR(10), b BYTEA)"),
+        (
+            "CREATE TEMP TABLE t (a NVARCHAR(10), b VARBYTE(8))",
+            "CREATE TEMP TABLE t (a VARCHAR(10), b BYTEA)",
+        ),
         ("SELECT * FROM t WHERE 1 AND a > 0", "SELECT * FROM t WHERE true AND a > 0"),
         ("SELECT pg_last_copy_count()", "SELECT pg_last_copy_count(-1)"),
     ],
-)  # fmt: skip
+)
 def test_expressions(redshift, postgres):
     assert planned(redshift) == [postgres]
 
@@ -63,9 +74,18 @@ def test_create_table_attributes_are_removed_and_recorded():
         "CREATE TABLE IF NOT EXISTS s.t (id INT GENERATED ALWAYS AS IDENTITY (START WITH 0 INCREMENT BY 1) , "
         "k INT , d DATE , doc SUPER)"
     )
-    assert record.startswith("INSERT INTO awstwin_redshift.table_attributes AS t (reloid, diststyle, distkey, ")
-    for part in ("'s.t'::regclass", "'KEY', 'k'", "ARRAY['d','k']::text[]", "'INTERLEAVED'", "false",
-                 '\'{"id": "az64"}\'::jsonb', "DO NOTHING"):  # fmt: skip
+    assert record.startswith(
+        "INSERT INTO awstwin_redshift.table_attributes AS t (reloid, diststyle, distkey, "
+    )
+    for part in (
+        "'s.t'::regclass",
+        "'KEY', 'k'",
+        "ARRAY['d','k']::text[]",
+        "'INTERLEAVED'",
+        "false",
+        '\'{"id": "az64"}\'::jsonb',
+        "DO NOTHING",
+    ):
         assert part in record
 
 

@@ -31,8 +31,11 @@ def _work(connection) -> dict[str, float]:  # noqa: ANN001
     data = "".join(f"{i},name{i},{i % 1000}.5,2024-01-{i % 28 + 1:02d}\n" for i in range(ROWS))
     copy = _timed(lambda: cursor.copy_expert("COPY bench FROM STDIN WITH (FORMAT csv)", io.StringIO(data)))
     select = _timed(lambda: cursor.execute("SELECT * FROM bench") or cursor.fetchall())
-    return {"roundtrip_ms": trips / ROUND_TRIPS * 1000, "copy_stdin_rows_per_second": ROWS / copy,
-            "select_rows_per_second": ROWS / select}  # fmt: skip
+    return {
+        "roundtrip_ms": trips / ROUND_TRIPS * 1000,
+        "copy_stdin_rows_per_second": ROWS / copy,
+        "select_rows_per_second": ROWS / select,
+    }
 
 
 def measure() -> dict[str, float]:
@@ -48,31 +51,43 @@ def measure() -> dict[str, float]:
     folder.chmod(0o755)
     endpoint = EndpointServer(EndpointSettings(host="127.0.0.1", port=0, state_dir=folder / "s3")).start()
     warehouse = Warehouse(folder / "wh", port=0, settings={"fsync": "off"}).start()
-    front = RedshiftFront(Backend(warehouse.host, warehouse.port, warehouse.user, warehouse.password),
-                          aws_endpoint_url=endpoint.url).start()  # fmt: skip
+    front = RedshiftFront(
+        Backend(warehouse.host, warehouse.port, warehouse.user, warehouse.password),
+        aws_endpoint_url=endpoint.url,
+    ).start()
     found: dict[str, float] = {}
     try:
         direct = warehouse.connect()
         for name, value in _work(direct).items():
             found[f"redshift_front.direct_{name}"] = value
         direct.close()
-        through = psycopg2.connect(host=front.host, port=front.port, user=warehouse.user,
-                                   password=warehouse.password, dbname="dev")  # fmt: skip
+        through = psycopg2.connect(
+            host=front.host, port=front.port, user=warehouse.user, password=warehouse.password, dbname="dev"
+        )
         through.autocommit = True
         for name, value in _work(through).items():
             found[f"redshift_front.front_{name}"] = value
-        s3 = boto3.client("s3", endpoint_url=endpoint.url, region_name="us-east-1",
-                          aws_access_key_id="test", aws_secret_access_key="test")  # fmt: skip
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=endpoint.url,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
         s3.create_bucket(Bucket="bench")
         cursor = through.cursor()
         cursor.execute("TRUNCATE bench")
         data = "".join(f"{i},name{i},{i % 1000}.5,2024-01-{i % 28 + 1:02d}\n" for i in range(ROWS))
         s3.put_object(Bucket="bench", Key="in/data.csv", Body=data.encode())
-        seconds = _timed(lambda: cursor.execute(
-            "COPY bench FROM 's3://bench/in/' IAM_ROLE 'arn:aws:iam::1:role/r' CSV"))  # fmt: skip
+        seconds = _timed(
+            lambda: cursor.execute("COPY bench FROM 's3://bench/in/' IAM_ROLE 'arn:aws:iam::1:role/r' CSV")
+        )
         found["redshift_front.copy_s3_rows_per_second"] = ROWS / seconds
-        seconds = _timed(lambda: cursor.execute(
-            "UNLOAD ('SELECT * FROM bench') TO 's3://bench/out/' IAM_ROLE 'arn:aws:iam::1:role/r' PARQUET"))  # fmt: skip
+        seconds = _timed(
+            lambda: cursor.execute(
+                "UNLOAD ('SELECT * FROM bench') TO 's3://bench/out/' IAM_ROLE 'arn:aws:iam::1:role/r' PARQUET"
+            )
+        )
         found["redshift_front.unload_parquet_rows_per_second"] = ROWS / seconds
         through.close()
     finally:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -31,18 +32,17 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    front = RedshiftFront(Backend(args.backend_host, args.backend_port, args.backend_user, password),
-                          args.host, args.port)  # fmt: skip
+    front = RedshiftFront(
+        Backend(args.backend_host, args.backend_port, args.backend_user, password), args.host, args.port
+    )
 
     async def serve() -> None:
         loop = asyncio.get_running_loop()
         task = asyncio.ensure_future(front.serve_forever())
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, task.cancel)
-        try:
+        with contextlib.suppress(asyncio.CancelledError):
             await task
-        except asyncio.CancelledError:
-            pass
 
     try:
         asyncio.run(serve())

@@ -19,10 +19,25 @@ import psycopg2
 
 # Postgres type OID -> the type name Redshift reports (Data API ColumnMetadata.typeName).
 TYPE_NAMES = {
-    16: "bool", 20: "int8", 21: "int2", 23: "int4", 25: "text", 700: "float4", 701: "float8",
-    1042: "bpchar", 1043: "varchar", 1082: "date", 1083: "time", 1114: "timestamp", 1184: "timestamptz",
-    1700: "numeric", 3802: "super", 19: "name", 26: "oid", 114: "super",
-}  # fmt: skip
+    16: "bool",
+    20: "int8",
+    21: "int2",
+    23: "int4",
+    25: "text",
+    700: "float4",
+    701: "float8",
+    1042: "bpchar",
+    1043: "varchar",
+    1082: "date",
+    1083: "time",
+    1114: "timestamp",
+    1184: "timestamptz",
+    1700: "numeric",
+    3802: "super",
+    19: "name",
+    26: "oid",
+    114: "super",
+}
 
 
 @dataclass
@@ -43,11 +58,18 @@ class Result:
 
 
 class FrontSession:
-    def __init__(self, host: str, port: int, user: str, password: str, database: str, *, autocommit: bool = True):
+    def __init__(
+        self, host: str, port: int, user: str, password: str, database: str, *, autocommit: bool = True
+    ):
         self.connection = psycopg2.connect(
-            host=host, port=port, user=user, password=password, dbname=database, connect_timeout=10,
+            host=host,
+            port=port,
+            user=user,
+            password=password,
+            dbname=database,
+            connect_timeout=10,
             application_name="awstwin-redshift-session",
-        )  # fmt: skip
+        )
         self.connection.autocommit = autocommit
 
     @property
@@ -60,7 +82,9 @@ class FrontSession:
         with self.connection.cursor() as cursor:
             cursor.execute(sql, params)
             columns = [
-                Column(item.name, int(item.type_code), TYPE_NAMES.get(int(item.type_code), str(item.type_code)))
+                Column(
+                    item.name, int(item.type_code), TYPE_NAMES.get(int(item.type_code), str(item.type_code))
+                )
                 for item in cursor.description or []
             ]
             rows = cursor.fetchall() if cursor.description else []

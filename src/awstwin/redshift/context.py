@@ -47,10 +47,14 @@ class FrontContext:
         connection = self._side.get(database)
         if connection is None or connection.closed:
             connection = psycopg2.connect(
-                host=self.backend.host, port=self.backend.port, user=self.backend.user,
-                password=self.backend.password, dbname=database, connect_timeout=10,
+                host=self.backend.host,
+                port=self.backend.port,
+                user=self.backend.user,
+                password=self.backend.password,
+                dbname=database,
+                connect_timeout=10,
                 application_name="awstwin-redshift-front",
-            )  # fmt: skip
+            )
             connection.autocommit = True
             self._side[database] = connection
         return connection
@@ -155,7 +159,7 @@ class SessionState:
     temp_tables: dict[str, str] = field(default_factory=dict)
 
     def values(self) -> dict[str, str]:
-        """Session functions the front answers itself (pg_last_copy_count() gets the value as its argument)."""
+        """Session values the front passes in: pg_last_copy_count() reaches Postgres with its value."""
         return {
             "pg_last_copy_count": f"pg_last_copy_count({self.last_copy_count})",
             "pg_last_copy_id": f"pg_last_copy_id({self.last_copy_id})",

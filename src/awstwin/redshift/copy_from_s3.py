@@ -269,7 +269,7 @@ class CopyFeed(Action):
                     "start_offset": 0,
                     "copy_job_id": 0,
                     "table_name": self.command.table,
-                }  # fmt: skip
+                }
             )
         self.state.front.record_load_errors(self.state.database, rows)
 
@@ -279,8 +279,13 @@ class CopyFeed(Action):
         self.state.last_copy_count = self.loaded
         self.state.last_copy_id = self.query_id
         table = self.command.table_name
-        notices = [wire.error_response(f"Load into table '{table}' completed, {self.loaded} record(s) "
-                                       "loaded successfully.", "00000", "INFO")]  # fmt: skip
+        notices = [
+            wire.error_response(
+                f"Load into table '{table}' completed, {self.loaded} record(s) loaded successfully.",
+                "00000",
+                "INFO",
+            )
+        ]
         if self.errors:
             notices.append(
                 wire.error_response(
@@ -288,7 +293,7 @@ class CopyFeed(Action):
                     "not be loaded.  Check 'stl_load_errors' system table for details.",
                     "00000",
                     "INFO",
-                )  # fmt: skip
+                )
             )
         return tag, notices
 
@@ -337,8 +342,10 @@ def _text(value: object) -> str | None:
 
 def _credentials(options: dict[str, object]) -> dict[str, str] | None:
     if "ACCESS_KEY_ID" in options:
-        found = {"aws_access_key_id": str(options["ACCESS_KEY_ID"]),
-                 "aws_secret_access_key": str(options.get("SECRET_ACCESS_KEY", ""))}  # fmt: skip
+        found = {
+            "aws_access_key_id": str(options["ACCESS_KEY_ID"]),
+            "aws_secret_access_key": str(options.get("SECRET_ACCESS_KEY", "")),
+        }
         if "SESSION_TOKEN" in options:
             found["aws_session_token"] = str(options["SESSION_TOKEN"])
         return found
@@ -405,9 +412,9 @@ def text_records(filename: str, data: bytes, options: dict[str, object]) -> Iter
         raw = "".join(lines.taken).rstrip("\r\n")
         if first_line <= skip:
             continue
-        if not fields or (fields == [""] and raw.strip() == ""):
-            if "IGNOREBLANKLINES" in options or raw == "":
-                continue
+        blank = not fields or (fields == [""] and raw.strip() == "")
+        if blank and ("IGNOREBLANKLINES" in options or raw == ""):
+            continue
         yield Record(filename, first_line, raw, list(fields))
 
 

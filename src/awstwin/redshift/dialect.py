@@ -102,7 +102,7 @@ DATEPARTS = {
             "millisecon",
         ),
         "milliseconds",
-    ),  # fmt: skip
+    ),
     **dict.fromkeys(
         (
             "microsecond",
@@ -117,7 +117,7 @@ DATEPARTS = {
             "usecs",
         ),
         "microseconds",
-    ),  # fmt: skip
+    ),
 }
 
 # Type names Postgres lacks -> its spelling. VARCHAR(MAX) is handled apart (MAX -> 65535).
@@ -143,18 +143,42 @@ SYSTEM_VIEWS = [
 
 # Startup parameters Postgres accepts; Redshift drivers send others (client_protocol_version, ...).
 STARTUP_PARAMETERS = {
-    "user", "database", "options", "application_name", "client_encoding", "datestyle", "timezone",
-    "extra_float_digits", "search_path", "intervalstyle", "replication", "geqo", "statement_timeout",
-    "lock_timeout", "idle_in_transaction_session_timeout", "default_transaction_read_only",
-}  # fmt: skip
+    "user",
+    "database",
+    "options",
+    "application_name",
+    "client_encoding",
+    "datestyle",
+    "timezone",
+    "extra_float_digits",
+    "search_path",
+    "intervalstyle",
+    "replication",
+    "geqo",
+    "statement_timeout",
+    "lock_timeout",
+    "idle_in_transaction_session_timeout",
+    "default_transaction_read_only",
+}
 
 # Glue (Hive) column types -> Postgres types for Spectrum's session tables.
 HIVE_TYPES = {
-    "string": "varchar", "varchar": "varchar", "char": "varchar", "int": "integer", "integer": "integer",
-    "bigint": "bigint", "smallint": "smallint", "tinyint": "smallint", "double": "double precision",
-    "float": "real", "boolean": "boolean", "date": "date", "timestamp": "timestamp",
-    "decimal": "numeric", "binary": "bytea",
-}  # fmt: skip
+    "string": "varchar",
+    "varchar": "varchar",
+    "char": "varchar",
+    "int": "integer",
+    "integer": "integer",
+    "bigint": "bigint",
+    "smallint": "smallint",
+    "tinyint": "smallint",
+    "double": "double precision",
+    "float": "real",
+    "boolean": "boolean",
+    "date": "date",
+    "timestamp": "timestamp",
+    "decimal": "numeric",
+    "binary": "bytea",
+}
 
 
 def datepart(word: str) -> str | None:

@@ -83,8 +83,13 @@ class RedshiftFront:
     async def listen(self) -> None:
         self._server = await asyncio.start_server(self._accept, self.host, self.port, reuse_address=True)
         self.port = self._server.sockets[0].getsockname()[1]
-        log.info("Redshift front on %s:%s -> Postgres %s:%s", self.host, self.port, self.backend.host,
-                 self.backend.port)  # fmt: skip
+        log.info(
+            "Redshift front on %s:%s -> Postgres %s:%s",
+            self.host,
+            self.port,
+            self.backend.host,
+            self.backend.port,
+        )
 
     async def serve_forever(self) -> None:
         await self.listen()
@@ -129,8 +134,11 @@ class RedshiftFront:
             await self._forward_cancel(packet)
             return
         if code != wire.PROTOCOL_3:
-            writer.write(wire.error_response(f"unsupported frontend protocol {code >> 16}.{code & 0xFFFF}",
-                                             "0A000", "FATAL"))  # fmt: skip
+            writer.write(
+                wire.error_response(
+                    f"unsupported frontend protocol {code >> 16}.{code & 0xFFFF}", "0A000", "FATAL"
+                )
+            )
             await writer.drain()
             return
         params = wire.parse_startup(packet)

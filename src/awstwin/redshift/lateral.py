@@ -52,7 +52,9 @@ def lateral_alias_edits(sql: str, columns_of: ColumnsOf) -> list[tuple[int, int,
         references = [
             column
             for column in where.find_all(exp.Column)
-            if not column.table and column.name.lower() in aliases and column.find_ancestor(exp.Select) is select
+            if not column.table
+            and column.name.lower() in aliases
+            and column.find_ancestor(exp.Select) is select
         ]
         if not references:
             continue

@@ -17,24 +17,70 @@ OPTIONAL = 2  # a value may follow (a string or number)
 
 SHAPES = {
     # authorization
-    "IAM_ROLE": VALUE, "CREDENTIALS": VALUE, "WITH": FLAG, "ACCESS_KEY_ID": VALUE,
-    "SECRET_ACCESS_KEY": VALUE, "SESSION_TOKEN": VALUE, "REGION": VALUE, "MASTER_SYMMETRIC_KEY": VALUE,
-    "ENCRYPTED": FLAG, "KMS_KEY_ID": VALUE,
+    "IAM_ROLE": VALUE,
+    "CREDENTIALS": VALUE,
+    "WITH": FLAG,
+    "ACCESS_KEY_ID": VALUE,
+    "SECRET_ACCESS_KEY": VALUE,
+    "SESSION_TOKEN": VALUE,
+    "REGION": VALUE,
+    "MASTER_SYMMETRIC_KEY": VALUE,
+    "ENCRYPTED": FLAG,
+    "KMS_KEY_ID": VALUE,
     # formats
-    "FORMAT": FLAG, "CSV": FLAG, "PARQUET": FLAG, "ORC": FLAG, "JSON": OPTIONAL, "AVRO": OPTIONAL,
-    "SHAPEFILE": FLAG, "FIXEDWIDTH": VALUE, "QUOTE": VALUE, "DELIMITER": VALUE, "EXTENSION": VALUE,
+    "FORMAT": FLAG,
+    "CSV": FLAG,
+    "PARQUET": FLAG,
+    "ORC": FLAG,
+    "JSON": OPTIONAL,
+    "AVRO": OPTIONAL,
+    "SHAPEFILE": FLAG,
+    "FIXEDWIDTH": VALUE,
+    "QUOTE": VALUE,
+    "DELIMITER": VALUE,
+    "EXTENSION": VALUE,
     # data
-    "IGNOREHEADER": VALUE, "NULL": VALUE, "EMPTYASNULL": FLAG, "BLANKSASNULL": FLAG, "DATEFORMAT": VALUE,
-    "TIMEFORMAT": VALUE, "TRUNCATECOLUMNS": FLAG, "ACCEPTINVCHARS": OPTIONAL, "ACCEPTANYDATE": FLAG,
-    "TRIMBLANKS": FLAG, "REMOVEQUOTES": FLAG, "ESCAPE": FLAG, "ROUNDEC": FLAG, "FILLRECORD": FLAG,
-    "IGNOREBLANKLINES": FLAG, "EXPLICIT_IDS": FLAG, "ENCODING": VALUE, "SERIALIZETOJSON": FLAG,
+    "IGNOREHEADER": VALUE,
+    "NULL": VALUE,
+    "EMPTYASNULL": FLAG,
+    "BLANKSASNULL": FLAG,
+    "DATEFORMAT": VALUE,
+    "TIMEFORMAT": VALUE,
+    "TRUNCATECOLUMNS": FLAG,
+    "ACCEPTINVCHARS": OPTIONAL,
+    "ACCEPTANYDATE": FLAG,
+    "TRIMBLANKS": FLAG,
+    "REMOVEQUOTES": FLAG,
+    "ESCAPE": FLAG,
+    "ROUNDEC": FLAG,
+    "FILLRECORD": FLAG,
+    "IGNOREBLANKLINES": FLAG,
+    "EXPLICIT_IDS": FLAG,
+    "ENCODING": VALUE,
+    "SERIALIZETOJSON": FLAG,
     # files
-    "GZIP": FLAG, "BZIP2": FLAG, "ZSTD": FLAG, "LZOP": FLAG, "MANIFEST": OPTIONAL, "MAXERROR": VALUE,
-    "COMPUPDATE": OPTIONAL, "STATUPDATE": OPTIONAL, "NOLOAD": FLAG, "READRATIO": VALUE,
+    "GZIP": FLAG,
+    "BZIP2": FLAG,
+    "ZSTD": FLAG,
+    "LZOP": FLAG,
+    "MANIFEST": OPTIONAL,
+    "MAXERROR": VALUE,
+    "COMPUPDATE": OPTIONAL,
+    "STATUPDATE": OPTIONAL,
+    "NOLOAD": FLAG,
+    "READRATIO": VALUE,
     # UNLOAD
-    "HEADER": FLAG, "ADDQUOTES": FLAG, "PARALLEL": OPTIONAL, "MAXFILESIZE": VALUE, "ALLOWOVERWRITE": FLAG,
-    "CLEANPATH": FLAG, "PARTITION": FLAG, "BY": FLAG, "INCLUDE": FLAG, "ROWGROUPSIZE": VALUE,
-}  # fmt: skip
+    "HEADER": FLAG,
+    "ADDQUOTES": FLAG,
+    "PARALLEL": OPTIONAL,
+    "MAXFILESIZE": VALUE,
+    "ALLOWOVERWRITE": FLAG,
+    "CLEANPATH": FLAG,
+    "PARTITION": FLAG,
+    "BY": FLAG,
+    "INCLUDE": FLAG,
+    "ROWGROUPSIZE": VALUE,
+}
 WORD_VALUES = {
     "ON",
     "OFF",
@@ -64,7 +110,11 @@ def read_options(statement: Statement, index: int) -> dict[str, object]:
             token = tokens[index]
             raise TranslateError(f'syntax error at or near "{token.text}" (position {token.start + 1})')
         index += 1
-        if word == "PARTITION" and statement.word(index) in ("BY", "PARTITION BY") and statement.word(index + 1) == "(":
+        if (
+            word == "PARTITION"
+            and statement.word(index) in ("BY", "PARTITION BY")
+            and statement.word(index + 1) == "("
+        ):
             close = statement.matching(index + 1)
             found["PARTITION BY"] = [
                 token.text.lower() if token.token_type != TokenType.IDENTIFIER else token.text

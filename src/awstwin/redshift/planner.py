@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-
 from functools import partial
 
 from awstwin.redshift import dialect, lateral, spectrum

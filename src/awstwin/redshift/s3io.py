@@ -36,7 +36,9 @@ class S3Url:
         return f"s3://{self.bucket}/{self.key}"
 
 
-def client(region: str | None = None, credentials: dict[str, str] | None = None, endpoint_url: str | None = None):
+def client(
+    region: str | None = None, credentials: dict[str, str] | None = None, endpoint_url: str | None = None
+):
     import boto3
 
     kwargs = {"region_name": region} if region else {}

@@ -11,6 +11,7 @@ Spectrum reference: https://docs.aws.amazon.com/redshift/latest/dg/c-using-spect
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import re
@@ -33,10 +34,12 @@ from awstwin.redshift.values import FieldError, FieldRules, TargetColumn, check
 
 
 def plan_create_external(statement: Statement, state: SessionState) -> Plan | None:
-    """CREATE EXTERNAL SCHEMA [IF NOT EXISTS] s FROM DATA CATALOG DATABASE 'db' [IAM_ROLE ...] [REGION ...]."""
+    """CREATE EXTERNAL SCHEMA [IF NOT EXISTS] s FROM DATA CATALOG DATABASE 'db' [IAM_ROLE ..] [REGION ..]."""
     if statement.word(2) != "SCHEMA":
-        raise FrontError("CREATE EXTERNAL TABLE is not supported by the local Redshift front: create the "
-                         "table in the Glue Data Catalog (crawler, CreateTable, Athena DDL)")  # fmt: skip
+        raise FrontError(
+            "CREATE EXTERNAL TABLE is not supported by the local Redshift front: create the "
+            "table in the Glue Data Catalog (crawler, CreateTable, Athena DDL)"
+        )
     index = 3
     if_not_exists = statement.words(index, 3) == ["IF", "NOT", "EXISTS"]
     index += 3 if if_not_exists else 0
@@ -54,7 +57,8 @@ def plan_create_external(statement: Statement, state: SessionState) -> Plan | No
     role = str(options.get("IAM_ROLE", ""))
     esoptions = json.dumps({"IAM_ROLE": role})
     sql = (
-        "INSERT INTO awstwin_redshift.external_schemas (schemaname, databasename, iam_role, region, esoptions) "
+        "INSERT INTO awstwin_redshift.external_schemas "
+        "(schemaname, databasename, iam_role, region, esoptions) "
         f"VALUES ({quote_literal(name)}, {quote_literal(database)}, "
         f"{quote_literal(role)}, "
         f"{quote_literal(str(region)) if isinstance(region, str) else 'NULL'}, "
@@ -92,10 +96,8 @@ class SchemaChange(Action):
             schemas[self.name] = {"database": self.database, "region": self.region}
             if self.create_database:
                 glue = self.state.front.glue(self.region if isinstance(self.region, str) else None)
-                try:
+                with contextlib.suppress(glue.exceptions.AlreadyExistsException):
                     glue.create_database(DatabaseInput={"Name": self.database})
-                except glue.exceptions.AlreadyExistsException:
-                    pass
         return tag, []
 
 
@@ -110,8 +112,11 @@ def external_references(statement: Statement, edits: Edits, state: SessionState)
     tokens = statement.tokens
     for index, token in enumerate(tokens):
         if token.text.lower() in dialect.SYSTEM_VIEWS[-3:] and schemas:
-            steps += _catalog_refresh(state, schemas) if not any(s.visible is False and "external_tables"
-                                                                  in s.sql for s in steps) else []  # fmt: skip
+            steps += (
+                _catalog_refresh(state, schemas)
+                if not any(s.visible is False and "external_tables" in s.sql for s in steps)
+                else []
+            )
             continue
         if statement.word(index + 1) != "." or statement.word(index - 1) == "." or index + 2 >= len(tokens):
             continue
@@ -172,17 +177,30 @@ def _catalog_refresh(state: SessionState, schemas: dict[str, dict]) -> list[Step
             tables = []
         for table in tables:
             sd = table.get("StorageDescriptor") or {}
-            columns = [{"name": c["Name"], "type": c.get("Type", "string"), "part_key": 0}
-                       for c in sd.get("Columns") or []]  # fmt: skip
-            keys = [{"name": c["Name"], "type": c.get("Type", "string"), "part_key": i}
-                    for i, c in enumerate(table.get("PartitionKeys") or [], start=1)]  # fmt: skip
-            values = [schema, table["Name"], sd.get("Location", ""), sd.get("InputFormat", ""),
-                      sd.get("OutputFormat", ""), (sd.get("SerdeInfo") or {}).get("SerializationLibrary", ""),
-                      json.dumps((sd.get("SerdeInfo") or {}).get("Parameters") or {}),
-                      int(bool(sd.get("Compressed"))), json.dumps(table.get("Parameters") or {})]  # fmt: skip
+            columns = [
+                {"name": c["Name"], "type": c.get("Type", "string"), "part_key": 0}
+                for c in sd.get("Columns") or []
+            ]
+            keys = [
+                {"name": c["Name"], "type": c.get("Type", "string"), "part_key": i}
+                for i, c in enumerate(table.get("PartitionKeys") or [], start=1)
+            ]
+            values = [
+                schema,
+                table["Name"],
+                sd.get("Location", ""),
+                sd.get("InputFormat", ""),
+                sd.get("OutputFormat", ""),
+                (sd.get("SerdeInfo") or {}).get("SerializationLibrary", ""),
+                json.dumps((sd.get("SerdeInfo") or {}).get("Parameters") or {}),
+                int(bool(sd.get("Compressed"))),
+                json.dumps(table.get("Parameters") or {}),
+            ]
             literals = ", ".join(quote_literal(str(v)) if not isinstance(v, int) else str(v) for v in values)
-            rows.append(f"({literals}, {quote_literal(json.dumps(columns))}::jsonb, "
-                        f"{quote_literal(json.dumps(keys))}::jsonb)")  # fmt: skip
+            rows.append(
+                f"({literals}, {quote_literal(json.dumps(columns))}::jsonb, "
+                f"{quote_literal(json.dumps(keys))}::jsonb)"
+            )
     steps = [Step("DELETE FROM awstwin_redshift.external_tables", visible=False)]
     if rows:
         steps.append(
@@ -250,8 +268,10 @@ class ExternalFeed(Action):
         elif self.storage.kind == "json":
             yield from json_records(str(url), data, columns, {"JSON": "auto ignorecase"}, s3)
         else:
-            options: dict[str, object] = {"DELIMITER": self.storage.delimiter,
-                                          "IGNOREHEADER": str(self.storage.skip_header_lines)}  # fmt: skip
+            options: dict[str, object] = {
+                "DELIMITER": self.storage.delimiter,
+                "IGNOREHEADER": str(self.storage.skip_header_lines),
+            }
             if self.storage.strips_quotes:
                 options["CSV"], options["QUOTE"] = True, self.storage.quote_char or '"'
             options["NULL"] = self.storage.null_format or "\\N"
@@ -288,7 +308,7 @@ def _target(name: str, hive_type: str) -> TargetColumn:
         "date": "date",
         "timestamp": "timestamp",
     }
-    return TargetColumn(name.lower(), names.get(base, "varchar"), pg, False, None, None)  # fmt: skip
+    return TargetColumn(name.lower(), names.get(base, "varchar"), pg, False, None, None)
 
 
 def _lenient(value: str | None, column: TargetColumn, rules: FieldRules) -> str | None:

@@ -79,8 +79,15 @@ def _statement(text: str, tokens: list[Token], offset: int) -> Statement:
         tokens = [tokens[0], *rest]
     shifted = []
     for token in tokens:
-        copy = Token(token.token_type, token.text, token.line, token.col, token.start - offset,
-                     token.end - offset, token.comments)  # fmt: skip
+        copy = Token(
+            token.token_type,
+            token.text,
+            token.line,
+            token.col,
+            token.start - offset,
+            token.end - offset,
+            token.comments,
+        )
         shifted.append(copy)
     return Statement(text, shifted)
 
@@ -206,9 +213,9 @@ def _type_literal_arguments(statement: Statement, open_: int, edits: Edits) -> N
     close = statement.matching(open_)
     for index in range(open_ + 3, close):
         token = statement.tokens[index]
-        if token.token_type == TokenType.STRING and statement.word(index + 1) in (",", ")"):
-            if statement.word(index - 1) in (",", "("):
-                edits.replace(statement, index, index, statement.text(index, index) + "::timestamp")
+        alone = statement.word(index + 1) in (",", ")") and statement.word(index - 1) in (",", "(")
+        if token.token_type == TokenType.STRING and alone:
+            edits.replace(statement, index, index, statement.text(index, index) + "::timestamp")
 
 
 def _decode(statement: Statement, index: int, edits: Edits) -> None:
@@ -219,7 +226,8 @@ def _decode(statement: Statement, index: int, edits: Edits) -> None:
         return
     subject, pairs = args[0], args[1:]
     whens = " ".join(
-        f"WHEN ({subject}) IS NOT DISTINCT FROM ({pairs[i]}) THEN {pairs[i + 1]}" for i in range(0, len(pairs) - 1, 2)
+        f"WHEN ({subject}) IS NOT DISTINCT FROM ({pairs[i]}) THEN {pairs[i + 1]}"
+        for i in range(0, len(pairs) - 1, 2)
     )
     default = f" ELSE {pairs[-1]}" if len(pairs) % 2 else ""
     edits.replace(statement, index, statement.matching(index + 1), f"CASE {whens}{default} END")
@@ -422,7 +430,8 @@ def _table_attributes(statement: Statement, index: int, attrs: TableAttributes, 
 
 
 def alter_table_attributes(statement: Statement) -> tuple[str, TableAttributes] | None:
-    """ALTER TABLE t ALTER [COMPOUND] SORTKEY (..) | DISTKEY c | DISTSTYLE x | ENCODE AUTO | COLUMN c ENCODE e."""
+    """ALTER TABLE t ALTER [COMPOUND] SORTKEY (..) | DISTKEY c | DISTSTYLE x | ENCODE AUTO
+    | COLUMN c ENCODE e."""
     if statement.words(0, 2) != ["ALTER", "TABLE"]:
         return None
     alter = next((i for i in range(2, len(statement.tokens)) if statement.word(i) == "ALTER"), None)
@@ -457,5 +466,6 @@ def alter_table_attributes(statement: Statement) -> tuple[str, TableAttributes] 
 
 
 def _moved(token: Token, by: int) -> Token:
-    return Token(token.token_type, token.text, token.line, token.col, token.start + by, token.end + by,
-                 token.comments)  # fmt: skip
+    return Token(
+        token.token_type, token.text, token.line, token.col, token.start + by, token.end + by, token.comments
+    )

@@ -1,4 +1,4 @@
-"""`UNLOAD ('select ...') TO 's3://prefix'`: the query runs in the client's session, the front writes the files.
+"""`UNLOAD ('select ...') TO 's3://prefix'`: the query runs in the client's session, the front writes files.
 
 The front sends the query itself and reads its rows (text format, typed by the row description),
 then writes them as Redshift names its files (one slice here, so `0000_part_00`; `000` with
@@ -39,12 +39,15 @@ DEFAULT_MAXFILESIZE = int(6.2 * 1024**3)
 # Postgres type OID -> (Arrow type, text -> Python value)
 TYPES: dict[int, tuple[pa.DataType, Callable[[str], object]]] = {
     16: (pa.bool_(), lambda text: text == "t"),
-    20: (pa.int64(), int), 21: (pa.int16(), int), 23: (pa.int32(), int),
-    700: (pa.float32(), float), 701: (pa.float64(), float),
+    20: (pa.int64(), int),
+    21: (pa.int16(), int),
+    23: (pa.int32(), int),
+    700: (pa.float32(), float),
+    701: (pa.float64(), float),
     1082: (pa.date32(), date.fromisoformat),
     1114: (pa.timestamp("us"), datetime.fromisoformat),
     1184: (pa.timestamp("us", tz="UTC"), datetime.fromisoformat),
-}  # fmt: skip
+}
 
 
 def plan_unload(statement: Statement, state: SessionState, translate) -> Plan:  # noqa: ANN001
@@ -241,8 +244,10 @@ class UnloadAction(Action):
         manifest: dict[str, object] = {"entries": entries}
         if verbose:
             manifest["schema"] = {"elements": [{"name": c.name} for c in self.columns]}
-            manifest["meta"] = {"content_length": sum(s for _, s, _ in written),
-                                "record_count": sum(n for _, _, n in written)}  # fmt: skip
+            manifest["meta"] = {
+                "content_length": sum(s for _, s, _ in written),
+                "record_count": sum(n for _, _, n in written),
+            }
         key = self.target.key + "manifest"
         s3io.write(s3, s3io.S3Url(self.target.bucket, key), json.dumps(manifest, indent=2).encode())
 

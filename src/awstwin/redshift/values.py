@@ -32,16 +32,37 @@ class FieldError(Exception):
 
 INT_RANGES = {"int2": (-(2**15), 2**15 - 1), "int4": (-(2**31), 2**31 - 1), "int8": (-(2**63), 2**63 - 1)}
 INT_NAMES = {"int2": "Short Integer", "int4": "Integer", "int8": "Long Integer"}
-BOOLEANS = {"t": "true", "true": "true", "1": "true", "y": "true", "yes": "true",
-            "f": "false", "false": "false", "0": "false", "n": "false", "no": "false"}  # fmt: skip
+BOOLEANS = {
+    "t": "true",
+    "true": "true",
+    "1": "true",
+    "y": "true",
+    "yes": "true",
+    "f": "false",
+    "false": "false",
+    "0": "false",
+    "n": "false",
+    "no": "false",
+}
 _INTEGER = re.compile(r"^\s*[+-]?\d+\s*$")
 
 # Redshift DATEFORMAT/TIMEFORMAT elements -> strptime.
 # https://docs.aws.amazon.com/redshift/latest/dg/r_DATEFORMAT_and_TIMEFORMAT_strings.html
 FORMAT_ELEMENTS = [
-    ("YYYY", "%Y"), ("YY", "%y"), ("MONTH", "%B"), ("MON", "%b"), ("MM", "%m"), ("DD", "%d"),
-    ("HH24", "%H"), ("HH12", "%I"), ("HH", "%H"), ("MI", "%M"), ("SS", "%S"), ("AM", "%p"), ("PM", "%p"),
-]  # fmt: skip
+    ("YYYY", "%Y"),
+    ("YY", "%y"),
+    ("MONTH", "%B"),
+    ("MON", "%b"),
+    ("MM", "%m"),
+    ("DD", "%d"),
+    ("HH24", "%H"),
+    ("HH12", "%I"),
+    ("HH", "%H"),
+    ("MI", "%M"),
+    ("SS", "%S"),
+    ("AM", "%p"),
+    ("PM", "%p"),
+]
 AUTO_DATES = ("%Y-%m-%d", "%Y/%m/%d", "%m/%d/%Y", "%d.%m.%Y", "%Y%m%d", "%b %d %Y", "%d %b %Y", "%B %d, %Y")
 AUTO_TIMES = ("", " %H:%M:%S", " %H:%M:%S.%f", "T%H:%M:%S", "T%H:%M:%S.%f", " %H:%M")
 
@@ -113,8 +134,12 @@ def check(value: str, column: TargetColumn, rules: FieldRules) -> str:
                 value = value.split(".")[0]
             else:
                 position = next((i for i, ch in enumerate(value) if not (ch.isdigit() or ch in "+- ")), 0)
-                raise FieldError(1207, f"Invalid digit, Value '{value[position:position + 1]}', Pos {position}, "
-                                       f"Type: {INT_NAMES[kind]}", position)  # fmt: skip
+                raise FieldError(
+                    1207,
+                    f"Invalid digit, Value '{value[position : position + 1]}', Pos {position}, "
+                    f"Type: {INT_NAMES[kind]}",
+                    position,
+                )
         low, high = INT_RANGES[kind]
         if not low <= int(value) <= high:
             raise FieldError(1204, f"Overflow, Value '{value.strip()}', Type: {INT_NAMES[kind]}")

@@ -189,8 +189,16 @@ def ready_for_query(status: bytes = b"I") -> bytes:
 
 
 # ErrorResponse/NoticeResponse field codes: https://www.postgresql.org/docs/current/protocol-error-fields.html
-FIELD_NAMES = {"S": "severity", "V": "severity_nonlocalized", "C": "code", "M": "message", "D": "detail",
-               "H": "hint", "P": "position", "W": "where"}  # fmt: skip
+FIELD_NAMES = {
+    "S": "severity",
+    "V": "severity_nonlocalized",
+    "C": "code",
+    "M": "message",
+    "D": "detail",
+    "H": "hint",
+    "P": "position",
+    "W": "where",
+}
 
 
 def error_response(message_text: str, code: str = "XX000", severity: str = "ERROR", **extra: str) -> bytes:

@@ -179,8 +179,19 @@ class EmbeddedStack:
                 f"port {port} is taken: another program listens on {host}:{port}. Stop it (`make down` if "
                 "it is a stack started by `make up`), or give the profile's WAREHOUSE_PORT another port"
             )
-        argv = [sys.executable, "-m", FRONT_MARKER, "--host", host, "--port", str(port),
-                "--backend-host", warehouse.host, "--backend-port", str(warehouse.port)]  # fmt: skip
+        argv = [
+            sys.executable,
+            "-m",
+            FRONT_MARKER,
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--backend-host",
+            warehouse.host,
+            "--backend-port",
+            str(warehouse.port),
+        ]
         env = {
             **os.environ,
             "PYTHONUNBUFFERED": "1",
@@ -199,8 +210,14 @@ class EmbeddedStack:
         deadline = time.monotonic() + FRONT_START_TIMEOUT
         while True:
             try:
-                psycopg2.connect(host=host, port=port, user=warehouse.user, password=warehouse.password,
-                                 dbname=warehouse.database, connect_timeout=3).close()  # fmt: skip
+                psycopg2.connect(
+                    host=host,
+                    port=port,
+                    user=warehouse.user,
+                    password=warehouse.password,
+                    dbname=warehouse.database,
+                    connect_timeout=3,
+                ).close()
                 return started
             except psycopg2.OperationalError as error:
                 if not started.running() or time.monotonic() > deadline:
@@ -214,8 +231,11 @@ class EmbeddedStack:
         """postgres_init/redshift/ (sort keys and the like) through the front, as deploys apply it."""
         from awstwin.warehouse.sqlfiles import apply_to
 
-        params = {**warehouse.connection_params(), "host": self.profile.warehouse_host,
-                  "port": self.profile.warehouse_port}  # fmt: skip
+        params = {
+            **warehouse.connection_params(),
+            "host": self.profile.warehouse_host,
+            "port": self.profile.warehouse_port,
+        }
         apply_to([POSTGRES_INIT_DIR / "redshift"], params, timeout=120)
 
     def start_airflow(self, port: int, artifacts_dir: Path | None = None) -> AirflowInfo:
@@ -255,8 +275,8 @@ class EmbeddedStack:
             self._apply_redshift_ddl(warehouse)
             self.echo(
                 f"  warehouse postgresql://{self.profile.warehouse_host}:{self.profile.warehouse_port}/"
-                f"{warehouse.database}: Redshift front (pid {front.pid}, log {front.log}) -> Postgres on port "
-                f"{warehouse.port} (pid {warehouse.pid}, log {warehouse.log_path})"
+                f"{warehouse.database}: Redshift front (pid {front.pid}, log {front.log}) -> Postgres "
+                f"on port {warehouse.port} (pid {warehouse.pid}, log {warehouse.log_path})"
             )
             if airflow_port is not None:
                 airflow = self.start_airflow(airflow_port, artifacts_dir)
