@@ -57,6 +57,8 @@ def planned(sql: str) -> list[str] | None:
         ),
         ("SELECT * FROM t WHERE 1 AND a > 0", "SELECT * FROM t WHERE true AND a > 0"),
         ("SELECT pg_last_copy_count()", "SELECT pg_last_copy_count(-1)"),
+        ("SELECT TOP 3 a FROM t ORDER BY a", "SELECT  a FROM t ORDER BY a LIMIT 3"),
+        ("SELECT * FROM (SELECT TOP 2 a FROM t) s", "SELECT * FROM (SELECT  a FROM t LIMIT 2) s"),
     ],
 )
 def test_expressions(redshift, postgres):

@@ -29,6 +29,7 @@ TRIGGER_WORDS = [
     "sysdate",
     "nvl",
     "decode",
+    "top",
     "len",
     "dateadd",
     "datediff",

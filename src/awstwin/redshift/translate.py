@@ -158,6 +158,13 @@ def rewrite_expressions(statement: Statement, edits: Edits, session_values: dict
             edits.replace(statement, index, index, "")
         elif word == "LISTAGG" and after == "(":
             _listagg(statement, index, edits)
+        elif (
+            word == "TOP"
+            and before in ("SELECT", "DISTINCT", "ALL")
+            and tokens[index + 1 : index + 2]
+            and (tokens[index + 1].token_type == TokenType.NUMBER)
+        ):
+            _top(statement, index, edits)
         elif word == "DECODE" and after == "(":
             _decode(statement, index, edits)
         elif word == "MEDIAN" and after == "(":
@@ -216,6 +223,22 @@ def _type_literal_arguments(statement: Statement, open_: int, edits: Edits) -> N
         alone = statement.word(index + 1) in (",", ")") and statement.word(index - 1) in (",", "(")
         if token.token_type == TokenType.STRING and alone:
             edits.replace(statement, index, index, statement.text(index, index) + "::timestamp")
+
+
+def _top(statement: Statement, index: int, edits: Edits) -> None:
+    """SELECT TOP n ... -> SELECT ... LIMIT n, at the end of the query TOP belongs to."""
+    count = statement.tokens[index + 1].text
+    depth, end = 0, len(statement.tokens)
+    for position in range(index, len(statement.tokens)):
+        word = statement.word(position)
+        depth += word == "("
+        depth -= word == ")"
+        if depth < 0:
+            end = position
+            break
+    edits.replace(statement, index, index + 1, "")
+    last = statement.tokens[end - 1]
+    edits.replace_span(last.end + 1, last.end + 1, f" LIMIT {count}")
 
 
 def _decode(statement: Statement, index: int, edits: Edits) -> None:
