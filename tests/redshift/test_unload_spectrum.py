@@ -14,6 +14,7 @@ import uuid
 import psycopg2
 import pyarrow.parquet as pq
 import pytest
+import redshift_connector
 from tests.redshift.conftest import rows
 
 ROLE = "arn:aws:iam::123456789012:role/RedshiftUnload"
@@ -84,7 +85,7 @@ def test_unload_csv_options_names_and_overwrite(scores, aws, bucket):
     assert keys(aws, bucket, "parts/") == [f"parts/day=2024-01-0{d}/0000_part_00.parquet" for d in (1, 2, 3)]
 
 
-def test_spectrum_reads_a_crawled_table_joined_with_a_local_one(connect, aws, bucket):
+def test_spectrum_reads_a_crawled_table_joined_with_a_local_one(connect, aws, bucket, front, warehouse):
     s3, glue = aws("s3"), aws("glue")
     for date, body in (("2024-01-01", b"id,city\n1,Oslo\n2,Lima\n"), ("2024-01-02", b"id,city\n3,Pune\n")):
         s3.put_object(Bucket=bucket, Key=f"visits/ingest_date={date}/part.csv", Body=body)

@@ -145,6 +145,9 @@ class Session:
         if plan is None:
             self._send(raw, Expect("parse"))
             return
+        for step in plan.before:  # tables the statement reads must exist to parse it (Spectrum)
+            if step.action is None or not step.action.feeds_copy:
+                self._hidden_step(step)
         parse.sql = plan.main.sql
         self._send(parse.encode(), Expect("parse"))
 
