@@ -14,7 +14,6 @@ import uuid
 import psycopg2
 import pyarrow.parquet as pq
 import pytest
-import redshift_connector
 from tests.redshift.conftest import rows
 
 ROLE = "arn:aws:iam::123456789012:role/RedshiftUnload"
