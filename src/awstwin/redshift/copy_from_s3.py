@@ -372,50 +372,35 @@ def _printable(text: str) -> str:
 # ---- formats --------------------------------------------------------------------------------------
 
 
-class _Lines:
-    """Lines of a file with their numbers, remembering those the CSV reader consumed for a record."""
-
-    def __init__(self, text: str):
-        self.lines = iter(text.splitlines(keepends=True))
-        self.number = 0
-        self.taken: list[str] = []
-
-    def __iter__(self) -> _Lines:
-        return self
-
-    def __next__(self) -> str:
-        line = next(self.lines)
-        self.number += 1
-        self.taken.append(line)
-        return line
-
-
 def text_records(filename: str, data: bytes, options: dict[str, object]) -> Iterator[Record]:
-    """CSV (FORMAT CSV: quotes) or Redshift's default text format (pipe-delimited, no quoting)."""
+    """CSV (FORMAT CSV: quotes) or Redshift's default text format (pipe-delimited, no quoting).
+
+    The CSV reader runs over the list of lines (C speed); its line count after each record tells
+    which lines the record took, so a rejected record is reported with its own line(s).
+    """
     text = data.decode("utf-8", "replace")
     is_csv = "CSV" in options
     delimiter = str(options.get("DELIMITER", "," if is_csv else "|"))
     skip = int(str(options.get("IGNOREHEADER", "0")))
-    lines = _Lines(text)
+    lines = text.splitlines(keepends=True)
     if is_csv:
         quote = str(options.get("QUOTE", '"'))
-        reader: Iterator[list[str]] = csv.reader(lines, delimiter=delimiter, quotechar=quote, strict=False)
-    else:
-        reader = (_split_text(line, delimiter, options) for line in lines)
-    while True:
-        lines.taken = []
-        try:
-            fields = next(reader)
-        except StopIteration:
-            return
-        first_line = lines.number - len(lines.taken) + 1
-        raw = "".join(lines.taken).rstrip("\r\n")
-        if first_line <= skip:
+        reader = csv.reader(lines, delimiter=delimiter, quotechar=quote, strict=False)
+        taken = 0
+        for fields in reader:
+            first, taken = taken, reader.line_num
+            if first < skip:
+                continue
+            raw = "".join(lines[first:taken]).rstrip("\r\n")
+            if not fields and ("IGNOREBLANKLINES" in options or raw == ""):
+                continue
+            yield Record(filename, first + 1, raw, list(fields))
+        return
+    for number, line in enumerate(lines, start=1):
+        raw = line.rstrip("\r\n")
+        if number <= skip or (raw == "" or ("IGNOREBLANKLINES" in options and not raw.strip())):
             continue
-        blank = not fields or (fields == [""] and raw.strip() == "")
-        if blank and ("IGNOREBLANKLINES" in options or raw == ""):
-            continue
-        yield Record(filename, first_line, raw, list(fields))
+        yield Record(filename, number, raw, _split_text(raw, delimiter, options))
 
 
 def _split_text(line: str, delimiter: str, options: dict[str, object]) -> list[str | None]:
