@@ -116,7 +116,7 @@ def summary(info: StackInfo, reason: str = "") -> list[str]:
     warehouse = f"postgresql://{profile.warehouse_user}@{info.warehouse_host}:{info.warehouse_port}/"
     rows = [
         ("AWS endpoint (S3, Glue, Athena, Logs, ...)", info.endpoint_url),
-        ("warehouse (Postgres)", warehouse + profile.warehouse_db),
+        ("warehouse (Redshift front over Postgres)", warehouse + profile.warehouse_db),
     ]
     if info.airflow is not None:
         rows += [
