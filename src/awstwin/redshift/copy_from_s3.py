@@ -21,6 +21,7 @@ from datetime import datetime
 
 from awstwin.redshift import s3io, wire
 from awstwin.redshift.context import SessionState
+from awstwin.redshift.copy_fast import fast_csv
 from awstwin.redshift.options import read_options
 from awstwin.redshift.plan import Action, LoadFailed, Plan, Step
 from awstwin.redshift.translate import Statement, TranslateError, quote_literal
@@ -118,6 +119,14 @@ class Record:
 
 
 @dataclass
+class Checked:
+    """A whole file, checked and converted at once (copy_fast): CSV for Postgres and its row count."""
+
+    csv: bytes
+    rows: int
+
+
+@dataclass
 class LoadError:
     record: Record
     column: TargetColumn | None
@@ -155,6 +164,14 @@ class CopyFeed(Action):
         buffer = io.StringIO()
         try:
             for record in self._records(columns):
+                if isinstance(record, Checked):  # a whole file that passed every check at once
+                    if buffer.tell():
+                        yield buffer.getvalue().encode()
+                        buffer = io.StringIO()
+                    for start in range(0, len(record.csv), CHUNK_BYTES):
+                        yield record.csv[start : start + CHUNK_BYTES]
+                    self.loaded += record.rows
+                    continue
                 row = self._row(record, columns, rules)
                 if row is None:
                     if len(self.errors) > max_errors:
@@ -305,7 +322,7 @@ class CopyFeed(Action):
 
     # ---- reading the files ----------------------------------------------------------------------
 
-    def _records(self, columns: list[TargetColumn]) -> Iterator[Record]:
+    def _records(self, columns: list[TargetColumn]) -> Iterator[Record | Checked]:
         options = self.command.options
         s3 = self.state.front.s3(_text(options.get("REGION")), _credentials(options))
         compression = next((name for name in s3io.COMPRESSIONS if name in options), None)
@@ -316,7 +333,11 @@ class CopyFeed(Action):
             elif "JSON" in options:
                 yield from json_records(str(url), data, columns, options, s3)
             else:
-                yield from text_records(str(url), data, options)
+                checked = fast_csv(data, columns, options)
+                if checked is not None:
+                    yield Checked(*checked)
+                else:
+                    yield from text_records(str(url), data, options)
 
     def _files(self, s3) -> list[s3io.S3Url]:
         url = s3io.S3Url.parse(self.command.source)
