@@ -6,12 +6,16 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import boto3
 import psycopg2
+
+from awstwin.ports import free_port
 
 ROUND_TRIPS = 2000
 ROWS = 200_000
@@ -38,10 +42,22 @@ def _work(connection) -> dict[str, float]:  # noqa: ANN001
     }
 
 
+def _connect_when_up(port: int, warehouse):  # noqa: ANN001, ANN202
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            return psycopg2.connect(
+                host="127.0.0.1", port=port, user=warehouse.user, password=warehouse.password, dbname="dev"
+            )
+        except psycopg2.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
 def measure() -> dict[str, float]:
     from awstwin.config import EndpointSettings
     from awstwin.endpoint.server import EndpointServer
-    from awstwin.redshift import Backend, RedshiftFront
     from awstwin.warehouse import Warehouse
 
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
@@ -51,19 +67,29 @@ def measure() -> dict[str, float]:
     folder.chmod(0o755)
     endpoint = EndpointServer(EndpointSettings(host="127.0.0.1", port=0, state_dir=folder / "s3")).start()
     warehouse = Warehouse(folder / "wh", port=0, settings={"fsync": "off"}).start()
-    front = RedshiftFront(
-        Backend(warehouse.host, warehouse.port, warehouse.user, warehouse.password),
-        aws_endpoint_url=endpoint.url,
-    ).start()
+    port = free_port()
+    env = {**os.environ, "AWSTWIN_WAREHOUSE_PASSWORD": warehouse.password, "AWS_ENDPOINT_URL": endpoint.url}
+    front = subprocess.Popen(  # its own process, as the stacks run it (no GIL shared with the client)
+        [
+            sys.executable,
+            "-m",
+            "awstwin.redshift",
+            "--port",
+            str(port),
+            "--backend-port",
+            str(warehouse.port),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     found: dict[str, float] = {}
     try:
         direct = warehouse.connect()
         for name, value in _work(direct).items():
             found[f"redshift_front.direct_{name}"] = value
         direct.close()
-        through = psycopg2.connect(
-            host=front.host, port=front.port, user=warehouse.user, password=warehouse.password, dbname="dev"
-        )
+        through = _connect_when_up(port, warehouse)
         through.autocommit = True
         for name, value in _work(through).items():
             found[f"redshift_front.front_{name}"] = value
@@ -91,7 +117,8 @@ def measure() -> dict[str, float]:
         found["redshift_front.unload_parquet_rows_per_second"] = ROWS / seconds
         through.close()
     finally:
-        front.stop()
+        front.terminate()
+        front.wait(timeout=30)
         warehouse.stop()
         endpoint.stop()
         shutil.rmtree(folder, ignore_errors=True)
