@@ -143,3 +143,24 @@ def test_front_session_is_what_the_data_api_runs_statements_through(front, wareh
             f"UNLOAD ('SELECT * FROM api') TO 's3://{bucket}/api-out/' IAM_ROLE default"
         )
         assert unloaded.tag == "UNLOAD" and unloaded.rows == []
+
+
+def test_a_failed_copy_over_the_extended_protocol_leaves_the_session_usable(front, warehouse, aws, bucket):
+    aws("s3").put_object(Bucket=bucket, Key="ext/bad.csv", Body=b"1,a\nx,b\n")
+    connection = redshift_connector.connect(
+        host=front.host, port=front.port, user=warehouse.user, password=warehouse.password, database="dev",
+        ssl=False,
+    )  # fmt: skip
+    try:
+        cursor = connection.cursor()
+        cursor.execute("CREATE TEMP TABLE ext_target (id INT, name VARCHAR(5))")
+        with pytest.raises(redshift_connector.ProgrammingError, match="Check 'stl_load_errors'"):
+            cursor.execute(f"COPY ext_target FROM 's3://{bucket}/ext/' IAM_ROLE default CSV")
+        connection.rollback()
+        cursor.execute("CREATE TEMP TABLE ext_target (id INT, name VARCHAR(5))")  # rolled back with the COPY
+        cursor.execute(f"COPY ext_target FROM 's3://{bucket}/ext/' IAM_ROLE default CSV MAXERROR 1")
+        cursor.execute("SELECT id, name FROM ext_target")
+        assert cursor.fetchall() == ([1, "a"],)
+        connection.commit()
+    finally:
+        connection.close()

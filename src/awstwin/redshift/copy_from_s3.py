@@ -101,6 +101,8 @@ class TargetCapture(Action):
 
     def on_row(self, values: list[bytes | None]) -> None:
         name, typname, formatted, not_null, typmod, oid = [(v or b"").decode() for v in values]
+        if any(column.name == name for column in self.columns):  # the step ran again: a new answer
+            self.columns = []
         length = int(typmod) - 4 if typname in ("varchar", "bpchar") and int(typmod) > 4 else None
         precision = None
         if typname == "numeric" and int(typmod) > 4:

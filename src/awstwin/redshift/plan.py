@@ -55,6 +55,7 @@ class Step:
     action: Action | None = None
     tag: str | None = None  # the client's CommandComplete tag, when it differs from Postgres'
     no_data: bool = False  # a Describe of it answers NoData (UNLOAD returns no rows)
+    before_parse: bool = False  # extended protocol: also run before the client's Parse (DDL it needs)
     copy_done: asyncio.Event | None = field(default=None, repr=False)
 
 

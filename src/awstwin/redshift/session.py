@@ -146,7 +146,7 @@ class Session:
             self._send(raw, Expect("parse"))
             return
         for step in plan.before:  # tables the statement reads must exist to parse it (Spectrum)
-            if step.action is None or not step.action.feeds_copy:
+            if step.before_parse:
                 self._hidden_step(step)
         parse.sql = plan.main.sql
         self._send(parse.encode(), Expect("parse"))
@@ -194,6 +194,7 @@ class Session:
         self._send(wire.Parse(HIDDEN, step.sql, b"").encode(), Expect("parse", visible=False))
         self._send(wire.bind(HIDDEN, HIDDEN), Expect("bind", visible=False))
         self._send(wire.execute(HIDDEN), Expect("execute", visible=False, step=step))
+        self._send(wire.close(b"P", HIDDEN), Expect("close", visible=False))
         self._send(wire.close(b"S", HIDDEN), Expect("close", visible=False))
         return [step.copy_done] if step.copy_done is not None else []
 

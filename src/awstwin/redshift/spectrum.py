@@ -159,8 +159,8 @@ def _load_steps(state: SessionState, info: dict, schema: str, table: str, temp: 
     ddl = ", ".join(f'"{column.name.lower()}" {_pg_type(column.type)}' for column in columns)
     feed = ExternalFeed(state, info, glue_table, storage)
     return [
-        Step(f"DROP TABLE IF EXISTS pg_temp.{temp}", visible=False),
-        Step(f"CREATE TEMP TABLE {temp} ({ddl})", visible=False),
+        Step(f"DROP TABLE IF EXISTS pg_temp.{temp}", visible=False, before_parse=True),
+        Step(f"CREATE TEMP TABLE {temp} ({ddl})", visible=False, before_parse=True),
         Step(f"COPY pg_temp.{temp} FROM STDIN WITH (FORMAT csv)", visible=False, action=feed),
     ]
 
