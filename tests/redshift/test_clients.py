@@ -108,6 +108,10 @@ def test_airflow_redshift_and_postgres_hooks(front, warehouse, monkeypatch):
 
 def test_psycopg2_multi_statement_and_errors_keep_the_session_usable(connect):
     connection = connect(autocommit=False)
+    pid = connection.get_backend_pid()  # the backend's own, passed through by the front
+    assert rows(
+        connection, "SELECT trim(user_name), trim(db_name) FROM stv_sessions WHERE process = %s", (pid,)
+    ) == [("awsuser", "dev")]
     name = f"ps_{uuid.uuid4().hex[:8]}"
     rows(
         connection,

@@ -150,6 +150,12 @@ def test_bad_lines_fail_the_whole_copy_and_fill_stl_load_errors(connect, aws, bu
         "ORDER BY query, line_number",
     )
     assert errors[0] == (f"s3://{bucket}/bad/data.txt", 3, "score", "int4", 1207, "x9", "2|bob|x9")
+    detail = rows(
+        connection,
+        "SELECT trim(file_name), line_number, trim(column_name), error_code, trim(table_id) "
+        "FROM sys_load_error_detail WHERE trim(table_id) = 'bad_target' ORDER BY line_number",
+    )
+    assert detail[0] == (f"s3://{bucket}/bad/data.txt", 3, "score", 1207, "bad_target")
 
 
 def test_maxerror_lets_bad_lines_through(connect, aws, bucket):
