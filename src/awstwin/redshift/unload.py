@@ -225,8 +225,14 @@ class UnloadAction(Action):
         for i in keep:
             column = self.columns[i]
             kind, convert = _arrow_type(column)
-            values = [None if row[i] is None else convert(row[i].decode()) for row in rows]  # type: ignore[union-attr]
-            arrays.append(pa.array(values, type=kind))
+            texts = pa.array([row[i] for row in rows], pa.binary()).cast(pa.string())
+            try:  # Arrow parses the column's text at once; 't'/'f' booleans and odd shapes go value by value
+                if kind == pa.bool_():
+                    raise pa.ArrowInvalid("booleans are t/f")
+                arrays.append(texts.cast(kind))
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                values = [None if text is None else convert(text) for text in texts.to_pylist()]
+                arrays.append(pa.array(values, type=kind))
             names.append(column.name)
         return pa.Table.from_arrays(arrays, names=names)
 
