@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 
+import psycopg2
 import pytest
 import redshift_connector
 import sqlalchemy
@@ -168,3 +169,10 @@ def test_a_failed_copy_over_the_extended_protocol_leaves_the_session_usable(fron
         connection.commit()
     finally:
         connection.close()
+
+
+def test_a_wrong_password_is_refused_with_postgres_own_message(front, warehouse):
+    with pytest.raises(psycopg2.OperationalError, match="password authentication failed for user"):
+        psycopg2.connect(
+            host=front.host, port=front.port, user=warehouse.user, password="Wrong-pass-1", dbname="dev"
+        )
