@@ -35,6 +35,15 @@ def missing(owner: str, name: str) -> GlueNotImplementedError:
     )
 
 
+class GlueImportError(NotImplementedError):
+    """`from awsglue.transforms import X` for an X the runtime lacks (an AttributeError there would
+    become a bare ImportError and lose the message)."""
+
+
+def missing_from_module(owner: str, name: str) -> GlueImportError:
+    return GlueImportError(str(missing(owner, name)))
+
+
 class Guarded:
     """Mixin: unknown public members raise GlueNotImplementedError (private ones stay AttributeError)."""
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from awsglue._local.guard import missing
+from awsglue._local.guard import missing_from_module
 from awsglue.transforms.field_transforms import (
     DropFields,
     RenameField,
@@ -69,4 +69,4 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     if name.startswith("_"):
         raise AttributeError(name)
-    raise missing("transforms", name)
+    raise missing_from_module("transforms", name)
