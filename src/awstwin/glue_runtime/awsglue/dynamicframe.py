@@ -400,6 +400,9 @@ class DynamicFrame(Guarded):
                 columns.append(F.col(f"l.`{name}`"))
             elif right_types[name] == field.dataType:
                 columns.append(F.coalesce(F.col(f"r.`{name}`"), F.col(f"l.`{name}`")).alias(name))
+            elif _same_shape(right_types[name], field.dataType):
+                right_value = records.conform(F.col(f"r.`{name}`"), right_types[name], field.dataType)
+                columns.append(F.coalesce(right_value, F.col(f"l.`{name}`")).alias(name))
             else:
                 raise ValueError(
                     f"join: both frames have a field {name!r}, as {field.dataType.simpleString()} and "
@@ -527,6 +530,17 @@ class DynamicFrame(Guarded):
 
     def __repr__(self) -> str:
         return f"DynamicFrame({self.name!r}, {json.dumps(self._df.columns)})"
+
+
+def _same_shape(one: Any, other: Any) -> bool:
+    """Structs (or arrays of them) with the same field names, perhaps in another order."""
+    from pyspark.sql.types import ArrayType
+
+    if isinstance(one, ArrayType) and isinstance(other, ArrayType):
+        return _same_shape(one.elementType, other.elementType)
+    if isinstance(one, StructType) and isinstance(other, StructType):
+        return sorted(one.fieldNames()) == sorted(other.fieldNames())
+    return False
 
 
 def _resolve_one(df: DataFrame, path: str, kind: str, argument: str) -> DataFrame:
