@@ -250,3 +250,87 @@ def test_add_ingestion_time_columns(spark: Any, glue_context: Any) -> None:
     out = glue_context.add_ingestion_time_columns(df, "hour")
     assert out.columns == ["id", "ingest_year", "ingest_month", "ingest_day", "ingest_hour"]
     assert len(out.first()["ingest_year"]) == 4
+
+
+def test_write_dynamic_frame_from_catalog_adds_columns_and_partitions(
+    spark: Any, glue_context: Any, aws: Callable[[str], Any], sink_db: str, bucket: str
+) -> None:
+    glue = aws("glue")
+    glue.create_table(
+        DatabaseName=sink_db,
+        TableInput={
+            "Name": "visits",
+            "PartitionKeys": [{"Name": "day", "Type": "string"}],
+            "Parameters": {"classification": "parquet"},
+            "StorageDescriptor": {
+                "Location": f"s3://{bucket}/visits/",
+                "Columns": [{"Name": "id", "Type": "bigint"}],
+                "SerdeInfo": {
+                    "SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+                },
+            },
+        },
+    )
+    frame = frame_of(
+        spark, glue_context, [(1, "x", "d1"), (2, "y", "d2")], "id bigint, page string, day string"
+    )
+    glue_context.write_dynamic_frame.from_catalog(
+        frame=frame,
+        database=sink_db,
+        table_name="visits",
+        additional_options={"enableUpdateCatalog": True, "partitionKeys": ["day"]},
+    )
+    table = glue.get_table(DatabaseName=sink_db, Name="visits")["Table"]
+    assert [c["Name"] for c in table["StorageDescriptor"]["Columns"]] == ["id", "page"]
+    values = sorted(
+        p["Values"][0] for p in glue.get_partitions(DatabaseName=sink_db, TableName="visits")["Partitions"]
+    )
+    assert values == ["d1", "d2"]
+    read = glue_context.create_dynamic_frame.from_catalog(database=sink_db, table_name="visits")
+    assert sorted((r["id"], r["page"], r["day"]) for r in read.toDF().collect()) == [
+        (1, "x", "d1"),
+        (2, "y", "d2"),
+    ]
+
+
+def test_a_choice_in_one_partition_is_a_choice_in_all(
+    glue_context: Any, aws: Callable[[str], Any], sink_db: str, bucket: str, s3_root: Any
+) -> None:
+    for day, body in (("1", "1\n2\n"), ("2", "3\nn/a\n")):
+        folder = s3_root / bucket / "choices" / f"day={day}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "data.csv").write_text(body)
+    glue = aws("glue")
+    glue.create_table(
+        DatabaseName=sink_db,
+        TableInput={
+            "Name": "choices",
+            "PartitionKeys": [{"Name": "day", "Type": "string"}],
+            "Parameters": {"classification": "csv"},
+            "StorageDescriptor": {
+                "Location": f"s3://{bucket}/choices/",
+                "Columns": [{"Name": "n", "Type": "bigint"}],
+                "SerdeInfo": {
+                    "SerializationLibrary": "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe",
+                    "Parameters": {"field.delim": ","},
+                },
+            },
+        },
+    )
+    glue.batch_create_partition(
+        DatabaseName=sink_db,
+        TableName="choices",
+        PartitionInputList=[
+            {"Values": [d], "StorageDescriptor": {"Location": f"s3://{bucket}/choices/day={d}/"}}
+            for d in ("1", "2")
+        ],
+    )
+    frame = glue_context.create_dynamic_frame.from_catalog(database=sink_db, table_name="choices")
+    assert frame.schema()["n"].dataType.simpleString() == "struct<long:bigint,string:string>"
+    resolved = frame.resolveChoice(specs=[("n", "cast:long")])
+    assert sorted((r["n"] is None, r["n"]) for r in resolved.toDF().collect()) == [
+        (False, 1),
+        (False, 2),
+        (False, 3),
+        (True, None),
+    ]

@@ -501,7 +501,7 @@ def test_jdbc_backed_catalog_tables_localstack_pattern(
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def warehouse() -> Iterator[Any]:
     """A warehouse of this module's own: the samples create databases in it."""
     import shutil
     import tempfile

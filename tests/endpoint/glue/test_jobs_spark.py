@@ -6,6 +6,8 @@ Each run is a real one-shot Spark process (about 15 s), so there are only three.
 from __future__ import annotations
 
 import csv
+import shutil
+import tempfile
 import textwrap
 import time
 from collections.abc import Callable, Iterator
@@ -96,9 +98,13 @@ def wait_run(glue: Any, job: str, run_id: str, timeout: float = 240) -> dict:
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from awstwin.warehouse import Warehouse
 
-    server = Warehouse(tmp_path_factory.mktemp("jobs-warehouse"), port=0, settings={"fsync": "off"}).start()
+    # In the system temp dir, not tmp_path: as root the server runs as `embedded_postgres`, and another
+    # pytest session may reset /tmp/pytest-of-root to 0700 while this one runs (see tests/conftest.py).
+    folder = Path(tempfile.mkdtemp(prefix="awstwin-jobs-warehouse-"))
+    server = Warehouse(folder, port=0, settings={"fsync": "off"}).start()
     yield server
     server.stop()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from typing import Any
 from pyspark import SparkContext
 from pyspark.sql import DataFrame, SparkSession
 
-from awsglue._local import bookmarks, clients, formats, jdbc, jdbc_read, s3paths, tables
+from awsglue._local import bookmarks, catalog_update, clients, formats, jdbc, jdbc_read, s3paths, tables
 from awsglue._local.guard import Guarded
 from awsglue.collection import DynamicFrameCollection
 from awsglue.data_sink import DataSink
@@ -361,6 +361,13 @@ class GlueContext(Guarded):
         table = clients.get_table(database, table_name, catalog_id)
         table.setdefault("DatabaseName", database)
         register = formats.flag(additional_options.get("enableUpdateCatalog"))
+        updates_schema = (
+            additional_options.get("updateBehavior", "UPDATE_IN_DATABASE") == "UPDATE_IN_DATABASE"
+        )
+        # with enableUpdateCatalog, new fields of the frame become new columns of the table first
+        if register and updates_schema and catalog_update.add_frame_columns(frame, table, catalog_id):
+            table = clients.get_table(database, table_name, catalog_id)
+            table.setdefault("DatabaseName", database)
         tables.write_table(self.spark_session, frame, table, register)
 
     def _write_jdbc_conf(

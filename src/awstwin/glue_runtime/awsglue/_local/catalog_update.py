@@ -115,18 +115,32 @@ def _table_input(table: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in table.items() if k in allowed}
 
 
+def add_frame_columns(frame: DataFrame, table: dict[str, Any], catalog_id: str | None = None) -> bool:
+    """Add the frame's fields the table lacks as columns; True when the table changed."""
+    keys = {k["Name"].lower() for k in table.get("PartitionKeys") or []}
+    columns = [
+        {"Name": f.name, "Type": hive_type(f.dataType)}
+        for f in frame.schema.fields
+        if f.name.lower() not in keys
+    ]
+    before = len((table.get("StorageDescriptor") or {}).get("Columns") or [])
+    ids = {"CatalogId": catalog_id} if catalog_id else {}
+    return _add_new_columns(clients.client("glue"), table, columns, ids) > before
+
+
 def _add_new_columns(
     glue: Any, table: dict[str, Any], columns: list[dict[str, str]], ids: dict[str, str]
-) -> None:
+) -> int:
     sd = table.get("StorageDescriptor") or {}
     existing = {c["Name"].lower() for c in sd.get("Columns") or []}
     existing |= {c["Name"].lower() for c in table.get("PartitionKeys") or []}
     added = [c for c in columns if c["Name"].lower() not in existing]
     if not added:
-        return
+        return len(sd.get("Columns") or [])
     table_input = _table_input(table)
     table_input["StorageDescriptor"] = {**sd, "Columns": [*(sd.get("Columns") or []), *added]}
     glue.update_table(DatabaseName=table["DatabaseName"], TableInput=table_input, **ids)
+    return len(table_input["StorageDescriptor"]["Columns"])
 
 
 def _add_partitions(

@@ -20,7 +20,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import ArrayType, IntegerType, MapType, StringType, StructField, StructType
 
 from awsglue._local import s3paths
-from awsglue._local.choice import failing_columns, typed_or_choice
+from awsglue._local.choice import failing_columns, is_choice, make_choice, members, typed_or_choice
 from awsglue._local.records import conform
 from awsglue._local.types import cast, legacy_casts, spark_type_name
 from awstwin.endpoint.glue.catalog.formats import Column, StorageFormat
@@ -73,10 +73,38 @@ def read_table(
         frames.append(frame)
     if not frames:
         return empty_frame(spark, fmt.columns + fmt.partition_keys)
+    frames = align_choices(frames)
     result = frames[0]
     for frame in frames[1:]:
         result = result.unionByName(frame)
     return result
+
+
+def align_choices(frames: list[DataFrame]) -> list[DataFrame]:
+    """A column that is a choice in one partition's frame is a choice in all of them (with the plain
+    values as its typed member), so the partitions union into one frame."""
+    choice_members: dict[str, list[str]] = {}
+    for frame in frames:
+        for field in frame.schema.fields:
+            if is_choice(field):
+                choice_members.setdefault(field.name, members(field))
+    if not choice_members:
+        return frames
+    aligned = []
+    for frame in frames:
+        columns = []
+        for field in frame.schema.fields:
+            if field.name in choice_members and not is_choice(field):
+                typed, *_ = choice_members[field.name]
+                values = {
+                    m: (F.col(f"`{field.name}`") if m == typed else F.lit(None).cast("string"))
+                    for m in choice_members[field.name]
+                }
+                columns.append(make_choice(field.name, values))
+            else:
+                columns.append(F.col(f"`{field.name}`"))
+        aligned.append(frame.select(*columns))
+    return aligned
 
 
 def _partition_format(table: dict[str, Any], partition: dict[str, Any]) -> StorageFormat:
