@@ -23,7 +23,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
-from awsglue._local import choice, ddb, records, schema_text
+from awsglue._local import choice, ddb, records, resolve, schema_text
 from awsglue._local import fields as paths
 from awsglue._local.guard import Guarded
 from awsglue._local.relationalize import relationalize as relationalize_tables
@@ -289,7 +289,7 @@ class DynamicFrame(Guarded):
                     f"resolveChoice: unknown action {action!r} for {path!r}; use cast:<type>, "
                     "project:<type>, make_cols, make_struct or match_catalog"
                 )
-            df = _resolve_one(df, path.replace("[]", ""), kind, argument)
+            df = resolve.resolve_one(df, path.replace("[]", ""), kind, argument)
         return self._with(df, transformation_ctx)
 
     def _catalog_types(
@@ -400,7 +400,7 @@ class DynamicFrame(Guarded):
                 columns.append(F.col(f"l.`{name}`"))
             elif right_types[name] == field.dataType:
                 columns.append(F.coalesce(F.col(f"r.`{name}`"), F.col(f"l.`{name}`")).alias(name))
-            elif _same_shape(right_types[name], field.dataType):
+            elif resolve.same_shape(right_types[name], field.dataType):
                 right_value = records.conform(F.col(f"r.`{name}`"), right_types[name], field.dataType)
                 columns.append(F.coalesce(right_value, F.col(f"l.`{name}`")).alias(name))
             else:
@@ -532,160 +532,7 @@ class DynamicFrame(Guarded):
         return f"DynamicFrame({self.name!r}, {json.dumps(self._df.columns)})"
 
 
-def _same_shape(one: Any, other: Any) -> bool:
-    """Structs (or arrays of them) with the same field names, perhaps in another order."""
-    from pyspark.sql.types import ArrayType
+# Glue keeps its reader and writer in this module too; scripts may import them from here.
+from awsglue.frame_io import DynamicFrameReader, DynamicFrameWriter  # noqa: E402
 
-    if isinstance(one, ArrayType) and isinstance(other, ArrayType):
-        return _same_shape(one.elementType, other.elementType)
-    if isinstance(one, StructType) and isinstance(other, StructType):
-        return sorted(one.fieldNames()) == sorted(other.fieldNames())
-    return False
-
-
-def _resolve_one(df: DataFrame, path: str, kind: str, argument: str) -> DataFrame:
-    """One resolveChoice action on a top-level field (a choice or not)."""
-    parts = paths.split_path(path)
-    found = paths.resolve(df, parts)
-    if found is None:
-        return df
-    if len(parts) != 1:
-        if kind in ("cast", "project"):
-            top = parts[0]
-            with legacy_casts(df.sparkSession):
-                return df.withColumn(
-                    top,
-                    F.col(f"`{top}`").withField(
-                        ".".join(f"`{p}`" for p in parts[1:]), cast(found[0], argument)
-                    ),
-                )
-        raise ValueError(f"resolveChoice: {kind} on the nested field {path!r} is not supported locally")
-    name = paths.actual_name(df, parts[0]) or parts[0]
-    field = df.schema[name]
-    column = F.col(f"`{name}`")
-    with legacy_casts(df.sparkSession):
-        if choice.is_choice(field):
-            if kind == "cast":
-                return df.withColumn(name, choice.resolve_cast(column, field, argument))
-            if kind == "project":
-                return df.withColumn(name, choice.resolve_project(column, field, argument))
-            if kind == "make_struct":
-                return df.withColumn(name, choice.make_struct(column, field))
-            others = [F.col(f"`{c}`") for c in df.columns]
-            position = df.columns.index(name)
-            return df.select(*others[:position], *choice.make_cols(column, field), *others[position + 1 :])
-        if kind in ("cast", "project"):
-            return df.withColumn(name, cast(column, argument))
-    return df  # make_cols / make_struct leave a field that is not a choice as it is
-
-
-class DynamicFrameReader(Guarded):
-    """`glue_context.create_dynamic_frame`: from_catalog, from_options, from_rdd."""
-
-    _glue_owner = "DynamicFrameReader"
-
-    def __init__(self, glue_context: GlueContext):
-        self._glue_context = glue_context
-
-    def from_catalog(
-        self,
-        database: str | None = None,
-        table_name: str | None = None,
-        redshift_tmp_dir: str = "",
-        transformation_ctx: str = "",
-        push_down_predicate: str = "",
-        additional_options: dict[str, Any] | None = None,
-        catalog_id: str | None = None,
-        name_space: str | None = None,
-        **kwargs: Any,
-    ) -> DynamicFrame:
-        df = self._glue_context._read_catalog(
-            database or name_space,
-            table_name,
-            push_down_predicate,
-            additional_options or {},
-            catalog_id,
-            transformation_ctx,
-        )
-        return DynamicFrame(df, self._glue_context, transformation_ctx or table_name or "")
-
-    def from_options(
-        self,
-        connection_type: str,
-        connection_options: dict[str, Any] | None = None,
-        format: str | None = None,  # noqa: A002 - Glue's parameter name
-        format_options: dict[str, Any] | None = None,
-        transformation_ctx: str = "",
-        **kwargs: Any,
-    ) -> DynamicFrame:
-        df = self._glue_context._read_options(
-            connection_type, connection_options or {}, format, format_options or {}, transformation_ctx
-        )
-        return DynamicFrame(df, self._glue_context, transformation_ctx)
-
-    def from_rdd(
-        self,
-        data: Any,
-        name: str,
-        schema: Any = None,
-        sample_ratio: float | None = None,
-        transformation_ctx: str = "",
-    ) -> DynamicFrame:
-        df = self._glue_context.spark_session.createDataFrame(data, schema=schema, samplingRatio=sample_ratio)
-        return DynamicFrame(df, self._glue_context, name)
-
-
-class DynamicFrameWriter(Guarded):
-    """`glue_context.write_dynamic_frame`: from_options, from_catalog, from_jdbc_conf."""
-
-    _glue_owner = "DynamicFrameWriter"
-
-    def __init__(self, glue_context: GlueContext):
-        self._glue_context = glue_context
-
-    def from_options(
-        self,
-        frame: DynamicFrame,
-        connection_type: str,
-        connection_options: dict[str, Any] | None = None,
-        format: str | None = None,  # noqa: A002
-        format_options: dict[str, Any] | None = None,
-        transformation_ctx: str = "",
-        **kwargs: Any,
-    ) -> DynamicFrame:
-        self._glue_context._write_options(
-            frame.toDF(), connection_type, connection_options or {}, format, format_options or {}
-        )
-        return frame
-
-    def from_catalog(
-        self,
-        frame: DynamicFrame,
-        database: str | None = None,
-        table_name: str | None = None,
-        redshift_tmp_dir: str = "",
-        transformation_ctx: str = "",
-        additional_options: dict[str, Any] | None = None,
-        catalog_id: str | None = None,
-        name_space: str | None = None,
-        **kwargs: Any,
-    ) -> DynamicFrame:
-        self._glue_context._write_catalog(
-            frame.toDF(), database or name_space, table_name, additional_options or {}, catalog_id
-        )
-        return frame
-
-    def from_jdbc_conf(
-        self,
-        frame: DynamicFrame,
-        catalog_connection: str,
-        connection_options: dict[str, Any] | None = None,
-        redshift_tmp_dir: str = "",
-        transformation_ctx: str = "",
-        catalog_id: str | None = None,
-        **kwargs: Any,
-    ) -> DynamicFrame:
-        self._glue_context._write_jdbc_conf(
-            frame.toDF(), catalog_connection, connection_options or {}, redshift_tmp_dir, catalog_id
-        )
-        return frame
+__all__ = ["DynamicFrame", "DynamicFrameReader", "DynamicFrameWriter", "ErrorThresholdExceeded"]
