@@ -334,3 +334,22 @@ def test_a_choice_in_one_partition_is_a_choice_in_all(
         (False, 3),
         (True, None),
     ]
+
+
+def test_create_dynamic_frame_from_rdd_and_write_from_options_with_a_collection(
+    spark: Any, glue_context: Any, s3_root: Any, bucket: str
+) -> None:
+    frame = glue_context.create_dynamic_frame_from_rdd(
+        spark.sparkContext.parallelize([(1, "a"), (2, "b")]), "from_rdd", schema="id int, v string"
+    )
+    assert frame.name == "from_rdd" and frame.count() == 2
+    dfc = frame.split_rows({"id": {"=": 1}}, "one", "rest")
+    glue_context.write_from_options(
+        dfc, connection_type="s3", connection_options={"path": f"s3://{bucket}/collection/"}, format="json"
+    )
+    rows = [
+        json.loads(x)
+        for p in files_under(s3_root / bucket / "collection")
+        for x in p.read_text().splitlines()
+    ]
+    assert sorted(r["id"] for r in rows) == [1, 2]
