@@ -1,4 +1,8 @@
-"""What every service of the endpoint shares: settings, the S3 helper, and each other's backends."""
+"""What every service of the endpoint shares: settings, the state folder and the S3 helper.
+
+Backends reach each other through typed constructor arguments (`glue.build`, `athena.build`), never
+through this context.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +21,6 @@ from awstwin.endpoint.security.settings import SecuritySettings
 class EndpointContext:
     settings: EndpointSettings
     state_dir: Path
-    backends: dict[str, Any] = field(default_factory=dict)
     security: SecuritySettings = field(default_factory=SecuritySettings.from_env)
 
     @property
