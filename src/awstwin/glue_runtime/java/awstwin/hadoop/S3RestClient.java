@@ -206,6 +206,9 @@ final class S3RestClient {
     query.put("delete", "");
     HttpResponse<byte[]> response = send("POST", bucket, "", query, headers, data, 0, data.length, true);
     check(response, "DeleteObjects", bucket, keys.isEmpty() ? "" : keys.get(0));
+    if (response.body().length == 0) {
+      return; // quiet mode with nothing to report
+    }
     Document xml = parse(response.body(), "DeleteObjects", bucket, "");
     NodeList errors = xml.getElementsByTagName("Error");
     if (errors.getLength() > 0) {
