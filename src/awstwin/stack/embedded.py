@@ -21,6 +21,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 from urllib.parse import urlparse
 
 from awstwin.pipeline.paths import POSTGRES_INIT_DIR, STATE_DIR
@@ -53,6 +54,11 @@ class StackInfo:
     detached: bool
     started_at: float
     airflow: AirflowInfo | None = None  # Airflow as a server: `make up` starts it, `make run` uses it
+    # The `localstack` stack (kind "localstack", awstwin.stack.localstack_stack): LocalStack's process
+    # (url, pid, log, state_dir), and where each AWS service answers ("*": LocalStack). The endpoint
+    # fields above are then the emulator's (Glue, Athena, Secrets Manager).
+    localstack: dict[str, Any] | None = None
+    aws_urls: dict[str, str] | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -68,6 +74,8 @@ class StackInfo:
     def logs(self) -> dict[str, str]:
         """Every log of the stack's services by a short name (`make logs` follows them)."""
         found = {"endpoint": self.endpoint_log, "warehouse": self.warehouse_log}
+        if self.localstack is not None:
+            found["localstack"] = str(self.localstack["log"])
         if self.airflow is not None:
             found.update({f"airflow-{name}": path for name, path in self.airflow.logs.items()})
         return found
@@ -251,6 +259,7 @@ class EmbeddedStack:
 
 def stop_recorded(info: StackInfo) -> list[str]:
     """Stop a stack another process started (`make down`); returns what was stopped."""
+    from awstwin.stack.localstack_host.server import stop_recorded as stop_localstack
     from awstwin.warehouse import Warehouse
 
     stopped = airflow_local.stop_recorded(info.airflow) if info.airflow is not None else []
@@ -261,6 +270,8 @@ def stop_recorded(info: StackInfo) -> list[str]:
         # The leader is gone but children it started (a Spark JVM) are left in its group.
         processes.stop_group(info.endpoint_pid)
         stopped.append(f"endpoint's leftover processes (group {info.endpoint_pid})")
+    if info.localstack is not None:
+        stopped += stop_localstack(info.localstack)
     warehouse = Warehouse(info.warehouse_dir, port=info.warehouse_port, host=info.warehouse_host)
     if warehouse.is_running():
         pid = warehouse.pid

@@ -104,6 +104,11 @@ def _get_json(url: str) -> dict[str, Any] | None:
         return None
 
 
+def healthy(url: str) -> bool:
+    """True when a LocalStack answers its health page at `url`."""
+    return _get_json(url.rstrip("/") + HEALTH_PATH) is not None
+
+
 class GatewayStartMissed(ServiceError):
     """LocalStack's ready monitor gives its gateway 15 s to open its port (runtime.py), counted from
     before the server starts; on a loaded 2-core machine that can pass, and then its ready hooks never
