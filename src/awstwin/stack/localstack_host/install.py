@@ -19,6 +19,7 @@ import fcntl
 import hashlib
 import json
 import os
+import select
 import shutil
 import subprocess
 import time
@@ -34,6 +35,7 @@ LOCK_FILE = PROJECT_DIR / "localstack" / "host" / "requirements.txt"
 VENV_VARIABLE = "AWSTWIN_LOCALSTACK_VENV"
 MARKER_NAME = ".awstwin-installed.json"
 NETWORK_TIMEOUT_SECONDS = 60
+HEARTBEAT_SECONDS = 15.0
 # What uv and pip print when the package registry does not answer (DNS, refused, timed out, offline).
 UNREACHABLE_MARKERS = (
     "dns error",
@@ -128,7 +130,7 @@ def ensure_installed(
 def _install(python: FoundPython, venv: Path, lock: Path, echo: Callable[[str], None]) -> Installation:
     uv = find_uv()
     packages = sum(1 for line in lock.read_text().splitlines() if "==" in line and not line.startswith("#"))
-    how = "uv" if uv else "pip (about 2.5 minutes; with uv it takes seconds)"
+    how = "uv" if uv else "pip (2.5-4 minutes; with uv it takes seconds)"
     echo(
         f"installing LocalStack {LOCALSTACK_VERSION} ({packages} pinned packages from "
         f"{_shown(lock)}) into {_shown(venv)} with Python {python.version} ({python.where}) using {how}; "
@@ -188,21 +190,30 @@ def _install(python: FoundPython, venv: Path, lock: Path, echo: Callable[[str], 
 def _run_step(
     argv: list[str], env: dict[str, str], packages: int, started: float, echo: Callable[[str], None]
 ) -> None:
-    """Run one installer command, echoing its progress (one line per package); raise InstallError."""
+    """Run one installer command, echoing its progress (a line per package, and a heartbeat while it
+    unpacks and compiles in silence); raise InstallError with its last lines when it fails."""
     process = subprocess.Popen(
-        argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL
+        argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
     )
     assert process.stdout is not None
     seen = 0
     output: list[str] = []
-    for raw in process.stdout:
-        line = raw.rstrip()
+    quiet_since = time.monotonic()
+    for line in _lines(process, HEARTBEAT_SECONDS):
+        elapsed = time.monotonic() - started
+        if line is None:  # nothing said for a while
+            if time.monotonic() - quiet_since >= HEARTBEAT_SECONDS:
+                echo(f"  still installing ({elapsed:.0f} s)")
+                quiet_since = time.monotonic()
+            continue
+        quiet_since = time.monotonic()
         output.append(line)
-        if line.startswith("Collecting "):  # pip: one per package
+        if line.startswith("Collecting "):  # pip: one per package it fetches
             seen += 1
-            echo(f"  [{seen}/{packages}, {time.monotonic() - started:.0f} s] {line[len('Collecting ') :]}")
+            name = line[len("Collecting ") :].split(" (from", 1)[0]
+            echo(f"  [{seen} of {packages} pins, {elapsed:.0f} s] {name}")
         elif line.startswith(("Resolved ", "Prepared ", "Installed ", "Successfully installed", "error")):
-            echo(f"  {line[:200]} ({time.monotonic() - started:.0f} s)")
+            echo(f"  {line[:160]} ({elapsed:.0f} s)")
     code = process.wait()
     if code != 0:
         text = "\n".join(output[-30:])
@@ -212,6 +223,27 @@ def _run_step(
             f"installing LocalStack {LOCALSTACK_VERSION} failed ({why}): `{' '.join(argv[:4])} ...`\n{text}",
             registry_unreachable=unreachable,
         )
+
+
+def _lines(process: subprocess.Popen[bytes], timeout: float) -> Iterator[str | None]:
+    """The process's output lines; None whenever `timeout` seconds pass without one."""
+    assert process.stdout is not None
+    fd = process.stdout.fileno()
+    pending = b""
+    while True:
+        ready, _, _ = select.select([fd], [], [], timeout)
+        if not ready:
+            yield None
+            continue
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            if pending:
+                yield pending.decode(errors="replace").rstrip()
+            return
+        pending += chunk
+        *complete, pending = pending.split(b"\n")
+        for raw in complete:
+            yield raw.decode(errors="replace").rstrip()
 
 
 def _shown(path: Path) -> str:
