@@ -1,7 +1,12 @@
 """S3RestFileSystem (glue_runtime/java): Hadoop's FileSystem API over the S3 REST API of another S3
 server, here the session's endpoint over HTTP (its S3 is not read as files). Called through the test
 Spark session's JVM with a Configuration of its own; Spark's own reads and writes through it are in
-tests/endpoint/glue/test_jobs_remote_s3.py (real job runs, also against LocalStack)."""
+tests/endpoint/glue/test_jobs_remote_s3.py (real job runs, also against LocalStack).
+
+Semantics follow S3A's, as Hadoop documents them for object stores:
+https://hadoop.apache.org/docs/stable/hadoop-aws/tools/hadoop-aws/index.html and
+https://hadoop.apache.org/docs/stable/hadoop-project-dist/hadoop-common/filesystem/introduction.html
+(directories are prefixes or markers, rename is copy + delete, output visible only on close)."""
 
 from __future__ import annotations
 
@@ -148,7 +153,8 @@ def test_seek_and_positioned_reads_match_the_object(fs: Any, hadoop: Any, aws: A
 
 
 def test_a_large_file_goes_up_in_parts_and_reads_back(fs: Any, hadoop: Any, aws: Any) -> None:
-    """Above one part (5 MiB here) the upload is multipart: S3 gives such objects an ETag `"...-N"`."""
+    """Above one part (5 MiB here) the upload is multipart: S3 gives such objects an ETag `"...-N"`
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html)."""
     data = random.Random(3).randbytes(12 * 1024 * 1024 + 5)
     write(fs, hadoop, "mp/big.bin", data)
     head = aws("s3").head_object(Bucket=BUCKET, Key="mp/big.bin")
@@ -205,7 +211,8 @@ def test_pending_output_stays_on_local_disk_until_it_is_committed(
 
 
 def test_signatures_are_botocores() -> None:
-    """The SigV4 signer gives botocore's signature for the same request (keys with spaces and `+`)."""
+    """The SigV4 signer gives botocore's signature for the same request (keys with spaces and `+`):
+    https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html"""
     from botocore.auth import S3SigV4Auth
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
