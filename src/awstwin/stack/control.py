@@ -106,7 +106,7 @@ def _restart_airflow(
     stack = stack_class(profile)(stack_profile(profile), state_dir, echo=echo)
     stack.warehouse = Warehouse(
         info.warehouse_dir,
-        port=info.warehouse_port,
+        port=info.backend_port,
         host=info.warehouse_host,
         user=profile.warehouse_user,
         password=profile.warehouse_password,
@@ -140,7 +140,7 @@ def summary(info: StackInfo, reason: str = "") -> list[str]:
         ]
     else:
         rows = [("AWS endpoint (S3, Glue, Athena, Logs, ...)", info.endpoint_url)]
-    rows.append(("warehouse (Postgres)", warehouse + profile.warehouse_db))
+    rows.append(("warehouse (Redshift front over Postgres)", warehouse + profile.warehouse_db))
     if info.airflow is not None:
         rows += [
             ("Airflow UI and REST API", info.airflow.url),

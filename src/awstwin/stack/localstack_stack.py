@@ -3,52 +3,47 @@
     with LocalStackStack(profile, state_dir) as stack:     # or .start(detached=True) for `make up`
         stack.info.aws_urls   # {"*": LocalStack, "glue"/"athena"/"secretsmanager": the emulator}
 
+It is the embedded stack (awstwin.stack.embedded: the warehouse behind its Redshift front, Airflow's
+server for `make up`) with compose's split of the AWS services:
 - compose's `localstack`: LocalStack 4.14.0 on the host (awstwin.stack.localstack_host) for S3, Logs,
   IAM and STS, on the profile's AWS_ENDPOINT_URL, with the service's environment and ready hooks;
 - `emulator`: `python -m awstwin.endpoint` with the service's environment (its S3 and Logs are
   LocalStack's: AWSTWIN_EXTERNAL_S3_URL / _LOGS_URL), as far from LocalStack's port as compose
-  publishes it (4566 -> 4567);
-- `warehouse`: the embedded Postgres on the profile's warehouse port, postgres_init/ applied;
-- `airflow-*`: for `make up` only, Airflow as a server (awstwin.stack.airflow_local), its AWS
-  connection split as compose splits it (no endpoint_url; AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_GLUE, ...).
-
+  publishes it (4566 -> 4567).
 Which service answers which AWS API is compose's table (awstwin.stack.compose.AWS_SERVICE_CONTAINERS);
+clients and Airflow get it through the profile (`with_endpoints`: Profile.service_endpoints), and
 addresses inside the compose file (`http://localstack:4566`) become this machine's.
 """
 
 from __future__ import annotations
 
-import atexit
 import dataclasses
 import os
 import sys
-import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from urllib.parse import urlparse
 
-from awstwin.pipeline.paths import POSTGRES_INIT_DIR, STATE_DIR
+from awstwin.pipeline.paths import STATE_DIR
 from awstwin.pipeline.profile import Profile
 from awstwin.ports import port_is_free
 from awstwin.procutil import die_with_parent
-from awstwin.stack import airflow_local, compose, processes
-from awstwin.stack.airflow_local import AirflowInfo, LocalAirflow
-from awstwin.stack.embedded import ENDPOINT_MARKER, HEALTH_PATH, StackInfo
+from awstwin.stack import compose, processes
+from awstwin.stack.embedded import ENDPOINT_MARKER, HEALTH_PATH, EmbeddedStack, StackInfo
 from awstwin.stack.localstack_host.server import LocalStackServer
 from awstwin.stack.processes import ServiceError, Started
 
-KIND = "localstack"
-PROFILE_NAME = "localstack"
+KIND = PROFILE_NAME = "localstack"
+EMULATOR = "emulator"  # its service in docker-compose.yml
 EMULATOR_START_TIMEOUT = 90.0
 
 
-def stack_url(service_url: str, published: Mapping[str, str]) -> str:
+def stack_url(value: str, published: Mapping[str, str]) -> str:
     """An address inside the compose file (`http://localstack:4566`) as this machine reaches it."""
     for name, url in published.items():
-        service_url = service_url.replace(f"http://{name}:{compose.AWS_CONTAINER_PORT}", url)
-    return service_url
+        value = value.replace(f"http://{name}:{compose.AWS_CONTAINER_PORT}", url)
+    return value
 
 
 def emulator_url(localstack_url: str, config: Mapping[str, Any]) -> str:
@@ -56,10 +51,10 @@ def emulator_url(localstack_url: str, config: Mapping[str, Any]) -> str:
     4567: the next port), so it is known before anything starts."""
     published = {
         name: urlparse(compose.published_url(config, name, compose.AWS_CONTAINER_PORT)).port or 0
-        for name in (compose.AWS_DEFAULT_CONTAINER, "emulator")
+        for name in (compose.AWS_DEFAULT_CONTAINER, EMULATOR)
     }
-    localstack = urlparse(localstack_url)
-    port = (localstack.port or 0) + published["emulator"] - published[compose.AWS_DEFAULT_CONTAINER]
+    offset = published[EMULATOR] - published[compose.AWS_DEFAULT_CONTAINER]
+    port = (urlparse(localstack_url).port or 0) + offset
     return f"http://127.0.0.1:{port}"
 
 
@@ -67,7 +62,7 @@ def split_urls(localstack_url: str, emulator: str) -> dict[str, str]:
     """boto3 service -> endpoint, as compose splits them ("*": every other service)."""
     urls = {"*": localstack_url}
     for service, container in compose.AWS_SERVICE_CONTAINERS.items():
-        urls[service] = emulator if container == "emulator" else localstack_url
+        urls[service] = emulator if container == EMULATOR else localstack_url
     return urls
 
 
@@ -80,170 +75,73 @@ def with_endpoints(profile: Profile, config: Mapping[str, Any] | None = None) ->
     return dataclasses.replace(profile, service_endpoints=pairs)
 
 
-class LocalStackStack:
-    """Start and stop LocalStack, the emulator, the warehouse (and Airflow) for one profile."""
+class LocalStackStack(EmbeddedStack):
+    """The embedded stack whose AWS endpoint is LocalStack plus the emulator (see the module)."""
 
     def __init__(self, profile: Profile, state_dir: Path = STATE_DIR, echo: Callable[[str], None] = print):
-        if not profile.is_local:
-            raise ServiceError(f"profile {profile.name} names no local endpoint (AWS_ENDPOINT_URL is empty)")
-        self.profile = profile
-        self.state_dir = state_dir
-        self.echo = echo
+        super().__init__(profile, state_dir, echo=echo)
+        self.config = compose.resolved_config()
+        self.profile = profile if profile.service_endpoints else with_endpoints(profile, self.config)
         self.localstack: LocalStackServer | None = None
-        self.emulator: Started | None = None
-        self.warehouse: Any = None
-        self.airflow: LocalAirflow | None = None
-        self.info: StackInfo | None = None
-        self._atexit = False
 
-    # ---- addresses --------------------------------------------------------------------------------
-
-    @property
-    def localstack_port(self) -> int:
-        port = urlparse(self.profile.aws_endpoint_url).port
-        if not port:
-            raise ServiceError(f"profile {self.profile.name}: AWS_ENDPOINT_URL names no port")
-        return port
-
-    # ---- pieces -----------------------------------------------------------------------------------
-
-    def _start_emulator(self, config: Mapping[str, Any], port: int, detached: bool) -> Started:
+    def _start_endpoint(self, detached: bool) -> Started:
+        """LocalStack, then the emulator (it reads and writes LocalStack's S3 from its start)."""
+        self.localstack = LocalStackServer(
+            self.state_dir / "localstack",
+            port=urlparse(self.profile.aws_endpoint_url).port,
+            service=self.config["services"][compose.AWS_DEFAULT_CONTAINER],
+            echo=self.echo,
+        )
+        self.localstack.start(detached=detached)
+        port = urlparse(self.profile.endpoint_for("glue")).port or 0
         if not port_is_free("127.0.0.1", port):
             raise ServiceError(
                 f"port {port} is taken: another program listens on 127.0.0.1:{port}, where the emulator "
-                "(Glue, Athena) would answer. Stop it (`make down` if it is a stack `make up` started)"
+                "(Glue, Athena) answers beside LocalStack. Stop it (`make down` if `make up` started it)"
             )
-        service = config["services"]["emulator"]
-        published = {"localstack": self.profile.aws_endpoint_url.rstrip("/")}
+        service = self.config["services"][EMULATOR]
+        published = {compose.AWS_DEFAULT_CONTAINER: self.localstack.url}
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "AWSTWIN_"))},
-            **{k: stack_url(str(v), published) for k, v in service["environment"].items()},
+            **{k: stack_url(str(v), published) for k, v in (service.get("environment") or {}).items()},
             "PYTHONUNBUFFERED": "1",
         }
         state = self.state_dir / "emulator"
         argv = [sys.executable, "-m", ENDPOINT_MARKER, "--port", str(port), "--state-dir", str(state)]
+        log = self.state_dir / "logs" / "emulator.log"
         started = processes.start_group(
-            "emulator",
-            argv,
-            self.state_dir / "logs" / "emulator.log",
-            env=env,
-            preexec=None if detached else die_with_parent(),
+            "emulator", argv, log, env=env, preexec=None if detached else die_with_parent()
         )
-        self.emulator = started
+        self.endpoint = started
         processes.wait_http(f"http://127.0.0.1:{port}{HEALTH_PATH}", started, EMULATOR_START_TIMEOUT)
         return started
 
-    def _start_warehouse(self) -> Any:
-        from awstwin.warehouse import Warehouse
-
-        self.warehouse = Warehouse(
-            self.state_dir / "warehouse",
-            port=self.profile.warehouse_port,
-            host=self.profile.warehouse_host,
-            user=self.profile.warehouse_user,
-            password=self.profile.warehouse_password,
-            database=self.profile.warehouse_db,
+    def _endpoint_line(self, endpoint: Started) -> str:
+        return (
+            f"  emulator  {self.profile.endpoint_for('glue')} Glue, Athena, Secrets Manager "
+            f"(pid {endpoint.pid}, log {endpoint.log})"
         )
-        self.warehouse.start()
-        self.warehouse.apply_sql_dir(POSTGRES_INIT_DIR)
-        return self.warehouse
-
-    # ---- lifecycle --------------------------------------------------------------------------------
 
     def start(
         self, detached: bool = False, airflow_port: int | None = None, artifacts_dir: Path | None = None
     ) -> StackInfo:
-        if not detached and not self._atexit:
-            atexit.register(self.stop)
-            self._atexit = True
-        began = time.perf_counter()
-        try:
-            if airflow_port is not None:
-                airflow_local.check_ui_port(airflow_port)
-            config = compose.resolved_config()
-            self.profile = with_endpoints(self.profile, config)
-            self.localstack = LocalStackServer(
-                self.state_dir / "localstack",
-                port=self.localstack_port,
-                service=config["services"][compose.AWS_DEFAULT_CONTAINER],
-                echo=self.echo,
-            )
-            localstack = self.localstack.start(detached=detached)
-            emulator_at = self.profile.endpoint_for("glue")
-            emulator = self._start_emulator(config, urlparse(emulator_at).port or 0, detached)
-            self.echo(f"  emulator  {emulator_at} Glue, Athena, Secrets Manager (pid {emulator.pid})")
-            warehouse = self._start_warehouse()
-            self.echo(
-                f"  warehouse postgresql://{warehouse.host}:{warehouse.port}/{warehouse.database} "
-                f"(pid {warehouse.pid}, log {warehouse.log_path})"
-            )
-            urls = split_urls(localstack.url, emulator_at)
-            airflow = None
-            if airflow_port is not None:
-                airflow = self.start_airflow(airflow_port, artifacts_dir)
-            self.echo(f"  stack ready in {time.perf_counter() - began:.1f} s")
-        except BaseException:
-            self.stop()
-            raise
-        self.info = StackInfo(
+        info = super().start(detached, airflow_port, artifacts_dir)
+        assert self.localstack is not None
+        self.info = dataclasses.replace(
+            info,
             kind=KIND,
-            profile=self.profile.name,
-            endpoint_url=emulator_at,
-            endpoint_pid=emulator.pid,
-            endpoint_log=str(emulator.log),
-            endpoint_state_dir=str(self.state_dir / "emulator"),
-            warehouse_dir=str(warehouse.data_dir),
-            warehouse_host=warehouse.host,
-            warehouse_port=warehouse.port,
-            warehouse_log=str(warehouse.log_path),
-            detached=detached,
-            started_at=time.time(),
-            airflow=airflow,
-            localstack=localstack.to_dict(),
-            aws_urls=urls,
+            endpoint_url=self.profile.endpoint_for("glue"),
+            localstack=self.localstack.info().to_dict(),
+            aws_urls=split_urls(self.localstack.url, self.profile.endpoint_for("glue")),
         )
         return self.info
 
-    def start_airflow(self, port: int, artifacts_dir: Path | None = None) -> AirflowInfo:
-        """Airflow as a server whose AWS connection is split as compose splits it (with_endpoints)."""
-        assert self.warehouse is not None, "the warehouse holds Airflow's metadata: start it first"
-        if not self.profile.service_endpoints:
-            self.profile = with_endpoints(self.profile)
-        self.airflow = LocalAirflow(
-            self.profile, self.state_dir, self.warehouse, port, artifacts_dir, echo=self.echo
-        )
-        info = self.airflow.start()
-        self.echo(f"  airflow   {info.url} UI and REST API, scheduler (LocalExecutor), dag-processor")
-        return info
-
     def stop(self) -> None:
-        """Stop everything it started (Airflow first: its metadata is in the warehouse); safe twice."""
-        errors = []
-        with processes.signals_deferred():
-            airflow, self.airflow = self.airflow, None
-            emulator, self.emulator = self.emulator, None
+        """Everything the embedded stack stops, then LocalStack; safe to call twice."""
+        try:
+            super().stop()
+        finally:
             localstack, self.localstack = self.localstack, None
-            warehouse, self.warehouse = self.warehouse, None
-            for name, stop in (
-                ("airflow", airflow.stop if airflow else None),
-                ("emulator", (lambda: processes.stop_group(emulator)) if emulator else None),
-                ("localstack", localstack.stop if localstack else None),
-                ("warehouse", warehouse.stop if warehouse else None),
-            ):
-                if stop is None:
-                    continue
-                try:
-                    stop()
-                except Exception as exc:  # keep going: the others must stop too
-                    errors.append(f"{name}: {exc}")
-        if errors:
-            print("awstwin: while stopping the localstack stack: " + "; ".join(errors), file=sys.stderr)
-
-    def __enter__(self) -> LocalStackStack:
-        self.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
+            if localstack is not None:
+                with processes.signals_deferred():
+                    localstack.stop()

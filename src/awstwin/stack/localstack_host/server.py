@@ -215,11 +215,15 @@ class LocalStackServer:
             except BaseException:
                 self.stop()
                 raise
-        assert self.started is not None
         self.echo(
             f"  localstack {self.url} (LocalStack 4.14.0 on Python {installation.python_version}, "
-            f"pid {self.started.pid}, ready in {time.monotonic() - began:.1f} s, log {self.log})"
+            f"pid {self.info().pid}, ready in {time.monotonic() - began:.1f} s, log {self.log})"
         )
+        return self.info()
+
+    def info(self) -> LocalStackInfo:
+        """What to record of the running server (`make down` stops it from that)."""
+        assert self.started is not None, "not started"
         return LocalStackInfo(self.url, self.started.pid, str(self.log), str(self.state_dir))
 
     def wait_ready(self, service: Mapping[str, Any], timeout: float = START_TIMEOUT_SECONDS) -> None:
