@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 import pytest
 
-from awstwin.config import EndpointSettings
+from awstwin.core.config import EndpointSettings
 from awstwin.endpoint.server import EndpointServer
 from awstwin.warehouse import Warehouse
 

@@ -28,9 +28,10 @@ from typing import Any
 import pytest
 from tests.containers.scenario import DAG_ID, StackUnderTest
 
-from awstwin.pipeline.paths import DAGS_DIR
-from awstwin.pipeline.profile import load_profile
-from awstwin.ports import free_port
+from awstwin.core.paths import DAGS_DIR
+from awstwin.core.ports import free_port
+from awstwin.core.processes import Started, start_group, stop_group, wait_http
+from awstwin.core.profile import load_profile
 from awstwin.stack import control
 from awstwin.stack.compose import (
     AWS_SERVICE_CONTAINERS,
@@ -41,7 +42,6 @@ from awstwin.stack.compose import (
     docker_available,
     resolved_config,
 )
-from awstwin.stack.processes import Started, start_group, stop_group, wait_http
 
 REPO = COMPOSE_FILE.parent
 BIN = Path(sys.executable).parent

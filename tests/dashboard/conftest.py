@@ -19,9 +19,9 @@ from tests.dashboard.warehouse_rows import (
     typed_valid_rows,
 )
 
+from awstwin.core.paths import POSTGRES_INIT_DIR
 from awstwin.dashboard.marts import build_marts
 from awstwin.data import generator
-from awstwin.pipeline.paths import POSTGRES_INIT_DIR
 from awstwin.warehouse import Warehouse
 
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from awstwin.core.paths import TEMPLATE
+from awstwin.core.profile import SCHEMA_MODULE_KEY, load_profile
 from awstwin.infra.parameters import PARAMETERS, template_parameters
 from awstwin.infra.resources import NOT_LOCAL, RESOURCE_TYPES
 from awstwin.infra.template import (
@@ -17,8 +19,6 @@ from awstwin.infra.template import (
     load_template,
     parameter_values,
 )
-from awstwin.pipeline.paths import TEMPLATE
-from awstwin.pipeline.profile import SCHEMA_MODULE_KEY, load_profile
 
 
 @pytest.fixture(scope="module")

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from awstwin.pipeline.paths import STATE_DIR
-from awstwin.pipeline.profile import Profile, load_profile
+from awstwin.core.paths import STATE_DIR
+from awstwin.core.ports import free_port
+from awstwin.core.processes import ServiceError, session_members
+from awstwin.core.profile import Profile, load_profile
 from awstwin.pipeline.runner import DAG_ID, RunOptions, run_pipeline
-from awstwin.ports import free_port
 from awstwin.stack import control
 from awstwin.stack.airflow_rest import AirflowRestError
-from awstwin.stack.processes import ServiceError, session_members
 from awstwin.stack.state import read_record
 
 ROWS = 500

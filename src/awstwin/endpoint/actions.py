@@ -46,7 +46,7 @@ def s3_handlers() -> dict[str, Callable[..., Any]]:
 
 def implemented() -> dict[str, dict[str, Callable[..., Any]]]:
     """service -> {operation: handler} for Glue, Athena (as the endpoint wires them) and S3."""
-    from awstwin.config import EndpointSettings
+    from awstwin.core.config import EndpointSettings
     from awstwin.endpoint.server import Endpoint
 
     endpoint = Endpoint(EndpointSettings(port=0, state_dir=None))  # a throwaway state folder

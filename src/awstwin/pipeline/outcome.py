@@ -11,10 +11,10 @@ import contextlib
 import json
 from typing import Any
 
+from awstwin.core import aws
+from awstwin.core.profile import Profile
 from awstwin.orchestration.dagrun import DagRunResult
-from awstwin.pipeline import aws
 from awstwin.pipeline.counts import connect, quarantine_reasons, warehouse_counts
-from awstwin.pipeline.profile import Profile
 from awstwin.pipeline.report import RunReport
 
 MARTS_TASK = "build_marts"
@@ -27,6 +27,8 @@ def _succeeded(dag: DagRunResult, task_id: str) -> bool:
 
 
 def read_kpis(profile: Profile, ingest_date: str) -> dict[str, Any]:
+    # Imported when needed, not for a cycle: awstwin.dashboard loads plotly (about 1.5 s) and most
+    # runs that stop early never read the KPI mart.
     from awstwin.dashboard.data import report_kpis
 
     with contextlib.closing(connect(profile)) as connection:

@@ -20,12 +20,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from awstwin.pipeline.paths import REPORT_PATH, STATE_DIR
-from awstwin.pipeline.profile import Profile, ProfileError, load_profile
+from awstwin.core.paths import REPORT_PATH, STATE_DIR
+from awstwin.core.processes import ServiceError
+from awstwin.core.profile import Profile, ProfileError, load_profile
 from awstwin.stack import airflow_local, compose
 from awstwin.stack.embedded import EmbeddedStack, StackInfo, stop_recorded
-from awstwin.stack.processes import ServiceError
 from awstwin.stack.state import forget_record, read_record, record_path, running_stack, write_record
+from awstwin.warehouse import Warehouse
 
 
 def _profile_name(argv: list[str]) -> str:
@@ -77,8 +78,6 @@ def _restart_airflow(
     echo: Callable[[str], None],
     artifacts_dir: Path | None,
 ) -> StackInfo:
-    from awstwin.warehouse import Warehouse
-
     if info.airflow is not None:
         echo("  airflow   not answering: stopping what is left of it, starting it again")
         airflow_local.stop_recorded(info.airflow)
@@ -110,8 +109,6 @@ def stop_detached(state_dir: Path = STATE_DIR) -> list[str] | None:
 
 def summary(info: StackInfo, reason: str = "") -> list[str]:
     """What runs where in the embedded stack (what `make up` prints)."""
-    from awstwin.pipeline.profile import load_profile
-
     profile = load_profile(info.profile)
     warehouse = f"postgresql://{profile.warehouse_user}@{info.warehouse_host}:{info.warehouse_port}/"
     rows = [

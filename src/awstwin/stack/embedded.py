@@ -23,13 +23,15 @@ from pathlib import Path
 from types import TracebackType
 from urllib.parse import urlparse
 
-from awstwin.pipeline.paths import POSTGRES_INIT_DIR, STATE_DIR
-from awstwin.pipeline.profile import Profile
-from awstwin.ports import port_is_free
-from awstwin.procutil import die_with_parent
-from awstwin.stack import airflow_local, processes
+from awstwin.core import processes
+from awstwin.core.parent_death import die_with_parent
+from awstwin.core.paths import POSTGRES_INIT_DIR, STATE_DIR
+from awstwin.core.ports import port_is_free
+from awstwin.core.processes import ServiceError, Started
+from awstwin.core.profile import Profile
+from awstwin.stack import airflow_local
 from awstwin.stack.airflow_local import AirflowInfo, LocalAirflow
-from awstwin.stack.processes import ServiceError, Started
+from awstwin.warehouse import Warehouse
 
 ENDPOINT_MARKER = "awstwin.endpoint"
 HEALTH_PATH = "/_awstwin/health"
@@ -138,8 +140,6 @@ class EmbeddedStack:
         return started
 
     def _start_warehouse(self):  # -> awstwin.warehouse.Warehouse
-        from awstwin.warehouse import Warehouse
-
         warehouse = Warehouse(
             self.state_dir / "warehouse",
             port=self.profile.warehouse_port,
@@ -251,8 +251,6 @@ class EmbeddedStack:
 
 def stop_recorded(info: StackInfo) -> list[str]:
     """Stop a stack another process started (`make down`); returns what was stopped."""
-    from awstwin.warehouse import Warehouse
-
     stopped = airflow_local.stop_recorded(info.airflow) if info.airflow is not None else []
     if processes.alive(info.endpoint_pid) and processes.is_ours(info.endpoint_pid, ENDPOINT_MARKER):
         processes.stop_group(info.endpoint_pid)
