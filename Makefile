@@ -34,9 +34,10 @@ run: install ## run the whole pipeline (DATA=, ROWS=, INGEST_DATE=, PROFILE=loca
 test: install ## the one test command (unit, conformance, end-to-end, DAG integrity)
 	$(PY) -m pytest
 
-lint: install ## ruff
+lint: install ## ruff, and the import contract (.importlinter: layers, no cycles; docs/ARCHITECTURE.md)
 	$(VENV)/bin/ruff check src tests dags spark_jobs
 	$(VENV)/bin/ruff format --check src tests dags spark_jobs
+	PYTHONPATH=src/awstwin/glue_runtime $(VENV)/bin/lint-imports
 
 emulator: install ## serve the local AWS endpoint in the foreground (PORT=, STATE_DIR=)
 	$(PY) -m awstwin.endpoint --port $(PORT) --state-dir $(STATE_DIR)

@@ -7,6 +7,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,45 @@ def _find_real_dataset() -> Path:
 
 
 REAL_DATASET = _find_real_dataset()
+
+# ---------------------------------------------------------------------------------------------------
+# Test tiers. pyproject.toml registers the markers (--strict-markers); most are derived here from what
+# a test uses, so a new test file gets its tier without edits; a test marks itself where this cannot
+# tell (e.g. `pytestmark = pytest.mark.spark` in a module whose tests run Glue Spark jobs through the
+# API, `pytest.mark.network` for a test that needs a package registry). `make test-fast` deselects
+# slow, spark, browser, docker and network; `make test` runs everything.
+
+TESTS = Path(__file__).resolve().parent
+# Fixtures that start Spark in the test process (tests/glue_runtime).
+SPARK_FIXTURES = frozenset({"spark", "glue_context"})
+# Test folders whose every test runs the whole pipeline (Airflow, a Glue Spark job, the warehouse).
+PIPELINE_FOLDERS = frozenset({"e2e", "containers"})
+
+
+def tiers_of(item: pytest.Item) -> set[str]:
+    """The markers a test gets from where it lives and the fixtures it uses."""
+    tiers = set()
+    folder = Path(item.path).resolve().relative_to(TESTS).parts[0]
+    if folder in PIPELINE_FOLDERS:
+        tiers |= {"slow", "spark"}
+    if SPARK_FIXTURES & set(getattr(item, "fixturenames", ())):
+        tiers |= {"slow", "spark"}
+    if (
+        item.get_closest_marker("spark")
+        or item.get_closest_marker("browser")
+        or item.get_closest_marker("docker")
+    ):
+        tiers.add("slow")  # each of these starts something big: a JVM, a browser, containers
+    return tiers
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by these markers
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        for tier in sorted(tiers_of(item)):
+            if item.get_closest_marker(tier) is None:
+                item.add_marker(tier)
+
 
 # Every response must fit botocore's output shapes while testing.
 os.environ["AWSTWIN_STRICT_MODEL"] = "1"
@@ -68,18 +108,36 @@ def aws(endpoint: EndpointServer) -> Callable[[str], Any]:
     return make
 
 
+@contextmanager
+def server_folder(prefix: str) -> Iterator[Path]:
+    """A fresh folder for a server's data, in the system temp dir, removed afterwards.
+
+    Not under tmp_path: as root the warehouse runs as `embedded_postgres`, and every pytest that starts
+    (a parallel worker's, another session's) resets /tmp/pytest-of-root to 0700, locking it out.
+    """
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def local_warehouse(prefix: str = "awstwin-warehouse-") -> Iterator[Warehouse]:
+    """A real local Postgres (db dev, user awsuser) on a free port, fsync off, stopped afterwards."""
+    with server_folder(prefix) as folder:
+        server = Warehouse(folder, port=0, settings={"fsync": "off"}).start()
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
 @pytest.fixture(scope="session")
 def warehouse() -> Iterator[Warehouse]:
-    """A real local Postgres (db dev, user awsuser) on a free port.
-
-    Made in the system temp dir, not tmp_path: as root it runs as `embedded_postgres`, and pytest resets
-    /tmp/pytest-of-root to 0700.
-    """
-    folder = Path(tempfile.mkdtemp(prefix="awstwin-warehouse-"))
-    server = Warehouse(folder, port=0, settings={"fsync": "off"}).start()
-    yield server
-    server.stop()
-    shutil.rmtree(folder, ignore_errors=True)
+    """A real local Postgres (db dev, user awsuser) on a free port."""
+    with local_warehouse() as server:
+        yield server
 
 
 @pytest.fixture

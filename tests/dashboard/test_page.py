@@ -15,7 +15,10 @@ from awstwin.core.paths import ARTIFACTS_DIR
 from awstwin.dashboard import render_dashboard
 from awstwin.dashboard.charts import CHARTS
 
-pytestmark = pytest.mark.skipif(find_chromium() is None, reason=f"needs headless Chromium: {INSTALL_HINT}")
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(find_chromium() is None, reason=f"needs headless Chromium: {INSTALL_HINT}"),
+]
 
 SCREENSHOT = ARTIFACTS_DIR / "dashboard.png"
 LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.conftest import local_warehouse
 
 from awstwin.endpoint.glue.jobs import sparkconf
 
@@ -90,10 +91,7 @@ def put_object(s3_root: Path, bucket: str) -> Callable[[str, bytes | str], str]:
 
 
 @pytest.fixture(scope="session")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def warehouse() -> Iterator[Any]:
     """A real local Postgres (database `dev`) for from_jdbc_conf tests."""
-    from awstwin.warehouse import Warehouse
-
-    server = Warehouse(tmp_path_factory.mktemp("warehouse"), port=0, settings={"fsync": "off"}).start()
-    yield server
-    server.stop()
+    with local_warehouse("awstwin-jdbc-warehouse-") as server:
+        yield server

@@ -13,6 +13,7 @@ from typing import Any
 
 from awstwin.core import aws
 from awstwin.core.profile import Profile
+from awstwin.dashboard.data import report_kpis
 from awstwin.orchestration.dagrun import DagRunResult
 from awstwin.pipeline.counts import connect, quarantine_reasons, warehouse_counts
 from awstwin.pipeline.report import RunReport
@@ -27,10 +28,6 @@ def _succeeded(dag: DagRunResult, task_id: str) -> bool:
 
 
 def read_kpis(profile: Profile, ingest_date: str) -> dict[str, Any]:
-    # Imported when needed, not for a cycle: awstwin.dashboard loads plotly (about 1.5 s) and most
-    # runs that stop early never read the KPI mart.
-    from awstwin.dashboard.data import report_kpis
-
     with contextlib.closing(connect(profile)) as connection:
         return report_kpis(connection, ingest_date)
 

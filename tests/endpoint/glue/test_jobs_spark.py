@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import REAL_DATASET
+from tests.conftest import REAL_DATASET, local_warehouse
 
 from awstwin.data import schema
 
@@ -93,12 +93,9 @@ def wait_run(glue: Any, job: str, run_id: str, timeout: float = 240) -> dict:
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from awstwin.warehouse import Warehouse
-
-    server = Warehouse(tmp_path_factory.mktemp("jobs-warehouse"), port=0, settings={"fsync": "off"}).start()
-    yield server
-    server.stop()
+def warehouse() -> Iterator[Any]:
+    with local_warehouse("awstwin-jobs-warehouse-") as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
