@@ -40,8 +40,8 @@ def _env(services: dict[str, Any], name: str) -> dict[str, str]:
 
 
 def test_every_setting_the_emulator_reads_is_defined(services: dict[str, Any]) -> None:
-    """Scans awstwin/config.py for the variables it reads, so a new setting cannot go unnoticed."""
-    source = (REPO / "src" / "awstwin" / "config.py").read_text()
+    """Scans awstwin/core/config.py for the variables it reads, so a new setting cannot go unnoticed."""
+    source = (REPO / "src" / "awstwin" / "core" / "config.py").read_text()
     read = set(re.findall(r'_env\("([A-Z0-9_]+)"', source))
     assert {"AWSTWIN_EXTERNAL_S3_URL", "AWSTWIN_EXTERNAL_LOGS_URL"} <= read
     defined = set(_env(services, "emulator"))

@@ -6,7 +6,7 @@ machine) `up` says why and starts the embedded stack detached: the endpoint, the
 Airflow as a server (UI and REST API on 127.0.0.1:AIRFLOW_UI_PORT, default 8080; scheduler;
 dag-processor: awstwin.stack.airflow_local) keep running after `up` returns, their pids, ports and
 logs recorded in .state/stack.json. `make run` then provisions and uploads on that stack and
-triggers the DAG through Airflow's REST API, so the run shows in the UI (awstwin.stack.targets).
+triggers the DAG through Airflow's REST API, so the run shows in the UI (awstwin.pipeline.targets).
 `down` and `logs` act on whichever of the two stacks is up; `down` leaves no process behind.
 """
 
