@@ -41,8 +41,11 @@ REAL_DATASET = _find_real_dataset()
 # slow, spark, browser, docker and network; `make test` runs everything.
 
 TESTS = Path(__file__).resolve().parent
-# Fixtures that start Spark in the test process (tests/glue_runtime).
+# Fixtures that start Spark in the test process.
 SPARK_FIXTURES = frozenset({"spark", "glue_context"})
+# Fixtures that start Airflow (its operators in the test process, a `dag.test()` run), endpoint
+# processes or a whole stack.
+SLOW_FIXTURES = frozenset({"airflow", "airflow_aws", "airflow_home", "airflow_env", "emulators", "stack_dir"})
 # Test folders whose every test runs the whole pipeline (Airflow, a Glue Spark job, the warehouse).
 PIPELINE_FOLDERS = frozenset({"e2e", "containers"})
 
@@ -53,8 +56,11 @@ def tiers_of(item: pytest.Item) -> set[str]:
     folder = Path(item.path).resolve().relative_to(TESTS).parts[0]
     if folder in PIPELINE_FOLDERS:
         tiers |= {"slow", "spark"}
-    if SPARK_FIXTURES & set(getattr(item, "fixturenames", ())):
+    fixtures = set(getattr(item, "fixturenames", ()))
+    if SPARK_FIXTURES & fixtures:
         tiers |= {"slow", "spark"}
+    if SLOW_FIXTURES & fixtures or Path(item.path).name.endswith("cli.py"):
+        tiers.add("slow")  # test_*cli.py: drives the AWS CLI / awslocal, one process per command
     if (
         item.get_closest_marker("spark")
         or item.get_closest_marker("browser")

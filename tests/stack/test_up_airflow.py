@@ -66,6 +66,7 @@ def _wait_gone(folder: Path, sessions: list[int], seconds: float = 20.0) -> list
     return _left(folder, sessions)
 
 
+@pytest.mark.slow  # `make up` with Airflow's three servers, a DAG run through them, `make down`
 def test_up_run_down_through_the_airflow_server(
     state: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -17,6 +17,8 @@ from tests.conftest import REAL_DATASET, local_warehouse
 
 from awstwin.data import schema
 
+pytestmark = pytest.mark.spark  # every test runs a glueetl job: a Spark JVM per run
+
 GOING = ("STARTING", "RUNNING", "STOPPING", "WAITING")
 BUCKET = "spark-jobs"
 LAZY = "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe"
