@@ -25,8 +25,10 @@ help: ## list the targets
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet uv==$(UV_VERSION)
 
+# --compile-bytecode: every process (a run, each test worker, each Airflow task) then imports Airflow,
+# PySpark and boto3 from .pyc instead of compiling them again (these machines set PYTHONDONTWRITEBYTECODE).
 $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
-	$(UV) sync --frozen --python $(PYTHON)
+	$(UV) sync --frozen --compile-bytecode --python $(PYTHON)
 	@touch $@
 
 install: $(VENV)/.synced ## create .venv from the lock file
