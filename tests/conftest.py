@@ -70,6 +70,25 @@ def tiers_of(item: pytest.Item) -> set[str]:
     return tiers
 
 
+# A hint, never a failure: tests that ran long without a tier marker are listed at the end of the run.
+HINT_SECONDS = 10.0
+_long_unmarked: list[tuple[str, float]] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call" and report.duration > HINT_SECONDS and "slow" not in report.keywords:
+        _long_unmarked.append((report.nodeid, report.duration))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _long_unmarked:
+        terminalreporter.section(
+            f"tests over {HINT_SECONDS:.0f} s without a `slow` marker (make test-fast runs them)"
+        )
+        for nodeid, seconds in sorted(_long_unmarked, key=lambda found: -found[1]):
+            terminalreporter.line(f"{seconds:6.1f} s  {nodeid}")
+
+
 @pytest.hookimpl(tryfirst=True)  # before -m deselects by these markers
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:

@@ -155,6 +155,7 @@ def test_unknown_intrinsic_is_named(tmp_path: Path) -> None:
         resolver.resolve(load_template(path)["Resources"]["B"]["Properties"], "B")
 
 
+@pytest.mark.slow  # cfn-lint loads every resource specification
 def test_cfn_lint_passes() -> None:
     cfn_lint = Path(sys.executable).with_name("cfn-lint")
     done = subprocess.run([str(cfn_lint), str(TEMPLATE)], capture_output=True, text=True, timeout=300)
