@@ -45,7 +45,7 @@ def apply_warehouse_ddl(profile: Profile, stack: StackInfo) -> None:
     """postgres_init/ again (idempotent), as every start of the stack applies it."""
     Warehouse(
         stack.warehouse_dir,
-        port=stack.warehouse_port,
+        port=stack.backend_port,
         host=stack.warehouse_host,
         user=profile.warehouse_user,
         password=profile.warehouse_password,
