@@ -14,7 +14,7 @@ STATE_DIR ?= .state/emulator
 TEST_WORKERS ?= auto
 # The markers tests/conftest.py derives (pyproject.toml lists them): what `make test-fast` leaves out.
 FAST_TESTS := not slow and not spark and not browser and not docker and not network
-export PROFILE DATA ROWS INGEST_DATE SEED
+export PROFILE DATA ROWS INGEST_DATE SEED STACK
 
 .PHONY: help install run test test-fast lint emulator bench up down logs dashboard data deploy clean
 
@@ -53,7 +53,7 @@ emulator: install ## serve the local AWS endpoint in the foreground (PORT=, STAT
 bench: install ## speed and memory measurements
 	$(PY) -m awstwin bench
 
-up: install ## start the stack (Docker Compose when an engine answers, else the embedded stack)
+up: install ## start the stack (Docker Compose when an engine answers, else the embedded stack; STACK=localstack: LocalStack + the emulator, no Docker)
 	$(PY) -m awstwin up
 
 down: install ## stop whatever `make up` started

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import local_warehouse
 
 from awstwin.endpoint.glue.jobs import sparkconf
 
@@ -88,10 +87,3 @@ def put_object(s3_root: Path, bucket: str) -> Callable[[str, bytes | str], str]:
         return f"s3://{bucket}/{key}"
 
     return put
-
-
-@pytest.fixture(scope="session")
-def warehouse() -> Iterator[Any]:
-    """A real local Postgres (database `dev`) for from_jdbc_conf tests."""
-    with local_warehouse("awstwin-jdbc-warehouse-") as server:
-        yield server

@@ -12,6 +12,7 @@ every task succeeded and raw = loaded + quarantined.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import sys
@@ -33,6 +34,7 @@ from awstwin.pipeline.run import (
 )
 from awstwin.pipeline.stages import run_stages
 from awstwin.pipeline.targets import profile_name
+from awstwin.stack.state import stack_profile
 
 # What `make run`'s callers (tests, the bench) use; the rest of a run lives in pipeline.run and .stages.
 __all__ = ["DAG_ID", "RunOptions", "main", "options_from_env", "run_pipeline"]
@@ -59,6 +61,7 @@ def options_from_env(environ: dict[str, str] | None = None) -> RunOptions:
 def run_pipeline(options: RunOptions, progress: Callable[[str], None] | None = None) -> RunReport:
     """Run every stage and return the report (also written to `options.report_path`)."""
     started = time.perf_counter()
+    options = dataclasses.replace(options, profile=stack_profile(options.profile))  # endpoints split
     report = RunReport(profile=options.profile.name, ingest_date=options.ingest_date)
     run = PipelineRun(options, report, say=progress or Progress())
     try:

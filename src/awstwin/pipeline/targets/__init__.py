@@ -1,12 +1,14 @@
 """Where `make run` runs the DAG: one Target (awstwin.pipeline.run.Target) per stack.
 
 One rule, from the profile: a profile without an endpoint (aws.env) runs against AWS; the compose
-profile runs in the compose stack; any other profile on the embedded stack. `make run` without a
-PROFILE uses the compose profile while `make up`'s compose stack is running (`profile_name`). On the
-embedded stack the DAG runs in `make up`'s Airflow server when that stack runs with one, else in a
-`dag.test()` child process here:
+profile runs in the compose stack; any other profile on the embedded stack, or, for the localstack
+profile, on the `localstack` stack (LocalStack + the emulator as local processes, its endpoints split
+by awstwin.stack.state.stack_profile). `make run` without a PROFILE uses the compose profile while
+`make up`'s compose stack is running, and the localstack profile while `make up STACK=localstack` left
+its stack recorded (`profile_name`). On the embedded stack the DAG runs in `make up`'s Airflow server
+when that stack runs with one, else in a `dag.test()` child process here:
 
-- embedded.py: the embedded stack, started for the run (or `make up`'s), `dag.test()` in a child.
+- embedded.py: the embedded (or localstack) stack, started for the run or `make up`'s, `dag.test()`.
 - embedded_server.py: `make up`'s embedded stack and its Airflow server, the DAG triggered over REST.
 - compose.py: the compose stack's containers, the DAG triggered through its Airflow's REST API.
 - aws.py: AWS itself (resources from `make deploy`), `dag.test()` here with connections to AWS.
@@ -24,8 +26,10 @@ from awstwin.pipeline.targets.compose import ComposeTarget
 from awstwin.pipeline.targets.embedded import EmbeddedTarget
 from awstwin.pipeline.targets.embedded_server import EmbeddedServerTarget, up_stack_with_airflow
 from awstwin.stack import compose
+from awstwin.stack.state import read_record
 
 EMBEDDED, COMPOSE, AWS = EmbeddedTarget.kind, ComposeTarget.kind, AwsTarget.kind
+LOCALSTACK = "localstack"  # a stack kind `make up STACK=localstack` records; its runs take EmbeddedTarget
 DEFAULT_PROFILE = "local"
 
 
@@ -40,9 +44,15 @@ def target_for(profile: Profile) -> str:
 
 def profile_name(requested: str | None) -> str:
     """The profile `make run` uses: PROFILE as given, except that the default (local) becomes the
-    compose profile while the compose stack `make up` started is running."""
+    localstack profile while `make up STACK=localstack` left its stack recorded, or the compose
+    profile while the compose stack `make up` started is running."""
     name = requested or DEFAULT_PROFILE
-    if name == DEFAULT_PROFILE and compose.docker_available()[0] and compose.is_up():
+    if name != DEFAULT_PROFILE:
+        return name
+    recorded = read_record()
+    if recorded is not None and recorded.kind == LOCALSTACK:
+        return recorded.profile
+    if compose.docker_available()[0] and compose.is_up():
         return compose.PROFILE_NAME
     return name
 

@@ -34,7 +34,8 @@ class EmbeddedTarget:
         self._airflow = start_airflow(run, env)  # Airflow gets ready while the stack starts
         self._exits.callback(self._airflow.cancel)
         self._exits.callback(self._record_stop, run)
-        run.say(f"starting the embedded stack (profile {profile.name})")
+        kind = "localstack" if profile.service_endpoints else "embedded"  # stack_for_run picks it
+        run.say(f"starting the {kind} stack (profile {profile.name})")
         with run.stage("stack_start"):
             stack, reused = self._exits.enter_context(stack_for_run(profile, options.state_dir, echo=run.say))
         self._exits.callback(self._stopping, run)
