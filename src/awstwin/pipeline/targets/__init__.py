@@ -25,8 +25,7 @@ from awstwin.pipeline.targets.aws import AwsTarget
 from awstwin.pipeline.targets.compose import ComposeTarget
 from awstwin.pipeline.targets.embedded import EmbeddedTarget
 from awstwin.pipeline.targets.embedded_server import EmbeddedServerTarget, up_stack_with_airflow
-from awstwin.stack import compose
-from awstwin.stack.state import read_record
+from awstwin.stack import compose, state
 
 EMBEDDED, COMPOSE, AWS = EmbeddedTarget.kind, ComposeTarget.kind, AwsTarget.kind
 LOCALSTACK = "localstack"  # a stack kind `make up STACK=localstack` records; its runs take EmbeddedTarget
@@ -49,7 +48,7 @@ def profile_name(requested: str | None) -> str:
     name = requested or DEFAULT_PROFILE
     if name != DEFAULT_PROFILE:
         return name
-    recorded = read_record()
+    recorded = state.read_record()
     if recorded is not None and recorded.kind == LOCALSTACK:
         return recorded.profile
     if compose.docker_available()[0] and compose.is_up():
