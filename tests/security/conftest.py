@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from awstwin.config import EndpointSettings
+from awstwin.core.config import EndpointSettings
 from awstwin.endpoint.server import EndpointServer
 
 FINAL = ("SUCCEEDED", "FAILED", "CANCELLED")

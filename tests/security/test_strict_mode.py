@@ -48,7 +48,7 @@ SECOND_KEY, SECOND_SECRET = "AKIASTRICTMODE0002", random_secrets.token_urlsafe(3
 @pytest.fixture(scope="module")
 def strict(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EndpointServer]:
     """An endpoint in strict mode whose keys differ from the test process's own AWS_ACCESS_KEY_ID."""
-    from awstwin.config import EndpointSettings
+    from awstwin.core.config import EndpointSettings
 
     saved = {name: os.environ.get(name) for name in ("AWSTWIN_AUTH", "AWSTWIN_CREDENTIALS")}
     os.environ["AWSTWIN_AUTH"] = "sigv4"
@@ -248,6 +248,7 @@ def _aws_cli() -> str | None:
     return str(beside) if beside.exists() else shutil.which("aws")
 
 
+@pytest.mark.slow  # one AWS CLI process per command
 @pytest.mark.skipif(_aws_cli() is None, reason="the AWS CLI is not installed in this environment")
 def test_the_aws_cli(strict: EndpointServer) -> None:
     cli = _aws_cli()
