@@ -13,6 +13,7 @@ import pytest
 from tests.containers import stacks
 from tests.containers.scenario import (
     INGEST_DATE,
+    RUN,
     TASKS,
     Outcome,
     StackUnderTest,
@@ -96,7 +97,7 @@ def test_in_the_compose_wiring_s3_objects_live_in_localstacks_part(
     if stack.name != "compose-processes":
         pytest.skip("only the compose wiring on local processes has its services' folders here")
     state: Path = stack.notes["state"]
-    key = stack.profile.raw_key(INGEST_DATE, outcome.data.path.name)
+    key = stack.profile.raw_key(INGEST_DATE, RUN)
     assert (state / "s3" / "s3" / stack.profile.bucket / key).read_bytes() == outcome.data.path.read_bytes()
     assert not (state / "emulator" / "s3").exists()
 

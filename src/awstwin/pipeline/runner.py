@@ -1,12 +1,16 @@
 """`make run`: the whole pipeline, end to end, on the embedded stack (or on a running `make up` stack).
 
 Environment: DATA (a CSV path; else a generated dataset of ROWS rows, default 6607, with SEED),
-INGEST_DATE (default today, UTC), PROFILE (default local).
+DATA_ENCODING (the file's encoding, default utf-8), INGEST_DATE (default today, UTC), PROFILE
+(default local).
 
-Stages: start the stack (or reuse `make up`'s) while Airflow's metadata DB is prepared, provision
-infra/pipeline.yaml, upload the CSV to s3://<bucket>/raw/student_performance/ingest_date=<date>/,
-run the DAG, read the counts from the warehouse, write artifacts/run_report.json, stop what was
-started. The exit code is the truth: 0 only when every task succeeded and raw = loaded + quarantined.
+Stages: the input's preflight (awstwin.data.preflight: a file that cannot load is refused here, exit
+2, before anything starts), start the stack (or reuse `make up`'s) while Airflow's metadata DB is
+prepared, provision infra/pipeline.yaml, upload the CSV to the run's own folder
+s3://<bucket>/raw/student_performance/ingest_date=<date>/run=<id>/student_performance.csv, run the DAG
+(which publishes the run only when every check passed), read the counts from the warehouse, write
+artifacts/run_report.json, stop what was started. The exit code is the truth: 0 only when every task
+succeeded and raw = loaded + quarantined.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from awstwin.data.preflight import PreflightRefused
 from awstwin.infra.parameters import template_parameters
 from awstwin.infra.provision import provision
 from awstwin.orchestration.dagrun import DagRunResult
@@ -32,6 +37,7 @@ from awstwin.pipeline.outcome import publish_report, read_outcome
 from awstwin.pipeline.paths import DAGS_DIR, REPORT_PATH, SPARK_JOBS_DIR, STATE_DIR, TEMPLATE
 from awstwin.pipeline.profile import Profile, load_profile
 from awstwin.pipeline.report import RunReport
+from awstwin.pipeline.runs import new_run
 from awstwin.stack.processes import wait_until
 from awstwin.stack.state import stack_for_run
 from awstwin.stack.targets import profile_name, run_elsewhere
@@ -39,6 +45,7 @@ from awstwin.stack.targets import profile_name, run_elsewhere
 DAG_ID = "student_performance_etl"
 DEFAULT_ROWS = 6607
 DEFAULT_SEED = 42
+PREFLIGHT = "preflight"  # the stage that refuses unusable input: `make run` exits 2 when it fails
 
 
 class StageError(RuntimeError):
@@ -63,6 +70,8 @@ class RunOptions:
     template: Path = TEMPLATE
     scripts_dir: Path = SPARK_JOBS_DIR
     template_overrides: dict[str, str] = field(default_factory=dict)
+    encoding: str | None = None  # DATA_ENCODING; default UTF-8
+    run: str = field(default_factory=new_run)  # this run's folders and staging tables (run=<id>)
 
     @property
     def home(self) -> Path:
@@ -95,24 +104,22 @@ def options_from_env(environ: dict[str, str] | None = None) -> RunOptions:
         data=Path(data) if data else None,
         rows=int(env.get("ROWS") or DEFAULT_ROWS),
         seed=int(env.get("SEED") or DEFAULT_SEED),
+        encoding=env.get("DATA_ENCODING") or None,
     )
 
 
-def _upload(options: RunOptions, data: dataset.Dataset) -> tuple[str, int]:
-    """Make the ingest date's raw partition hold exactly this file: a re-run replaces the date's
-    earlier upload instead of adding to it. Returns (the object's URI, objects replaced)."""
+def _upload(options: RunOptions, data: dataset.Dataset) -> str:
+    """Put the input in this run's own raw folder, under the one name every run uses; nothing else is
+    touched (the date's published upload stays until the DAG publishes this run). Returns its URI."""
     profile = options.profile
-    s3 = aws.client(profile, "s3")
-    key = profile.raw_key(options.ingest_date, data.path.name)
-    prefix = key.rsplit("/", 1)[0] + "/"
-    replaced = 0
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=profile.bucket, Prefix=prefix):
-        stale = [{"Key": item["Key"]} for item in page.get("Contents", []) if item["Key"] != key]
-        if stale:
-            s3.delete_objects(Bucket=profile.bucket, Delete={"Objects": stale, "Quiet": True})
-            replaced += len(stale)
-    s3.upload_file(str(data.path), profile.bucket, key)
-    return f"s3://{profile.bucket}/{key}", replaced
+    key = profile.raw_key(options.ingest_date, options.run)
+    aws.client(profile, "s3").upload_file(str(data.upload_file), profile.bucket, key)
+    return f"s3://{profile.bucket}/{key}"
+
+
+def dag_conf(options: RunOptions, data: dataset.Dataset) -> dict[str, object]:
+    """The DAG run's params, the same on every target."""
+    return {"ingest_date": options.ingest_date, "expected_rows": data.rows, "run": options.run}
 
 
 def _record_dag(report: RunReport, result: DagRunResult) -> None:
@@ -138,7 +145,7 @@ def run_pipeline(options: RunOptions, progress: Callable[[str], None] | None = N
     echo = progress or Progress()
     started = time.perf_counter()
     profile = options.profile
-    report = RunReport(profile=profile.name, ingest_date=options.ingest_date)
+    report = RunReport(profile=profile.name, ingest_date=options.ingest_date, run=options.run)
     try:
         _run_stages(options, report, echo)
     except StageError as exc:
@@ -169,13 +176,20 @@ def _stage(report: RunReport, name: str) -> Iterator[None]:
 
 def _run_stages(options: RunOptions, report: RunReport, echo: Callable[[str], None]) -> None:
     profile = options.profile
-    with _stage(report, "prepare_data"):
-        if options.data is not None:
-            data = dataset.from_file(options.data)
-        else:
+    if options.data is not None:
+        with _stage(report, PREFLIGHT):  # nothing has started yet: a refusal costs well under a second
+            try:
+                data = dataset.from_file(options.data, options.encoding, options.state_dir / "upload")
+            except PreflightRefused as exc:
+                raise StageError(PREFLIGHT, str(exc)) from exc
+    else:
+        with _stage(report, "prepare_data"):
             data = dataset.synthetic(options.state_dir / "data", options.rows, options.seed)
     report.dataset = data.summary()
     report.rows_raw = data.rows
+    report.warnings = list(data.warnings)
+    for warning in data.warnings:
+        echo(f"warning: {warning}")
     echo(
         f"input: {data.source} ({data.rows} rows, sha256 {data.sha256[:12]}...), "
         f"ingest_date {options.ingest_date}"
@@ -246,11 +260,8 @@ def _run_on_stack(
     )
 
     with _stage(report, "upload"):
-        uri, replaced = _upload(options, data)
-    echo(
-        f"uploaded {data.path.name} to {uri}"
-        + (f" (replacing {replaced} earlier object(s))" if replaced else "")
-    )
+        uri = _upload(options, data)
+    echo(f"uploaded {data.path.name} to {uri}")
 
     with _stage(report, "airflow_wait"):  # time the run waited for Airflow's start-up, if any
         process = airflow.wait()
@@ -259,8 +270,7 @@ def _run_on_stack(
     report.stages["airflow_start"] = round(process.startup_seconds or 0.0, 2)
 
     echo(f"running DAG {DAG_ID} (Airflow log: {process.log})")
-    conf = {"ingest_date": options.ingest_date, "expected_rows": data.rows}
-    dag = process.run(conf)
+    dag = process.run(dag_conf(options, data))
     _conclude(options, report, dag, data)
 
 
@@ -318,6 +328,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"report       {options.report_path}")
     if report.status != "success":
         error = report.error or {"task": "?", "message": "unknown"}
+        if error["task"] == PREFLIGHT:
+            print(
+                f"\nawstwin run REFUSED the input, nothing was started: {error['message']}", file=sys.stderr
+            )
+            return 2
         print(f"\nawstwin run FAILED: task {error['task']} failed: {error['message']}", file=sys.stderr)
         for name, path in report.logs.items():
             print(f"  {name} log: {path}", file=sys.stderr)

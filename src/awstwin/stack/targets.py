@@ -78,12 +78,13 @@ def run_elsewhere(options: RunOptions, report: RunReport, echo: Callable[[str], 
 
 
 def _conf(options: RunOptions, data: Dataset) -> dict[str, Any]:
-    return {"ingest_date": options.ingest_date, "expected_rows": data.rows}  # as the embedded run's
+    from awstwin.pipeline.runner import dag_conf
+
+    return dag_conf(options, data)  # as the embedded run's
 
 
-def _echo_upload(echo: Callable[[str], None], data: Dataset, uri: str, replaced: int) -> None:
-    more = f" (replacing {replaced} earlier object(s))" if replaced else ""
-    echo(f"uploaded {data.path.name} to {uri}{more}")
+def _echo_upload(echo: Callable[[str], None], data: Dataset, uri: str) -> None:
+    echo(f"uploaded {data.path.name} to {uri}")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -156,8 +157,8 @@ def run_on_up_airflow(
         )
     echo(f"  {len(result.created)} resources created, {len(result.updated)} updated")
     with runner._stage(report, "upload"):
-        uri, replaced = runner._upload(options, data)
-    _echo_upload(echo, data, uri, replaced)
+        uri = runner._upload(options, data)
+    _echo_upload(echo, data, uri)
     echo(f"running DAG {runner.DAG_ID} in the stack's Airflow (UI: {airflow.url}/dags/{runner.DAG_ID})")
     watch = DagRunWatch(airflow.api(), glue_causes(lambda: aws.client(profile, "glue")), echo)
     try:
@@ -193,8 +194,8 @@ def run_on_compose(
         result = stack.provision(options.template, options.scripts_dir, **options.template_overrides)
     echo(f"  {len(result.created)} resources created, {len(result.updated)} updated")
     with runner._stage(report, "upload"):
-        uri, replaced = runner._upload(options, data)
-    _echo_upload(echo, data, uri, replaced)
+        uri = runner._upload(options, data)
+    _echo_upload(echo, data, uri)
     echo(f"running DAG {runner.DAG_ID} in the compose stack's Airflow ({stack.airflow_url})")
     try:
         dag = stack.trigger_and_wait(runner.DAG_ID, _conf(options, data), echo=echo)
@@ -290,8 +291,8 @@ def run_on_aws(options: RunOptions, report: RunReport, echo: Callable[[str], Non
     with contextlib.ExitStack() as exits:
         exits.callback(airflow.cancel)
         with runner._stage(report, "upload"):
-            uri, replaced = runner._upload(options, data)
-        _echo_upload(echo, data, uri, replaced)
+            uri = runner._upload(options, data)
+        _echo_upload(echo, data, uri)
         with runner._stage(report, "airflow_wait"):
             process = airflow.wait()
             wait_until(process.ready.wait)
