@@ -220,7 +220,7 @@ def _scan_rows(path: Path, text: str, delimiter: str, header: list[str]) -> tupl
     next(reader, None)
     start = reader.line_num + 1
     # The csv module's own limit is lifted so that an oversize field is named here, with its line.
-    with _field_limit(MAX_RECORD_CHARS * 4):
+    with _field_limit(len(text) + 1):
         try:
             for record in reader:
                 line, start = start, reader.line_num + 1
