@@ -7,9 +7,10 @@ date exactly as its last good run left it. The run's upload is
 `s3://<bucket>/raw/student_performance/ingest_date=<date>/run=<params.run>/student_performance.csv`,
 and the run writes only folders and tables of its own (`run=<params.run>`, `<table>_stage_<run>`).
 
-1. **remove_stale_runs**: the date's run folders other than the published one and this one (failed
-   or superseded runs) are deleted, with their catalog partitions, and staging tables left by failed
-   runs are dropped. The previous good run of the date stays until this one is published.
+1. **remove_stale_runs**: run folders that are neither a date's published run nor this run (failed
+   or superseded runs, of any date) are deleted with their catalog partitions, and staging tables
+   left by failed runs are dropped. The previous good run of this date stays until this one is
+   published.
 2. **crawl_raw**: the raw crawler catalogs every kept run in `runs_<raw_table>` (keys ingest_date, run).
 3. **check_raw_rows**: Athena reads this run's raw rows; the query itself fails (so the task fails
    with Athena's reason) when there are none, when there are not `params.expected_rows`, when a
@@ -229,8 +230,8 @@ def _glue_and_zones() -> tuple[Any, str, list[Any]]:
 
 @task(task_id="remove_stale_runs")
 def remove_stale_runs(ingest_date: str, run: str) -> dict[str, list[str]]:
-    """Delete the date's failed and superseded run folders (not the published one, not this one) and
-    the staging tables failed runs left; see awstwin.pipeline.publication."""
+    """Delete failed and superseded run folders (never a date's published one, nor this run's) and the
+    staging tables failed runs left; see awstwin.pipeline.publication."""
     from airflow.providers.amazon.aws.hooks.s3 import S3Hook
     from airflow.sdk import BaseHook
 

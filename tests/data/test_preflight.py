@@ -21,7 +21,7 @@ def real_text(tmp_path_factory: pytest.TempPathFactory) -> str:
         return REAL_DATASET.read_bytes().decode("utf-8")
     path = tmp_path_factory.mktemp("generated") / "students.csv"
     generator.generate(path, rows=6607, seed=42, crlf=True)
-    return path.read_text(newline="")
+    return path.read_bytes().decode()
 
 
 def _write(folder: Path, name: str, data: bytes | str) -> Path:

@@ -24,7 +24,7 @@ def _source(tmp_path: Path) -> str:
         return REAL_DATASET.read_bytes().decode("utf-8")
     path = tmp_path / "generated.csv"
     generator.generate(path, rows=500, seed=3, crlf=True)
-    return path.read_text(newline="")
+    return path.read_bytes().decode()
 
 
 def _without_gender(text: str) -> str:

@@ -18,10 +18,10 @@ back (milliseconds apart), and an Athena query that lands between two of them ca
 partition next to another's old one. Each table's partition changes in one call, and a reader of the
 warehouse sees the whole swap or none of it.
 
-Old runs (`remove_stale_runs`, at the start of the next run of the date): every run folder of the
-date except the published one and the current one is deleted, with its runs-table partition, and
-staging tables left by runs that failed are dropped. The previous good upload of a date is therefore
-never deleted before a newer run of the date has succeeded.
+Old runs (`remove_stale_runs`, at the start of the next run): every run folder that is neither a
+date's published run nor the current one is deleted, with its runs-table partition, and staging
+tables left by runs that failed are dropped. A failed run's folders and tables stay for a look until
+then; the previous good upload of a date is never deleted before a newer run of it has succeeded.
 
 Clients and connections are passed in (boto3 clients and a DB-API connection), so the same functions
 run in the DAG's tasks (through Airflow's hooks) and in tests.
@@ -35,7 +35,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from awstwin.pipeline.runs import run_of_location
+from awstwin.pipeline.runs import GENERATED_RUN, run_of_location
 
 log = logging.getLogger(__name__)
 
@@ -192,23 +192,25 @@ def restore_partitions(glue: Any, database: str, ingest_date: str, previous: lis
         log.info("restored %s.%s ingest_date=%s", database, table, ingest_date)
 
 
-def published_run(glue: Any, database: str, table: str, ingest_date: str) -> str | None:
-    """The run whose folder the published partition of the date is, if any."""
-    partition = _get_partition(glue, database, table, [ingest_date])
-    location = (partition or {}).get("StorageDescriptor", {}).get("Location")
-    return run_of_location(location)
-
-
-def _run_folders(s3: Any, bucket: str, date_prefix: str) -> list[str]:
-    runs = []
-    for page in s3.get_paginator("list_objects_v2").paginate(
-        Bucket=bucket, Prefix=date_prefix, Delimiter="/"
-    ):
-        for common in page.get("CommonPrefixes") or []:
-            run = run_of_location(common["Prefix"])
-            if run is not None:
-                runs.append(run)
+def published_runs(glue: Any, database: str, table: str) -> dict[str, str]:
+    """{ingest_date: the run whose folder its published partition is}, for every published date."""
+    runs: dict[str, str] = {}
+    if _get_table(glue, database, table) is None:
+        return runs
+    for page in glue.get_paginator("get_partitions").paginate(DatabaseName=database, TableName=table):
+        for partition in page.get("Partitions") or []:
+            run = run_of_location(partition.get("StorageDescriptor", {}).get("Location"))
+            if run is not None and partition.get("Values"):
+                runs[partition["Values"][0]] = run
     return runs
+
+
+def _folders(s3: Any, bucket: str, prefix: str) -> list[str]:
+    """The names of the folders right under `prefix`."""
+    names = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, Delimiter="/"):
+        names += [common["Prefix"][len(prefix) :].rstrip("/") for common in page.get("CommonPrefixes") or []]
+    return names
 
 
 def _delete_prefix(s3: Any, bucket: str, prefix: str) -> int:
@@ -226,20 +228,24 @@ def _delete_prefix(s3: Any, bucket: str, prefix: str) -> int:
 def remove_stale_runs(
     s3: Any, glue: Any, bucket: str, database: str, zones: Iterable[Zone], ingest_date: str, current: str
 ) -> list[str]:
-    """Delete the date's run folders other than the published one and `current`, in every zone, with
-    their runs-table partitions; returns the runs removed (as `<zone prefix>run=<id>`)."""
+    """Delete every run folder that is neither a date's published run nor `current` (of
+    `ingest_date`), in every zone and of every date, with its runs-table partition; returns them.
+    Every date, not only this run's: a failed upload the crawler cannot put into the runs table (say
+    a `;`-separated file) would otherwise make it split the whole zone into a table per folder."""
     removed = []
     for zone in zones:
-        keep = {current, published_run(glue, database, zone.table, ingest_date)}
-        date_prefix = f"{zone.prefix}ingest_date={ingest_date}/"
-        for run in _run_folders(s3, bucket, date_prefix):
-            if run in keep:
-                continue
-            _delete_prefix(s3, bucket, f"{date_prefix}run={run}/")
-            if _get_partition(glue, database, zone.runs_table, [ingest_date, run]) is not None:
-                _delete_partition(glue, database, zone.runs_table, [ingest_date, run])
-            removed.append(f"{date_prefix}run={run}")
-            log.info("removed s3://%s/%srun=%s/", bucket, date_prefix, run)
+        keep = published_runs(glue, database, zone.table)
+        for date_folder in _folders(s3, bucket, zone.prefix):
+            date = date_folder.partition("ingest_date=")[2]
+            for run_folder in _folders(s3, bucket, f"{zone.prefix}{date_folder}/"):
+                run = run_folder.partition("run=")[2]
+                if not run or run == keep.get(date) or (date == ingest_date and run == current):
+                    continue
+                _delete_prefix(s3, bucket, f"{zone.prefix}{date_folder}/{run_folder}/")
+                if date and _get_partition(glue, database, zone.runs_table, [date, run]) is not None:
+                    _delete_partition(glue, database, zone.runs_table, [date, run])
+                removed.append(f"{zone.prefix}{date_folder}/{run_folder}")
+                log.info("removed s3://%s/%s%s/%s/", bucket, zone.prefix, date_folder, run_folder)
     return removed
 
 
@@ -249,7 +255,9 @@ def stage_table(table: str, run: str) -> str:
 
 
 def drop_stale_stages(connection: Any, tables: Iterable[str], current: str) -> list[str]:
-    """Drop staging tables that runs other than `current` left (a failed run keeps them for a look)."""
+    """Drop staging tables that runs other than `current` left (a failed run keeps them for a look).
+    Only names ending in a generated run id (awstwin.pipeline.runs.new_run) are touched, so a table
+    that merely starts like one (`..._stage_notes`) is never dropped."""
     dropped = []
     with connection.cursor() as cursor:
         for qualified in tables:
@@ -259,7 +267,7 @@ def drop_stale_stages(connection: Any, tables: Iterable[str], current: str) -> l
                 "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
                 (schema,),
             )
-            pattern = re.compile(re.escape(f"{name}_stage_") + r"[0-9a-z_]{1,32}")
+            pattern = re.compile(re.escape(f"{name}_stage_") + GENERATED_RUN)
             for (found,) in cursor.fetchall():
                 if pattern.fullmatch(found) and found != f"{name}_stage_{current}":
                     cursor.execute(f"DROP TABLE IF EXISTS {schema}.{found}")

@@ -11,7 +11,8 @@ import re
 import secrets
 from datetime import UTC, datetime
 
-RUN_PATTERN = r"^[0-9a-z_]{1,32}$"
+RUN_PATTERN = r"^[0-9a-z_]{1,32}$"  # what the DAG accepts (an id given by hand may be any such word)
+GENERATED_RUN = r"[0-9]{8}t[0-9]{6}_[0-9a-f]{4}"  # what new_run() makes
 _RUN_FOLDER = re.compile(r"/run=([0-9a-z_]{1,32})/?$")
 
 
