@@ -262,12 +262,19 @@ def publish_zones(ingest_date: str, run: str) -> list[dict[str, Any]]:
 
 
 @task(task_id="restore_zones", trigger_rule=TriggerRule.ONE_FAILED)
-def restore_zones(ingest_date: str, previous: list[dict[str, Any]] | None) -> None:
-    """The warehouse swap failed: the partitions point where they did before publish_zones."""
+def restore_zones(ingest_date: str) -> list[str]:
+    """Something failed before the warehouse swap committed: the partitions point where they did
+    before publish_zones (nothing to do when publish_zones did not run or undid itself)."""
+    from airflow.sdk import get_current_context
+
     from awstwin.pipeline.publication import restore_partitions
 
+    previous = get_current_context()["ti"].xcom_pull(task_ids="publish_zones")
+    if not previous:
+        return []
     glue, database, _ = _glue_and_zones()
-    restore_partitions(glue, database, ingest_date, previous or [])
+    restore_partitions(glue, database, ingest_date, previous)
+    return [entry["table"] for entry in previous]
 
 
 @task(task_id="build_dashboard")
@@ -420,4 +427,4 @@ with DAG(
     stale >> crawl_raw >> check_raw_rows >> start_glue_job >> wait_for_glue_job >> zones
     zones >> reconcile_zones >> gates
     gates >> zones_published >> publish_warehouse >> build_dashboard(INGEST_DATE)
-    publish_warehouse >> restore_zones(INGEST_DATE, zones_published)
+    [zones_published, publish_warehouse] >> restore_zones(INGEST_DATE)

@@ -193,15 +193,16 @@ def _quarantine_line(analysis: Analysis) -> str:
     if not marts.quarantined:
         return '<p class="sub" id="quarantine">No row of this date was quarantined.</p>'
     total = marts.kpis.n + marts.quarantined
-    rows = "row was" if marts.quarantined == 1 else "rows were"
+    one = marts.quarantined == 1
     reasons = ", ".join(
         f"{reason.replace(':', ' ').replace('_', ' ')} ({fmt.count(n)})"
         for reason, n in marts.quarantine_reasons.items()
     )
     return (
-        f'<p class="sub" id="quarantine">{fmt.count(marts.quarantined)} of {fmt.count(total)} {rows} '
-        f"quarantined and left out of every figure: {_e(reasons)}. They are in "
-        "<code>public.student_performance_quarantine</code> with their original values.</p>"
+        f'<p class="sub" id="quarantine">{fmt.count(marts.quarantined)} {"row" if one else "rows"} of '
+        f"{fmt.count(total)} {'was' if one else 'were'} quarantined and left out of every figure: "
+        f"{_e(reasons)}. They are in <code>public.student_performance_quarantine</code> with their "
+        "original values.</p>"
     )
 
 
