@@ -267,7 +267,11 @@ def _everything(profile: Profile, ingest_date: str, but_run: str | None = None) 
             zone: _objects(profile, f"{zone}/student_performance/ingest_date={ingest_date}/", but_run)
             for zone in ZONES
         },
-        "reports": _objects(profile, f"reports/{ingest_date}/", but_run),
+        "reports": {  # the date's own report and dashboard (each run also keeps its report in run=<id>/)
+            key: etag
+            for key, etag in _objects(profile, f"reports/{ingest_date}/").items()
+            if "/run=" not in key
+        },
         "warehouse": _date_state(profile, ingest_date),
         "marts": _marts(profile, ingest_date),
     }
