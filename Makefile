@@ -11,7 +11,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 PROFILE ?= local
 PORT ?= 4566
 STATE_DIR ?= .state/emulator
-export PROFILE DATA ROWS INGEST_DATE SEED
+export PROFILE DATA DATA_ENCODING ROWS INGEST_DATE SEED
 
 .PHONY: help install run test lint emulator bench up down logs dashboard data deploy clean
 
@@ -28,7 +28,7 @@ $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
 
 install: $(VENV)/.synced ## create .venv from the lock file
 
-run: install ## run the whole pipeline (DATA=, ROWS=, INGEST_DATE=, PROFILE=local|compose|aws)
+run: install ## run the whole pipeline (DATA=, DATA_ENCODING=, ROWS=, INGEST_DATE=, PROFILE=local|compose|aws)
 	$(PY) -m awstwin run
 
 test: install ## the one test command (unit, conformance, end-to-end, DAG integrity)

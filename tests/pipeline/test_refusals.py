@@ -7,6 +7,8 @@ import contextlib
 import io
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -86,3 +88,25 @@ def test_the_encoding_setting_lets_a_latin1_file_through(tmp_path: Path) -> None
     data = dataset.from_file(options.data, options.encoding, tmp_path / "copies")
     assert data.upload is not None and "Públic".encode() in data.upload.read_bytes()
     assert data.warnings == ("read as latin-1 (DATA_ENCODING) and uploaded as UTF-8",)
+
+
+def test_the_command_refuses_before_importing_the_runner(tmp_path: Path) -> None:
+    """`python -m awstwin run` checks DATA with the preflight alone: no boto3, no Airflow plumbing."""
+    path = tmp_path / "semicolons.csv"
+    path.write_text(_source(tmp_path).replace(",", ";"))
+    script = (
+        "import sys\n"
+        "from awstwin.pipeline import launch\n"
+        "code = launch.main([])\n"
+        "assert 'boto3' not in sys.modules and 'awstwin.pipeline.runner' not in sys.modules\n"
+        "sys.exit(code)\n"
+    )
+    env = {**os.environ, "DATA": str(path), "AWSTWIN_PROJECT_DIR": str(tmp_path / "project")}
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 2, done.stderr
+    assert "awstwin run REFUSED the input, nothing was started: semicolons.csv, line 1" in done.stderr
+    report = json.loads((tmp_path / "project" / "artifacts" / "run_report.json").read_text())
+    assert report["status"] == "failed" and report["error"]["task"] == "preflight"
+    assert list(report["stages"]) == ["preflight"]
