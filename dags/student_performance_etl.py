@@ -214,18 +214,10 @@ def _glue_and_zones() -> tuple[Any, str, list[Any]]:
     """The Glue client (the stock hook's), the catalog database and the three zones."""
     from airflow.providers.amazon.aws.hooks.glue_catalog import GlueCatalogHook
 
-    from awstwin.pipeline.profile import CURATED_PREFIX, QUARANTINE_PREFIX, RAW_PREFIX
-    from awstwin.pipeline.publication import Zone
+    from awstwin.pipeline.publication import zones
 
-    zones = [
-        Zone(prefix, Variable.get(name), RUNS_TABLE_PREFIX + Variable.get(name))
-        for prefix, name in (
-            (RAW_PREFIX, "raw_table"),
-            (CURATED_PREFIX, "curated_table"),
-            (QUARANTINE_PREFIX, "quarantine_table"),
-        )
-    ]
-    return GlueCatalogHook(aws_conn_id=AWS_CONN_ID).conn, Variable.get("glue_database"), zones
+    tables = [Variable.get(f"{zone}_table") for zone in ("raw", "curated", "quarantine")]
+    return GlueCatalogHook(aws_conn_id=AWS_CONN_ID).conn, Variable.get("glue_database"), zones(*tables)
 
 
 @task(task_id="remove_stale_runs")

@@ -171,7 +171,7 @@ def test_publishing_swaps_the_rows_and_builds_every_mart_in_one_task(dag_bag) ->
 
 def test_the_runs_tables_and_run_ids_agree_with_the_package() -> None:
     """The DAG cannot import awstwin at parse time: its copies of these must be the package's."""
-    from awstwin.pipeline.profile import RUNS_TABLE_PREFIX
+    from awstwin.core.profile import RUNS_TABLE_PREFIX
     from awstwin.pipeline.runs import RUN_PATTERN
 
     module = _dag_module()
@@ -214,6 +214,7 @@ def test_dag_file_holds_no_profile_value() -> None:
         assert f"var.value.{name}" in text
 
 
+@pytest.mark.slow  # a fresh interpreter imports Airflow
 def test_dag_imports_in_a_clean_interpreter(tmp_path: Path) -> None:
     """Importing the file alone (as Airflow's DAG processor does) prints no error."""
     env = {**os.environ, "AIRFLOW_HOME": str(tmp_path), "AIRFLOW__CORE__LOAD_EXAMPLES": "False"}

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from tests.conftest import REAL_DATASET
 
+from awstwin.core.profile import load_profile
 from awstwin.data import generator, schema
 from awstwin.pipeline import dataset, runner
-from awstwin.pipeline.profile import load_profile
 
 
 def _source(tmp_path: Path) -> str:

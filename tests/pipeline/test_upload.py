@@ -8,10 +8,10 @@ from typing import Any
 
 from tests.conftest import REAL_DATASET
 
+from awstwin.core.profile import load_profile
 from awstwin.data import generator
 from awstwin.pipeline import dataset
-from awstwin.pipeline.profile import load_profile
-from awstwin.pipeline.runner import RunOptions, _upload
+from awstwin.pipeline.upload import upload_input
 
 
 def test_each_run_uploads_to_its_own_folder_under_one_name(
@@ -21,14 +21,12 @@ def test_each_run_uploads_to_its_own_folder_under_one_name(
     aws("s3").create_bucket(Bucket=profile.bucket)
     hidden = tmp_path / "_students.csv"  # a name Spark, Athena and the crawlers would skip
     generator.generate(hidden, rows=5, seed=1)
-    first = RunOptions(profile=profile, ingest_date="2024-01-01", run="20240101t000000_aaaa")
-    second = RunOptions(profile=profile, ingest_date="2024-01-01", run="20240101t000100_bbbb")
-    uri = _upload(first, dataset.from_file(hidden))
+    uri = upload_input(profile, "2024-01-01", "20240101t000000_aaaa", dataset.from_file(hidden))
     assert uri == (
         f"s3://{profile.bucket}/raw/student_performance/ingest_date=2024-01-01/run=20240101t000000_aaaa/"
         "student_performance.csv"
     )
-    _upload(second, dataset.from_file(hidden))
+    upload_input(profile, "2024-01-01", "20240101t000100_bbbb", dataset.from_file(hidden))
     keys = sorted(o["Key"] for o in aws("s3").list_objects_v2(Bucket=profile.bucket)["Contents"])
     assert keys == [  # the earlier upload of the date is still there: only publishing supersedes it
         "raw/student_performance/ingest_date=2024-01-01/run=20240101t000000_aaaa/student_performance.csv",
@@ -53,7 +51,6 @@ def test_a_file_in_another_encoding_is_uploaded_as_utf8(
     data = dataset.from_file(latin, "latin-1", tmp_path / "copies")
     assert data.upload is not None and data.rows == 3
     assert any("latin-1" in warning for warning in data.warnings)
-    options = RunOptions(profile=profile, ingest_date="2024-01-01", run="20240101t000000_cccc")
-    key = _upload(options, data).split(f"{profile.bucket}/", 1)[1]
+    key = upload_input(profile, "2024-01-01", "20240101t000000_cccc", data).split(f"{profile.bucket}/", 1)[1]
     body = aws("s3").get_object(Bucket=profile.bucket, Key=key)["Body"].read()
     assert body == "".join(lines).encode("utf-8") and data.summary()["sha256"] == dataset.sha256_of(latin)

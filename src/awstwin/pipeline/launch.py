@@ -14,8 +14,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from awstwin.core.paths import REPORT_PATH
 from awstwin.data.preflight import PreflightRefused, check_file
-from awstwin.pipeline.paths import REPORT_PATH
 from awstwin.pipeline.report import RunReport
 
 PREFLIGHT = "preflight"  # the runner's stage of the same name

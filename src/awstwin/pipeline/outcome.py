@@ -12,10 +12,11 @@ import contextlib
 import json
 from typing import Any
 
+from awstwin.core import aws
+from awstwin.core.profile import Profile
+from awstwin.dashboard.data import report_kpis
 from awstwin.orchestration.dagrun import DagRunResult
-from awstwin.pipeline import aws
 from awstwin.pipeline.counts import connect, quarantine_reasons, staged_counts, warehouse_counts
-from awstwin.pipeline.profile import Profile
 from awstwin.pipeline.report import RunReport
 
 PUBLISH_TASK = "publish_warehouse"  # the date's rows, quarantined rows and marts, in one transaction
@@ -28,8 +29,6 @@ def _succeeded(dag: DagRunResult, task_id: str) -> bool:
 
 
 def read_kpis(profile: Profile, ingest_date: str) -> dict[str, Any]:
-    from awstwin.dashboard.data import report_kpis
-
     with contextlib.closing(connect(profile)) as connection:
         return report_kpis(connection, ingest_date)
 

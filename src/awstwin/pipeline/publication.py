@@ -35,6 +35,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from awstwin.core.profile import CURATED_PREFIX, QUARANTINE_PREFIX, RAW_PREFIX, RUNS_TABLE_PREFIX
 from awstwin.pipeline.runs import GENERATED_RUN, run_of_location
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,18 @@ class Zone:
     prefix: str  # e.g. raw/student_performance/
     table: str  # e.g. raw_student_performance
     runs_table: str  # e.g. runs_raw_student_performance
+
+
+def zones(raw_table: str, curated_table: str, quarantine_table: str) -> list[Zone]:
+    """The pipeline's three zones, from their published tables' names (the DAG's Variables)."""
+    return [
+        Zone(prefix, table, RUNS_TABLE_PREFIX + table)
+        for prefix, table in (
+            (RAW_PREFIX, raw_table),
+            (CURATED_PREFIX, curated_table),
+            (QUARANTINE_PREFIX, quarantine_table),
+        )
+    ]
 
 
 def _not_found(exc: Exception) -> bool:
