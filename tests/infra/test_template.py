@@ -125,7 +125,7 @@ def test_resolves_for_the_local_profile(template: dict) -> None:
     job = resolver.resolve(template["Resources"]["EtlJob"]["Properties"], "EtlJob")
     assert job["Command"]["ScriptLocation"] == profile.script_location
     assert job["DefaultArguments"]["--TempDir"] == profile.temp_dir
-    assert job["DefaultArguments"]["--raw_table"] == profile.raw_table
+    assert job["DefaultArguments"]["--raw_table"] == profile.runs_table(profile.raw_table)  # every run's
     assert job["Connections"] == {"Connections": [profile.glue_connection]}
     crawler = resolver.resolve(template["Resources"]["RawCrawler"]["Properties"], "RawCrawler")
     assert crawler["Targets"]["S3Targets"][0]["Path"] == profile.raw_location
