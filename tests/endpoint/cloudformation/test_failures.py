@@ -163,7 +163,7 @@ def test_parameter_values_are_checked(cfn: Any, name: str, values: dict[str, str
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ("Resources: [", "Template format error: YAML not well-formed. (line 1, column 13)"),
+        ("Resources: [", "Template format error: YAML not well-formed. (line 2, column 1)"),  # at the end
         ('{"Resources": ', "Template format error: JSON not well-formed. (line 1, column 15)"),
         ("Description: nothing\n", "Template format error: At least one Resources member must be defined."),
         (

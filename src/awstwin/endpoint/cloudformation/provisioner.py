@@ -241,7 +241,11 @@ class Provisioner:
         return any(_at(old, path) != _at(new, path) for path in kind.replace_on)
 
     # -- lifecycle -----------------------------------------------------------------------------------
-    def create(self, type_name: str, logical_id: str, props: Mapping[str, Any], stack_name: str) -> Applied:
+    def create(
+        self, type_name: str, logical_id: str, props: Mapping[str, Any], stack_name: str, absent: bool = False
+    ) -> Applied:
+        """Make the resource; one that exists already fails, as CloudFormation's handlers answer
+        (`absent`: the caller has just asked)."""
         kind = self.kind(type_name)
         applied = self.prepare(type_name, logical_id, props)
         name = kind.name(applied)
@@ -249,7 +253,8 @@ class Provisioner:
             name = generated_name(stack_name, logical_id, kind.naming.max_length, kind.naming.lowercase)
             _set(applied, kind.naming.path, name)
         target = Target(applied, name or "")
-        if target.physical_id and kind.describe_by_name and self.exists(kind, target, logical_id) is not None:
+        exists = target.physical_id and kind.describe_by_name and not absent
+        if exists and self.exists(kind, target, logical_id) is not None:
             raise ResourceFailed(
                 f"Resource of type '{type_name}' with identifier '{target.physical_id}' already exists."
             )

@@ -147,7 +147,9 @@ class StackRuns:
             if adopted is not None:
                 record.imported = True
                 stack.resource_status(record, "IMPORT_IN_PROGRESS", properties=raw)
-            applied = adopted or self.provisioner.create(type_name, logical_id, props, stack.name)
+            applied = adopted or self.provisioner.create(
+                type_name, logical_id, props, stack.name, absent=import_existing
+            )
         except (ResourceFailed, AwsError) as exc:
             stack.resource_status(
                 record, "IMPORT_FAILED" if record.imported else "CREATE_FAILED", _reason(exc)

@@ -56,7 +56,11 @@ SUB_VARIABLE = re.compile(r"\$\{([^}]+)\}")
 RESOURCE_TYPE = re.compile(r"^[A-Za-z0-9]+::[A-Za-z0-9]+::[A-Za-z0-9]+$")
 
 
-class _Loader(yaml.SafeLoader):
+# libyaml's parser when PyYAML has it (ten times faster on a pipeline template), else PyYAML's own.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_SafeLoader):  # type: ignore[misc,valid-type]
     """YAML with CloudFormation's short tags: `!Ref X` -> {"Ref": X}, `!Sub s` -> {"Fn::Sub": s}, ..."""
 
 
