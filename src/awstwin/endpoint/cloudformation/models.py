@@ -10,6 +10,7 @@ operation cut off as failed, saying so.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -79,8 +80,6 @@ class EndpointLookups:
         return str(answer["Parameter"]["Value"])
 
     def secret(self, secret_id: str, json_key: str, stage: str, version: str) -> str:
-        import json
-
         kwargs: dict[str, str] = {"SecretId": secret_id}
         if stage:
             kwargs["VersionStage"] = stage

@@ -218,6 +218,8 @@ class StackRuns:
         done: list[tuple[str, str]] = []  # (logical id, "Add" | "Modify" | "Replace"), for the rollback
         replaced: list[ResourceRecord] = []  # the old copies, deleted in the cleanup
         failure: str | None = None
+        order: list[str] = []
+        new_outputs: list[dict] = []
         try:
             resolver = stack_resolver(stack, template, deployment.values, self.provisioner.env, self.lookups)
             order = active(template, resolver)
