@@ -76,6 +76,7 @@ def test_athena_operator_and_sensor(airflow_home, aws: Callable[[str], Any]) -> 
         aws("glue").get_database(Name=f"{env_id}_athena_db")
 
 
+@pytest.mark.spark  # the job is a Glue Spark script
 def test_glue_crawler_job_and_sensors(airflow_home, aws: Callable[[str], Any]) -> None:
     env_id = f"glue{uuid.uuid4().hex[:6]}"
     role = aws("iam").create_role(

@@ -12,9 +12,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.clients.conftest import run_client
 
 PROJECT = Path(__file__).with_name("dbt_project")
+
+# Tiers: the clients' environment comes from a package registry, and each client is a process of its own
+pytestmark = [pytest.mark.network, pytest.mark.slow]
 SECOND_SCORES = """student_id,score,taken_on
 1,90,2024-05-01
 2,70,2024-05-01

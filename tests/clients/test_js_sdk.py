@@ -17,6 +17,9 @@ from tests.clients.conftest import run_client
 
 JS = Path(__file__).with_name("js")
 
+# Tiers: the clients' environment comes from a package registry, and each client is a process of its own
+pytestmark = [pytest.mark.network, pytest.mark.slow]
+
 
 @pytest.fixture(scope="module")
 def node() -> str:

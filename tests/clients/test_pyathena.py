@@ -9,9 +9,14 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.clients.conftest import run_client
 
 SCRIPT = Path(__file__).with_name("python") / "pyathena_calls.py"
+
+# Tiers: the clients' environment comes from a package registry, and each client is a process of its own
+pytestmark = [pytest.mark.network, pytest.mark.slow]
 
 
 def test_pyathena_cursors_and_sqlalchemy(clients_env: Path, endpoint: Any) -> None:

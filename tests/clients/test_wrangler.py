@@ -11,9 +11,14 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.clients.conftest import run_client
 
 SCRIPT = Path(__file__).with_name("python") / "wrangler_calls.py"
+
+# Tiers: the clients' environment comes from a package registry, and each client is a process of its own
+pytestmark = [pytest.mark.network, pytest.mark.slow]
 
 
 def test_awswrangler_datasets_catalog_and_athena(clients_env: Path, endpoint: Any) -> None:

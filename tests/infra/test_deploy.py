@@ -16,8 +16,8 @@ from awstwin.infra import deploy, stacks
 from awstwin.infra.account import expand
 from awstwin.infra.parameters import PARAMETERS, template_parameters
 from awstwin.infra.template import load_template, parameter_values
-from awstwin.pipeline.paths import SPARK_JOBS_DIR, TEMPLATE
-from awstwin.pipeline.profile import Profile, load_profile
+from awstwin.core.paths import SPARK_JOBS_DIR, TEMPLATE
+from awstwin.core.profile import Profile, load_profile
 
 # A small template declaring every parameter deploy passes, with the job's script where the real
 # template puts it; its job is named after the stack, so each test's stack makes its own.

@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from awstwin.core.paths import SPARK_JOBS_DIR, TEMPLATE
+from awstwin.core.profile import Profile, ProfileError, load_profile
 from awstwin.infra.account import AwsAccountError, Caller, NoCredentialsError, caller, expand
 from awstwin.infra.parameters import template_parameters
 from awstwin.infra.provision import job_files, upload_job_files
@@ -29,8 +31,6 @@ from awstwin.infra.stacks import (
     stack_outputs,
 )
 from awstwin.infra.template import load_template, parameter_values
-from awstwin.pipeline.paths import SPARK_JOBS_DIR, TEMPLATE
-from awstwin.pipeline.profile import Profile, ProfileError, load_profile
 
 # A first deploy creates Redshift Serverless and VPC endpoints: allow an hour, polling every 15 s.
 STACK_WAIT = {"Delay": 15, "MaxAttempts": 240}

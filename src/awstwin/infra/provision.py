@@ -21,6 +21,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from awstwin.core.paths import JOB_LIBRARIES, SPARK_JOBS_DIR, TEMPLATE
 from awstwin.endpoint.cloudformation.intrinsics import Resolver
 from awstwin.endpoint.cloudformation.resources import LOCAL_DROPPED_PROPERTIES, NOT_LOCAL
 from awstwin.infra.stacks import (
@@ -31,7 +32,6 @@ from awstwin.infra.stacks import (
     stack_resources,
 )
 from awstwin.infra.template import read_template
-from awstwin.pipeline.paths import JOB_LIBRARIES, SPARK_JOBS_DIR, TEMPLATE
 
 ClientFactory = Callable[[str], Any]
 # The local endpoint answers a change set's execution once the stack has settled: poll every second.

@@ -19,8 +19,8 @@ from tests.endpoint.athena.conftest import all_rows, wait
 from tests.endpoint.glue.test_crawler import wait_ready
 
 from awstwin.infra.parameters import template_parameters
-from awstwin.pipeline.paths import TEMPLATE
-from awstwin.pipeline.profile import load_profile
+from awstwin.core.paths import TEMPLATE
+from awstwin.core.profile import load_profile
 
 AWS_CLI = Path(sys.executable).with_name("aws")
 pytestmark = pytest.mark.skipif(

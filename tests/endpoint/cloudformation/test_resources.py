@@ -14,6 +14,8 @@ from tests.endpoint.cloudformation.helpers import FAST, create, events, outputs
 
 from awstwin.endpoint.cloudformation.resources import NOT_LOCAL, RESOURCE_TYPES
 
+pytestmark = pytest.mark.slow  # one stack of every type, updated and deleted: about 25 s
+
 TEMPLATE = """
 Parameters:
   Prefix: {{Type: String}}

@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 from tests.endpoint.athena.conftest import all_rows, wait
 from tests.endpoint.cloudformation.helpers import FAST, create, error_of, events, outputs
 
-from awstwin.config import EndpointSettings
+from awstwin.core.config import EndpointSettings
 from awstwin.endpoint.server import EndpointServer
 
 LAKE = """
