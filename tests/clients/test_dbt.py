@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from tests.clients.conftest import run_client
 
 PROJECT = Path(__file__).with_name("dbt_project")

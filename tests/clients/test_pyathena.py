@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from tests.clients.conftest import run_client
 
 SCRIPT = Path(__file__).with_name("python") / "pyathena_calls.py"

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from tests.clients.conftest import run_client
 
 SCRIPT = Path(__file__).with_name("python") / "wrangler_calls.py"

@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 from tests.infra.aws_env import endpoint_caller, without_credentials
 
+from awstwin.core.paths import SPARK_JOBS_DIR, TEMPLATE
+from awstwin.core.profile import Profile, load_profile
 from awstwin.endpoint.cloudformation.intrinsics import Resolver
 from awstwin.infra import deploy, stacks
 from awstwin.infra.account import expand
 from awstwin.infra.parameters import PARAMETERS, template_parameters
 from awstwin.infra.template import load_template, parameter_values
-from awstwin.core.paths import SPARK_JOBS_DIR, TEMPLATE
-from awstwin.core.profile import Profile, load_profile
 
 # A small template declaring every parameter deploy passes, with the job's script where the real
 # template puts it; its job is named after the stack, so each test's stack makes its own.

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from awstwin.core.paths import TEMPLATE
+from awstwin.core.profile import SCHEMA_MODULE_KEY, load_profile
 from awstwin.endpoint.cloudformation.exceptions import TemplateError
 from awstwin.endpoint.cloudformation.intrinsics import Resolver
 from awstwin.endpoint.cloudformation.resources import NOT_LOCAL, RESOURCE_TYPES
 from awstwin.infra.parameters import PARAMETERS, template_parameters
 from awstwin.infra.template import load_template, parameter_values, read_template
-from awstwin.core.paths import TEMPLATE
-from awstwin.core.profile import SCHEMA_MODULE_KEY, load_profile
 
 
 @pytest.fixture(scope="module")

@@ -18,9 +18,9 @@ import pytest
 from tests.endpoint.athena.conftest import all_rows, wait
 from tests.endpoint.glue.test_crawler import wait_ready
 
-from awstwin.infra.parameters import template_parameters
 from awstwin.core.paths import TEMPLATE
 from awstwin.core.profile import load_profile
+from awstwin.infra.parameters import template_parameters
 
 AWS_CLI = Path(sys.executable).with_name("aws")
 pytestmark = pytest.mark.skipif(

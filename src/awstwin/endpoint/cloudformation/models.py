@@ -133,8 +133,16 @@ class CloudFormationState:
             self.stacks[stack_id] = stack
 
     def save(self) -> None:
-        with self.lock:
-            data = {"stacks": {stack_id: stack.to_dict() for stack_id, stack in self.stacks.items()}}
+        # A stack being worked on by its worker can gain a resource while another stack's call saves:
+        # copying then meets a dict that changed size, and the next try copies it whole.
+        for attempt in range(5):
+            try:
+                with self.lock:
+                    data = {"stacks": {stack_id: stack.to_dict() for stack_id, stack in self.stacks.items()}}
+                break
+            except RuntimeError:
+                if attempt == 4:
+                    raise
         self._file.save(data)
 
     # -- finding stacks ------------------------------------------------------------------------------
