@@ -126,8 +126,24 @@ def table_refs(sql: str, tree: exp.Expression, context_db: str) -> list[TableRef
     return refs
 
 
+def _columns_by_table_name(refs: list[TableRef]) -> None:
+    """Trino resolves a column named through its unaliased table's full name (`db.table.column`, as
+    SQLAlchemy writes it): name it through the table's alias, which `qualify_tables` makes its name."""
+    unaliased = {(ref.database, ref.name) for ref in refs if not ref.node.alias}
+    roots = {ref.node.root() for ref in refs}
+    for root in roots:
+        for column in root.find_all(exp.Column):
+            database = column.args.get("db")
+            if not isinstance(database, exp.Identifier) or not column.table:
+                continue
+            if (database.name.lower(), column.table.lower()) in unaliased:
+                column.set("db", None)
+                column.set("catalog", None)
+
+
 def qualify_tables(refs: list[TableRef]) -> None:
     """Rewrite each reference to `awsdatacatalog.<db>.<table>`, keeping its alias (or its name)."""
+    _columns_by_table_name(refs)
     for ref in refs:
         node = ref.node
         if not node.alias:
