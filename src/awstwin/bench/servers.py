@@ -20,6 +20,7 @@ from pathlib import Path
 import boto3
 from botocore.config import Config
 
+from awstwin.bench.process_tree import cpu_seconds
 from awstwin.core import processes
 from awstwin.core.ports import free_port
 
@@ -37,6 +38,7 @@ class Server:
     url: str
     started: processes.Started
     seconds_to_ready: float
+    cpu_to_ready: float = 0.0  # CPU seconds the server used until then (what an idle core would take)
 
     def pid(self) -> int:
         return self.started.pid
@@ -91,7 +93,8 @@ def _serve(name: str, argv: Callable[[int, Path], list[str]], env: dict[str, str
             started = processes.start_group(name, argv(port, folder), folder / "server.log", env=env)
             try:
                 wait_first_answer(f"http://{HOST}:{port}", started)
-                yield Server(name, f"http://{HOST}:{port}", started, time.perf_counter() - began)
+                ready = time.perf_counter() - began
+                yield Server(name, f"http://{HOST}:{port}", started, ready, cpu_seconds(started.pid))
             finally:
                 processes.stop_group(started)
 
@@ -132,7 +135,7 @@ def localstack_server() -> Iterator[Server]:
     if reason is not None:
         raise Unavailable(reason)
     with _localstack_process() as (url, started, seconds):
-        yield Server("localstack", url, started, seconds)
+        yield Server("localstack", url, started, seconds, cpu_seconds(started.pid))
 
 
 @contextlib.contextmanager
@@ -166,7 +169,8 @@ def localstack_unavailable() -> str | None:
     return None
 
 
-def localstack_cold_start() -> float:
-    """Seconds from starting LocalStack (S3 only, installed beforehand) to its first ListBuckets answer."""
-    with _localstack_process() as (_url, _started, seconds):
-        return seconds
+def localstack_cold_start() -> tuple[float, float]:
+    """(seconds, CPU seconds) from starting LocalStack (S3 only, installed beforehand) to its first
+    ListBuckets answer."""
+    with _localstack_process() as (_url, started, seconds):
+        return seconds, cpu_seconds(started.pid)

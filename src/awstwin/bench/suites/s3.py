@@ -101,13 +101,14 @@ def _cold_start(
 ) -> Callable[[], Sample]:
     def measure() -> Sample:
         with server() as started:
-            return Sample(started.seconds_to_ready)
+            return Sample(started.seconds_to_ready, {"cpu_s": started.cpu_to_ready})
 
     return measure
 
 
 def _localstack_cold_start() -> Sample:
-    return Sample(servers.localstack_cold_start())
+    seconds, cpu = servers.localstack_cold_start()
+    return Sample(seconds, {"cpu_s": cpu})
 
 
 def comparisons(options: Options) -> Iterator[Comparison]:
@@ -129,7 +130,7 @@ def comparisons(options: Options) -> Iterator[Comparison]:
                 yield from _s3_comparisons(mine, None, localstack_label, str(exc), options)
     if options.wants("endpoint_cold_start"):
         goal = [Goal("seconds", "<=", 0.5)]
-        note = "new server process to its first ListBuckets answer"
+        note = "new server process to its first ListBuckets answer (cpu_s: its CPU seconds until then)"
         yield Comparison(
             "endpoint_cold_start",
             _cold_start(servers.awstwin_endpoint),
