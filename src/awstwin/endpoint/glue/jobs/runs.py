@@ -132,6 +132,7 @@ class JobRunApi:
             command=command.get("Name", "glueetl"),
             script_location=command.get("ScriptLocation", ""),
             arguments=self._arguments(job, run),
+            glue_version=run.get("GlueVersion") or job.get("GlueVersion"),
         )
         execution = RunExecution(self, self.runner, spec, run["Timeout"], self.seconds_per_timeout_minute)
         self._executions[run["Id"]] = execution
