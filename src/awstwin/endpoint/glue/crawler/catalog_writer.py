@@ -356,15 +356,43 @@ class CatalogWriter:
                 f"(DeleteBehavior={self.delete_behavior})"
             )
 
-    def retire_tables(self, target_prefixes: list[str]) -> None:
-        """Tables this crawler made under its targets that the crawl no longer found."""
+    def write_table(self, table: Doc) -> None:
+        """A table found whole (a JDBC target's): created, or replaced when its schema changed."""
+        name = self.prefix + table["Name"]
+        table = {**table, "Name": name}
+        self.written.add(name)
+        existing = self._existing(name)
+        if existing is None:
+            self.catalog.create_table(DatabaseName=self.database, TableInput=table)
+            self.counts.created += 1
+            count, kind = len(table["StorageDescriptor"]["Columns"]), table["Parameters"]["classification"]
+            self.log(f"INFO : Created table {name} in database {self.database} with {count} columns ({kind})")
+            return
+        old_sd, new_sd = existing.get("StorageDescriptor") or {}, table["StorageDescriptor"]
+        changed = old_sd.get("Columns") != new_sd["Columns"] or existing.get("Description") != table.get(
+            "Description"
+        )
+        deprecated = DEPRECATED in (existing.get("Parameters") or {})
+        if self.update_behavior == "LOG" or self.new_folders_only:
+            if changed:
+                self.log(f"WARN : Schema change of table {name} not applied (UpdateBehavior=LOG)")
+            return
+        if changed or deprecated or existing.get("Parameters") != table["Parameters"]:
+            self.catalog.update_table(DatabaseName=self.database, TableInput=table)
+        if changed or deprecated:
+            self.counts.updated += 1
+            self.log(f"INFO : Updated table {name} in database {self.database}")
+
+    def retire_tables(self, covers: Callable[[str], bool]) -> None:
+        """Tables this crawler made under its targets (`covers` their location) that the crawl no longer
+        found."""
         tables: list[Doc] = self.catalog.get_tables(DatabaseName=self.database)["TableList"]
         for table in tables:
             params = table.get("Parameters") or {}
             location = (table.get("StorageDescriptor") or {}).get("Location", "")
             if table["Name"] in self.written or params.get(UPDATED_BY) != self.name:
                 continue
-            if not any(location.startswith(prefix) for prefix in target_prefixes):
+            if not covers(location):
                 continue
             self._retire_table(table)
 

@@ -89,7 +89,9 @@ class CrawlRunApi:
         crawl_log = CrawlLog(self.ctx.client, name, run.crawl_id)
         crawl_log(f"BENCHMARK : Running Start Crawl for Crawler {name}")
         custom_csv = self.csv_options(crawler.get("Classifiers"), crawl_log)
-        crawl = Crawl(crawler, self.ctx.s3, self.catalog, crawl_log, run.stop.is_set, custom_csv)
+        crawl = Crawl(
+            crawler, self.ctx.s3, self.catalog, crawl_log, run.stop.is_set, custom_csv, self._read_secret
+        )
         status, error = "SUCCEEDED", None
         try:
             crawl.run()
@@ -115,6 +117,10 @@ class CrawlRunApi:
         )
         crawl_log("BENCHMARK : Crawler has finished running and is in state READY")
         self._finish(name, run, status, error, counts)
+
+    def _read_secret(self, secret_id: str) -> str:
+        """A JDBC connection's SECRET_ID, from the Secrets Manager the endpoint serves (or is told of)."""
+        return self.ctx.client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"]
 
     def _last_crawl(self, name: str, crawl_id: str, status: str, error: str | None, started: float) -> Doc:
         last = {
