@@ -2,11 +2,14 @@
 
 1. The script is fetched from `Command.ScriptLocation` (s3:// through the endpoint's S3 access, or a
    local path) into the run's own folder; `--extra-py-files` likewise.
-2. It runs with the endpoint's own interpreter in a new process group, with Glue's arguments
+2. It runs with the Python its GlueVersion (or Python shell's PythonVersion) has on AWS when this
+   machine has it, else the closest that works, said in the run's log (`versions.py`,
+   `interpreters.py`), in a new process group, with Glue's arguments
    (`script.py --JOB_NAME n --JOB_RUN_ID jr_... --k v ...`) and an environment that sends the AWS
    SDKs where the endpoint's own go (`JobRunner.endpoints`; Glue and Athena: here), puts the
    clean-room `awsglue` on `PYTHONPATH` (the only place it ever is), and, for Spark jobs, hands
-   Spark its settings through `SPARK_CONF_DIR`.
+   Spark its settings through `SPARK_CONF_DIR`. Python shell jobs cannot import PySpark, as on AWS
+   (`glue_runtime/pythonshell/sitecustomize.py`).
 3. stdout and stderr stream to CloudWatch Logs (`logs.RunLogs`); the tail of stderr gives the
    ErrorMessage of a failed run (`diagnosis.script_error`).
 Stopping a run kills its whole process group (the Python driver, Spark's JVM, Python workers). If the
@@ -37,14 +40,17 @@ from typing import IO, Any
 
 import awstwin
 from awstwin.endpoint.context import EndpointContext
-from awstwin.endpoint.glue.jobs import sparkconf
+from awstwin.endpoint.glue.jobs import interpreters, sparkconf, versions
 from awstwin.endpoint.glue.jobs.diagnosis import script_error
-from awstwin.endpoint.glue.jobs.logs import RunLogs
+from awstwin.endpoint.glue.jobs.logs import ContinuousLogging, RunLogs
 from awstwin.endpoint.s3access import S3_SCHEMES, parse_s3_uri
 from awstwin.procutil import die_with_parent
 
-SPARK_COMMANDS = ("glueetl", "gluestreaming")
+SPARK_COMMANDS = versions.SPARK_COMMANDS
 PYTHON_COMMANDS = ("pythonshell",)
+# Put first on a Python shell job's path: its sitecustomize makes `import pyspark` fail as on AWS.
+PYTHONSHELL_DIR = sparkconf.GLUE_RUNTIME_DIR / "pythonshell"
+GLUE_VERSION_ENV = "AWSTWIN_GLUE_VERSION"  # tells the awsglue runtime which version's behaviour to keep
 STDERR_TAIL_LINES = 400
 STOP_GRACE_SECONDS = 5.0
 # Environment the job must not inherit from the endpoint: the runner sets these itself. The endpoint's
@@ -72,6 +78,8 @@ class RunSpec:
     command: str  # Command.Name: glueetl | pythonshell | gluestreaming
     script_location: str
     arguments: dict[str, str]  # everything the script gets, `--` included in the names
+    glue_version: str | None = None  # the run's GlueVersion (validated by StartJobRun)
+    python_version: str | None = None  # Command.PythonVersion (Python shell jobs)
 
 
 def script_argv(arguments: dict[str, str]) -> list[str]:
@@ -170,18 +178,27 @@ class JobRunner:
             spec.script_location, run_dir / "script", what=f"ScriptLocation of job {spec.job_name}"
         )
         python_path = [str(sparkconf.GLUE_RUNTIME_DIR), str(Path(awstwin.__file__).resolve().parent.parent)]
+        if spec.command in PYTHON_COMMANDS:
+            python_path.insert(0, str(PYTHONSHELL_DIR))
         python_path += self._extra_py_files(spec, run_dir / "extra")
-        continuous = str(spec.arguments.get("--enable-continuous-cloudwatch-log", "true")).lower() != "false"
+        version = versions.for_run(spec.glue_version, spec.command)
+        continuous = ContinuousLogging.of_run(spec.arguments, spec.run_id, version.continuous_logging)
         logs = RunLogs(self._logs_client, spec.run_id, run_dir / "logs", continuous)
         logs.open_streams()
+        kind = "spark" if spec.command in SPARK_COMMANDS else "pythonshell"
+        interpreter = interpreters.choose(
+            versions.python_for(version, spec.command, spec.python_version), kind
+        )
+        if interpreter.note:
+            logs.write("error", interpreter.note)
         if spec.arguments.get("--additional-python-modules"):
             logs.write(
                 "error",
                 "WARN GlueRunner: --additional-python-modules is not installed locally (offline); "
                 "the job sees the endpoint's own packages",
             )
-        env = self.environment(spec, run_dir, python_path)
-        argv = [sys.executable, "-u", str(script), *script_argv(spec.arguments)]
+        env = self.environment(spec, run_dir, python_path, version, interpreter.path)
+        argv = [interpreter.path, "-u", str(script), *script_argv(spec.arguments)]
         try:
             process = subprocess.Popen(
                 argv,
@@ -197,7 +214,7 @@ class JobRunner:
             )
         except OSError as exc:
             logs.close()
-            raise RunSetupError(f"cannot start {sys.executable} for job {spec.job_name}: {exc}") from exc
+            raise RunSetupError(f"cannot start {interpreter.path} for job {spec.job_name}: {exc}") from exc
         return JobProcess(process, logs, run_dir)
 
     def fetch(self, location: str, folder: Path, what: str) -> Path:
@@ -247,7 +264,14 @@ class JobRunner:
         urls[ENDPOINT_ENV["logs"]] = settings.external_logs_url or settings.url
         return urls
 
-    def environment(self, spec: RunSpec, run_dir: Path, python_path: list[str]) -> dict[str, str]:
+    def environment(
+        self,
+        spec: RunSpec,
+        run_dir: Path,
+        python_path: list[str],
+        version: versions.GlueVersion = versions.DEFAULT,
+        python: str = sys.executable,
+    ) -> dict[str, str]:
         settings = self.ctx.settings
         env = {
             k: v
@@ -265,9 +289,10 @@ class JobRunner:
                 "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY", "test"),
                 "PYTHONPATH": os.pathsep.join(python_path),
                 "PYTHONUNBUFFERED": "1",
-                "PYSPARK_PYTHON": sys.executable,
-                "PYSPARK_DRIVER_PYTHON": sys.executable,
+                "PYSPARK_PYTHON": python,
+                "PYSPARK_DRIVER_PYTHON": python,
                 "TMPDIR": str(run_dir / "tmp"),
+                GLUE_VERSION_ENV: version.version,
             }
         )
         if self.ctx.s3_root is not None:
@@ -275,6 +300,8 @@ class JobRunner:
         if spec.command in SPARK_COMMANDS:
             conf = sparkconf.session_conf(self.ctx.s3_root, run_dir / "tmp", env[ENDPOINT_ENV["s3"]])
             conf["spark.app.name"] = spec.job_name
+            conf["spark.pyspark.python"] = conf["spark.pyspark.driver.python"] = python
+            conf["spark.sql.ansi.enabled"] = str(version.ansi).lower()  # Spark 4 (Glue 6) fails bad casts
             conf.update(spark_conf_overrides(spec.arguments.get("--conf")))
             env["SPARK_CONF_DIR"] = str(sparkconf.write_conf_dir(run_dir / "spark-conf", conf))
         return env

@@ -13,6 +13,7 @@ from awstwin.endpoint.glue.exceptions import (
     EntityNotFoundException,
     InvalidInputException,
 )
+from awstwin.endpoint.glue.jobs import versions
 from awstwin.endpoint.glue.jobs.execution import RunExecution
 from awstwin.endpoint.glue.jobs.logs import LOG_GROUP_PREFIX
 from awstwin.endpoint.glue.jobs.runner import JobProcess, JobRunner, RunSpec
@@ -64,6 +65,7 @@ class JobRunApi:
                     f"{limit}. Wait for one to finish, stop it (BatchStopJobRun) or raise "
                     "ExecutionProperty.MaxConcurrentRuns"
                 )
+            versions.for_run(options.get("GlueVersion") or job.get("GlueVersion"), job["Command"]["Name"])
             run = self._new_run(job, Arguments, Timeout, options, previous)
             if active >= limit:
                 run["JobRunState"] = WAITING
@@ -132,6 +134,8 @@ class JobRunApi:
             command=command.get("Name", "glueetl"),
             script_location=command.get("ScriptLocation", ""),
             arguments=self._arguments(job, run),
+            glue_version=run.get("GlueVersion"),
+            python_version=command.get("PythonVersion"),
         )
         execution = RunExecution(self, self.runner, spec, run["Timeout"], self.seconds_per_timeout_minute)
         self._executions[run["Id"]] = execution
