@@ -43,8 +43,9 @@ class CrawlRunApi:
     # -- running ---------------------------------------------------------------------------------
     @handler("StartCrawler")
     def start_crawler(self, Name: str) -> Doc:
-        """Starts a real crawl on a background thread: lists the S3 targets, classifies a bounded sample of
-        each file, writes tables and partitions, logs to /aws-glue/crawlers."""
+        """Starts a real crawl on a background thread: classifies a bounded sample of each S3 file, groups
+        folders into tables and partitions as Glue does, reads JDBC targets' tables through their
+        connection, writes the catalog, logs to /aws-glue/crawlers."""
         with self._lock:
             crawler = self._crawler(Name)
             if crawler["State"] != "READY":

@@ -45,8 +45,9 @@ class JobRunApi:
         JobRunQueuingEnabled: bool | None = None,
         **options: Any,
     ) -> Doc:
-        """Runs the job's script as a local process (PySpark for glueetl, plain Python for pythonshell) with
-        Glue's arguments; stdout and stderr go to /aws-glue/jobs/output and /error."""
+        """Runs the job's script as a local process (PySpark for glueetl, Python without PySpark for
+        pythonshell) as its GlueVersion runs it, with Glue's arguments; stdout and stderr go to
+        /aws-glue/jobs/output and /error (and logs-v2 with continuous logging)."""
         with self._lock:
             if self._closing:
                 raise InvalidInputException("The local endpoint is shutting down; start the run again later")

@@ -57,8 +57,10 @@ VERSIONS: dict[str, GlueVersion] = {
         ),
     )
 }
-# What a job that names no GlueVersion runs locally: the version the project's own jobs use.
+# What a job that names no GlueVersion runs locally: the version the project's own jobs use, and for
+# Python shell jobs the one version that has them.
 DEFAULT = VERSIONS["5.0"]
+DEFAULT_PYTHONSHELL = VERSIONS["3.0"]
 # Python shell's PythonVersion values and the Python each means (AWS: "3.9"; "3" was Python 3.6).
 PYTHONSHELL_PYTHON = {"3.9": "3.9", "3": "3.9"}
 SPARK_COMMANDS = ("glueetl", "gluestreaming")
@@ -71,7 +73,7 @@ def invalid(version: str) -> InvalidInputException:
 def for_run(glue_version: str | None, command: str) -> GlueVersion:
     """The version a run of a `command` job runs on; AWS's error for one it cannot run on."""
     if not glue_version:
-        return DEFAULT
+        return DEFAULT_PYTHONSHELL if command == "pythonshell" else DEFAULT
     known = VERSIONS.get(glue_version)
     if known is None:
         raise invalid(glue_version)
