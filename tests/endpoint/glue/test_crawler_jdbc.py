@@ -161,6 +161,7 @@ def test_jdbc_target_crawls_tables_and_views_with_their_types(aws, warehouse, da
     assert tables[f"wh_{database}_public_big_sales"]["Parameters"]["typeOfData"] == "view"
 
 
+@pytest.mark.spark  # the job reading the crawled table is a glueetl run
 def test_secret_credentials_redshift_subprotocol_and_a_job_reading_the_crawled_table(
     aws, warehouse, database
 ):

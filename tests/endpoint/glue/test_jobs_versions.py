@@ -126,6 +126,7 @@ print(glue_context.spark_session.sql("SELECT CAST('abc' AS INT) AS v").collect()
 """
 
 
+@pytest.mark.spark
 @pytest.mark.parametrize(("version", "state"), [("5.1", "SUCCEEDED"), ("6.0", "FAILED")])
 def test_a_bad_cast_is_null_on_spark_3_and_an_error_on_glue_6(glue, aws, logs, version, state):
     name = job(glue, aws, CAST_SCRIPT, command="glueetl", GlueVersion=version)
