@@ -175,6 +175,8 @@ class JdbcCrawl:
         self.log(
             f"INFO : Found {len(found)} tables and views under {target.get('Path')} on {endpoint.describe()}"
         )
+        if "RAWTYPES" in (target.get("EnableAdditionalMetadata") or []):
+            self.log("WARN : EnableAdditionalMetadata RAWTYPES is not applied locally; the Glue types are")
         return found
 
     def table_input(self, table: JdbcTable, target: Doc, classification: str) -> Doc:
