@@ -145,3 +145,23 @@ def test_options_from_arguments_and_environment() -> None:
         parse(["--runs", "0"], {})
     with pytest.raises(SystemExit):
         parse(["--what"], {})
+
+
+def test_a_comparison_capped_at_one_run_runs_once_whatever_runs_asks() -> None:
+    calls: list[str] = []
+    slow = Comparison("slow", scripted("A", [5.0], calls), max_runs=1)
+    entry = harness.interleave(slow, runs=3)
+    assert calls == ["A"]
+    assert entry["awstwin_s"] == {"min": 5.0, "median": 5.0}
+    assert entry["baseline_s"] is None and entry["ratio"] is None
+
+
+def test_quick_leaves_out_the_pipelines_and_big_runs_only_behind_its_flag() -> None:
+    quick = parse([], {"BENCH_QUICK": "1"})
+    assert quick.wants("s3_list_10k") and not quick.wants("pipeline_6607_warm")
+    assert not quick.wants("glue_job_start") and not quick.wants("warehouse_load_1m")
+    full = parse([], {})
+    assert full.wants("pipeline_6607_cold") and not full.wants("pipeline_10m")
+    assert parse(["--big"], {}).wants("pipeline_10m")
+    only = parse(["--only", "warehouse_load_1m"], {})
+    assert only.wants("warehouse_load_1m") and not only.wants("s3_put_get")
