@@ -165,3 +165,27 @@ def test_quick_leaves_out_the_pipelines_and_big_runs_only_behind_its_flag() -> N
     assert parse(["--big"], {}).wants("pipeline_10m")
     only = parse(["--only", "warehouse_load_1m"], {})
     assert only.wants("warehouse_load_1m") and not only.wants("s3_put_get")
+
+
+def test_the_readme_table_has_one_row_per_comparison_with_its_ratio_and_goals() -> None:
+    from awstwin.bench.readme import markdown
+
+    calls: list[str] = []
+    measured = harness.interleave(
+        Comparison(
+            "fast",
+            scripted("A", [0.5], calls),
+            "base",
+            scripted("B", [2.0], calls),
+            goals=[Goal("ratio", "<=", 1)],
+        ),
+        runs=1,
+    )
+    skipped = harness.interleave(
+        Comparison("gone", scripted("A", [], calls), "ls", skipped="not installed"), runs=1
+    )
+    lines = list(markdown({"comparisons": [measured, skipped]}))
+    assert lines[2].startswith(
+        "| `fast` | base | 500 ms / 500 ms | 2.00 s / 2.00 s | 0.25x | <= 1x: met (0.25) |"
+    )
+    assert "skipped: not installed" in lines[3]
