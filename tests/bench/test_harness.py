@@ -186,6 +186,6 @@ def test_the_readme_table_has_one_row_per_comparison_with_its_ratio_and_goals() 
     )
     lines = list(markdown({"comparisons": [measured, skipped]}))
     assert lines[2].startswith(
-        "| `fast` | base | 500 ms / 500 ms | 2.00 s / 2.00 s | 0.25x | <= 1x: met (0.25) |"
+        "| `fast` | base | 500 ms / 500 ms | 2.00 s / 2.00 s | 0.25x | <= 1x: met (0.25x) |"
     )
     assert "skipped: not installed" in lines[3]

@@ -13,12 +13,22 @@ from pathlib import Path
 from awstwin.core.paths import ARTIFACTS_DIR
 
 
+def _short(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
 def _seconds(value: dict[str, float] | None) -> str:
     if not value:
         return "-"
-    return " / ".join(
-        f"{value[k] * 1000:.0f} ms" if value[k] < 1 else f"{value[k]:.2f} s" for k in ("min", "median")
-    )
+    return f"{_short(value['min'])} / {_short(value['median'])}"
+
+
+def _value(goal: str, value: float) -> str:
+    if goal.endswith("x"):
+        return f"{value:.2f}x"
+    if goal.endswith(" s"):
+        return _short(value)
+    return f"{value:g}"
 
 
 def _goals(entry: dict) -> str:
@@ -26,22 +36,23 @@ def _goals(entry: dict) -> str:
     for goal in entry.get("goals", []):
         verdict = {True: "met", False: "**missed**", None: "not measured"}[goal["met"]]
         value = goal.get("value")
-        measured = f" ({value:.3g})" if isinstance(value, (int, float)) else ""
+        measured = f" ({_value(goal['goal'], value)})" if isinstance(value, (int, float)) else ""
         shown.append(f"{goal['goal']}: {verdict}{measured}")
     return "; ".join(shown) or "-"
 
 
 def markdown(document: dict) -> Iterator[str]:
-    yield "| comparison | baseline | awstwin min / median | baseline min / median | ratio | goals |"
-    yield "|---|---|---|---|---|---|"
+    yield "| comparison | baseline | awstwin min / median | baseline min / median | ratio | goals | load |"
+    yield "|---|---|---|---|---|---|---|"
     for entry in document["comparisons"]:
         if entry.get("skipped"):
-            yield f"| `{entry['name']}` | {entry['baseline'] or '-'} | skipped: {entry['skipped']} | | | |"
+            yield f"| `{entry['name']}` | {entry['baseline'] or '-'} | skipped: {entry['skipped']} | | | | |"
             continue
         ratio = f"{entry['ratio']:.2f}x" if entry.get("ratio") is not None else "-"
+        load = "-".join(f"{x:g}" for x in entry.get("load_average", [])) or "-"
         yield (
             f"| `{entry['name']}` | {entry['baseline'] or '-'} | {_seconds(entry['awstwin_s'])} | "
-            f"{_seconds(entry['baseline_s'])} | {ratio} | {_goals(entry)} |"
+            f"{_seconds(entry['baseline_s'])} | {ratio} | {_goals(entry)} | {load} |"
         )
 
 
