@@ -189,3 +189,22 @@ def test_the_readme_table_has_one_row_per_comparison_with_its_ratio_and_goals() 
         "| `fast` | base | 500 ms / 500 ms | 2.00 s / 2.00 s | 0.25x | <= 1x: met (0.25x) |"
     )
     assert "skipped: not installed" in lines[3]
+
+
+def test_a_failing_comparison_is_recorded_and_the_suite_goes_on() -> None:
+    calls: list[str] = []
+
+    def broken() -> Sample:
+        raise RuntimeError("the run failed")
+
+    def suite(options: Options) -> Iterator[Comparison]:
+        yield Comparison("broken", broken)
+        yield Comparison("fine", scripted("A", [1.0], calls))
+
+    seen: list[int] = []
+    entries, failures = run_suites(
+        [suite], Options(runs=1, log=lambda _: None), lambda e, _f: seen.append(len(e))
+    )
+    assert [e["name"] for e in entries] == ["fine"]
+    assert failures == {"broken": "RuntimeError: the run failed"}
+    assert seen == [0, 1], "bench.json is rewritten after every comparison, failed or not"

@@ -57,7 +57,13 @@ def run_suites(
                 options.log(f"bench {comparison.name} vs {comparison.baseline_name or '(no baseline)'} ...")
                 load_before = os.getloadavg()[0]
                 began = time.perf_counter()
-                entry = harness.interleave(comparison, options.runs, options.log)
+                try:
+                    entry = harness.interleave(comparison, options.runs, options.log)
+                except Exception as exc:  # noqa: BLE001 - the suite's next comparisons still run
+                    failures[comparison.name] = f"{type(exc).__name__}: {exc}"
+                    options.log(f"bench {comparison.name} FAILED: {exc}\n{traceback.format_exc()}")
+                    measured(entries, failures)
+                    continue
                 entry["load_average"] = [round(load_before, 1), round(os.getloadavg()[0], 1)]
                 entry["wall_s"] = round(time.perf_counter() - began, 1)
                 entries.append(entry)

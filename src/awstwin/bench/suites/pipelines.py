@@ -4,8 +4,8 @@ whose tree (endpoint, Spark, Postgres, Airflow) is sampled for its peak resident
 - `pipeline_6607_cold`: the real file in a new state folder every run (Postgres initdb, Airflow's
   database migrated, nothing compiled or cached by an earlier run);
 - `pipeline_6607_warm`: the real file in one state folder that an unrecorded run has warmed;
-- `pipeline_1m`: 1,000,000 generated rows, warm (one run: it takes minutes);
-- `pipeline_10m` (`--big`): 10,000,000 generated rows, warm, one run;
+- `pipeline_1m`: 1,000,000 generated rows in a new state folder (one run: it takes minutes);
+- `pipeline_10m` (`--big`): 10,000,000 generated rows in a new state folder, one run;
 - `pipeline_6607_up`: a run through `make up`'s warm Airflow: not measured by this bench yet.
 No baseline: there is nothing a user would run instead of the whole pipeline, so these report
 seconds and goals, and where the time went (the report's slowest stages) and the peak RSS.
@@ -27,6 +27,7 @@ from pathlib import Path
 from awstwin.bench.harness import Comparison, Goal, Sample
 from awstwin.bench.options import Options
 from awstwin.bench.process_tree import PeakRss
+from awstwin.core.paths import ARTIFACTS_DIR
 from awstwin.data import schema
 
 RUN = """
@@ -72,7 +73,12 @@ def run_once(state: Path, rows: int, data: Path | None) -> Sample:
     found = json.loads(report.read_text()) if report.exists() else {}
     if code != 0 or found.get("status") != "success":
         tail = log.read_text(errors="replace")[-1500:]
-        raise RuntimeError(f"pipeline run ({rows} rows) failed: {found.get('error') or tail}")
+        kept = ARTIFACTS_DIR / "bench-logs" / f"{state.parent.name}-{log.name}"
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(log, kept)
+        raise RuntimeError(
+            f"pipeline run ({rows} rows) failed: {found.get('error') or tail} (its log: {kept})"
+        )
     stages = sorted(found.get("stages", {}).items(), key=lambda item: -item[1])
     return Sample(
         seconds,
@@ -109,6 +115,14 @@ def comparisons(options: Options) -> Iterator[Comparison]:
             finally:
                 shutil.rmtree(state, ignore_errors=True)
 
+        def fresh(rows: int) -> Sample:
+            state = folder / f"rows-{rows}-{next(counter)}"
+            state.mkdir()
+            try:
+                return run_once(state, rows, None)
+            finally:
+                shutil.rmtree(state, ignore_errors=True)
+
         wants_cold = options.wants("pipeline_6607_cold")
         if wants_cold:
             yield Comparison(
@@ -136,18 +150,18 @@ def comparisons(options: Options) -> Iterator[Comparison]:
         if options.wants("pipeline_1m"):
             yield Comparison(
                 "pipeline_1m",
-                lambda: run_once(warm_state, 1_000_000, None),
+                lambda rows=1_000_000: fresh(rows),
                 goals=[Goal("seconds", "<=", 60.0)],
                 max_runs=1,
-                note="1,000,000 generated rows, warm state folder, one run",
+                note="1,000,000 generated rows, a new state folder, one run",
             )
         if options.wants("pipeline_10m"):
             yield Comparison(
                 "pipeline_10m",
-                lambda: run_once(warm_state, 10_000_000, None),
+                lambda rows=10_000_000: fresh(rows),
                 goals=[Goal("seconds", "<=", 480.0), Goal("peak_rss_mb", "<=", 4000)],
                 max_runs=1,
-                note="10,000,000 generated rows, warm state folder, one run",
+                note="10,000,000 generated rows, a new state folder, one run",
             )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
