@@ -41,7 +41,7 @@ class Endpoint:
         self._moto: WsgiApp | None = None
         self._moto_lock = threading.Lock()
         # Import here so `awstwin.endpoint` stays cheap to import for clients.
-        from awstwin.endpoint import athena, glue, logs, s3
+        from awstwin.endpoint import athena, glue, logs, redshift, s3
 
         self.glue = glue.build(self.context)
         self.athena = athena.build(self.context, self.glue.catalog)
@@ -49,7 +49,14 @@ class Endpoint:
         if settings.serves_s3:
             self.apps["s3"] = s3.build(self.context)
         self.apps["logs"] = logs.build(lambda: self.moto)
-        self._closers: list[Callable[[], None]] = [self.glue.app.close, self.athena.app.close]
+        self.redshift = redshift.build(self.context)
+        self.apps["redshift-serverless"] = self.redshift.serverless_app
+        self.apps["redshift-data"] = self.redshift.data_app
+        self._closers: list[Callable[[], None]] = [
+            self.glue.app.close,
+            self.athena.app.close,
+            self.redshift.close,
+        ]
 
     @property
     def moto(self) -> WsgiApp:
