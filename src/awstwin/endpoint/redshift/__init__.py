@@ -58,7 +58,7 @@ def build(ctx: EndpointContext) -> Redshift:
 
     warehouse = Warehouse(Address.parse(ctx.settings.warehouse_endpoint))
     serverless = ServerlessBackend(ctx, warehouse)
-    data = DataApiBackend(ctx, serverless, Runner(warehouse))
+    data = DataApiBackend(ctx, serverless, Runner(warehouse, serverless.admin_by_name))
     serverless_app = ServiceApp(
         Registry.of("redshift-serverless", service_model("redshift-serverless"), [serverless]),
         [serverless],

@@ -65,7 +65,9 @@ class DataApiBackend:
         self._tokens: dict[str, tuple[float, str, dict[str, Any]]] = {}
 
     def close(self) -> None:
-        self.runner.close()
+        with self.lock:
+            statements = list(self.statements.values())
+        self.runner.close(statements)
 
     # ---- who and where -----------------------------------------------------------------------------
 

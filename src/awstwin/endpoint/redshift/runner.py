@@ -16,6 +16,7 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -100,8 +101,16 @@ def error_text(exc: psycopg2.Error) -> str:
 
 
 class Runner:
-    def __init__(self, warehouse: Warehouse, workers: int = WORKERS):
+    """`admin_for(workgroup name)` is the user and password that may cancel any query on it."""
+
+    def __init__(
+        self,
+        warehouse: Warehouse,
+        admin_for: Callable[[str], tuple[str, str]],
+        workers: int = WORKERS,
+    ):
         self.warehouse = warehouse
+        self.admin_for = admin_for
         self.lock = threading.RLock()
         self.sessions: dict[str, DataSession] = {}
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="redshift-data")
@@ -179,10 +188,29 @@ class Runner:
                     part.move(ABORTED)
                 statement.move(ABORTED)
                 return
-            connection = self._running.get(statement.id)
-        if connection is not None:
-            with contextlib.suppress(Exception):
-                connection.cancel()
+            running = statement.id in self._running
+        if running and statement.redshift_pid:
+            self._cancel_backend(statement.target, statement.redshift_pid)
+
+    def _cancel_backend(self, target: Target, pid: int) -> None:
+        """Cancel the query a backend runs, as the workgroup's admin (`pg_cancel_backend`).
+
+        Not libpq's cancel request: psycopg2 holds the interpreter lock while it waits for one, which
+        would stall an in-process front, and the statement's own temporary password may have expired.
+        """
+        try:
+            user, password = self.admin_for(target.workgroup_name)
+            session = self.warehouse.connect(user, password, target.database)
+        except Exception as exc:  # noqa: BLE001 - the statement runs on; say why it was not cancelled
+            log.warning("could not cancel backend %s: %s", pid, exc)
+            return
+        try:
+            with session.connection.cursor() as cursor:
+                cursor.execute("SELECT pg_cancel_backend(%s)", (pid,))
+        except psycopg2.Error as exc:
+            log.warning("could not cancel backend %s: %s", pid, exc)
+        finally:
+            session.close()
 
     def _run(self, statement: Statement, session: DataSession | None) -> None:
         with self.lock:
@@ -203,6 +231,11 @@ class Runner:
                 self._abort_rest(statement, statement.parts)
                 return
             statement.redshift_pid = connection.backend_pid
+            with self.lock:
+                cancelled = statement.cancelled
+            if cancelled:  # cancelled before its pid was known: nothing ran yet
+                self._abort_rest(statement, statement.parts)
+                return
             statement.move(STARTED)
             self._run_parts(statement, connection.connection)
         except WarehouseUnreachable as exc:
@@ -322,15 +355,15 @@ class Runner:
             part.duration_ns = time.perf_counter_ns() - started
         part.move(FINISHED)
 
-    def close(self) -> None:
+    def close(self, statements: list[Statement] | None = None) -> None:
+        """Stop: queued statements never start, running ones (`statements`) are cancelled."""
         self._stop.set()
-        with self.lock:
-            running = list(self._running.values())
-            sessions = list(self.sessions.values())
-        for connection in running:
-            with contextlib.suppress(Exception):
-                connection.cancel()
         self._pool.shutdown(wait=False, cancel_futures=True)
+        for statement in statements or []:
+            if statement.status not in DONE:
+                self.cancel(statement)
+        with self.lock:
+            sessions = list(self.sessions.values())
         with self.lock:
             for session in sessions:
                 if not session.busy:

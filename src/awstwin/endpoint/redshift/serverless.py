@@ -107,6 +107,12 @@ class ServerlessBackend:
             )
         return user, password
 
+    def admin_by_name(self, workgroup_name: str) -> tuple[str, str]:
+        workgroup = self.workgroups.get(workgroup_name)
+        if workgroup is None:
+            raise KeyError(f"no workgroup {workgroup_name}")
+        return self.admin_of(workgroup)
+
     def credentials(
         self, workgroup: dict[str, Any], duration: int, needed_seconds: int | None = None
     ) -> dict[str, Any]:
