@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from tests.endpoint.redshift.conftest import Stack, wait
 
 from awstwin.endpoint.redshift import data_api
-from tests.endpoint.redshift.conftest import Stack, wait
 
 
 def error_of(call: Any, **kwargs: Any) -> dict[str, Any]:
