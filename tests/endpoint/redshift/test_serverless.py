@@ -55,6 +55,11 @@ def test_create_update_delete_and_their_errors(stack: Stack, serverless) -> None
     assert created["iamRoles"] == [
         "IamRole(applyStatus=in-sync, iamRoleArn=arn:aws:iam::123456789012:role/copy)"
     ]
+    roles = ["arn:aws:iam::123456789012:role/copy", "arn:aws:iam::123456789012:role/unload"]
+    changed = serverless.update_namespace(namespaceName=name, iamRoles=roles)["namespace"]
+    assert [r.rsplit("/", 1)[1].rstrip(")") for r in changed["iamRoles"]] == ["copy", "unload"]
+    half = error_of(serverless.update_namespace, namespaceName=name, adminUsername="someone")
+    assert half["Error"]["Code"] == "ValidationException"  # user and password go together
     again = error_of(serverless.create_namespace, namespaceName=name)
     assert again["Error"]["Code"] == "ConflictException"
     workgroup = serverless.create_workgroup(
