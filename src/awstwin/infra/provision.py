@@ -3,8 +3,9 @@
 Reads THE template (infra/pipeline.yaml), resolves it with the profile's parameter values, and for each
 resource in dependency order asks whether it exists, then creates or updates it, then makes the calls
 that always follow (`awstwin.infra.resources` says which calls, as data). Re-provisioning updates; it
-never fails on what is already there. A type with no local counterpart (Redshift Serverless, the VPC)
-is not created: its row in `NOT_LOCAL` says what serves it locally, and the result lists it with that
+never fails on what is already there. Dynamic references (`{{resolve:secretsmanager:...}}`) are read
+just before the resource is made, as CloudFormation reads them. A type with no local counterpart (the
+VPC) is not created: its row in `NOT_LOCAL` says what serves it locally, and the result lists it with that
 reason. Finally each Glue job's script is uploaded from spark_jobs/ to its ScriptLocation, and each of
 its --extra-py-files from spark_jobs/ or the package (JOB_LIBRARIES), so the job runs this checkout.
 """
@@ -20,6 +21,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from awstwin.infra.dynamic import resolve_references
 from awstwin.infra.resources import (
     LOCAL_DROPPED_PROPERTIES,
     NOT_LOCAL,
@@ -94,6 +96,17 @@ def _physical_id(client: Any, kind: ResourceType, props: Mapping[str, Any], wher
     if kind.ref is None:
         return kind.name(props)
     call, read = kind.ref
+    try:
+        return read(getattr(client, call.method)(**call.kwargs(props)))
+    except (ClientError, BotoCoreError) as exc:
+        raise ProvisionError(f"{where}: {call.method} failed: {exc}") from exc
+
+
+def _described(client: Any, kind: ResourceType, props: Mapping[str, Any], where: str) -> dict[str, str]:
+    """The attributes only the service knows (`ResourceType.described`), read from it."""
+    if kind.described is None:
+        return {}
+    call, read = kind.described
     try:
         return read(getattr(client, call.method)(**call.kwargs(props)))
     except (ClientError, BotoCoreError) as exc:
@@ -228,6 +241,7 @@ def provision(
         result.dropped.update({f"{logical_id}.{path}": why for path, why in dropped.items()})
         props = resolver.resolve(raw, f"Resources.{logical_id}")
         props = {k: v for k, v in props.items() if k not in TEMPLATE_ONLY_PROPERTIES.get(type_name, ())}
+        props = resolve_references(props, clients, f"Resources.{logical_id}")
         client = clients(kind.service)
         created = _apply(client, kind, props, where)
         (result.created if created else result.updated).append(logical_id)
@@ -237,6 +251,7 @@ def provision(
             attr: build(props, name, pseudo["AWS::AccountId"], region, pseudo["AWS::Partition"])
             for attr, build in kind.attributes.items()
         }
+        resolver.attributes[logical_id].update(_described(client, kind, props, where))
         result.physical_ids[logical_id] = name
     for name, output in (template.get("Outputs") or {}).items():
         result.outputs[name] = str(resolver.resolve(output["Value"], f"Outputs.{name}"))

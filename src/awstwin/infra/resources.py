@@ -7,9 +7,10 @@ calls that always follow (bucket encryption, role policies); and how `Ref` and `
 Adding a type is adding a row here, never a branch in the provisioner.
 
 Types with no local counterpart are rows too, in `NOT_LOCAL`: each says what stands in for it on the
-local stacks (the warehouse for Redshift Serverless, the machine's own network for the VPC) and how
-its `Ref` / `Fn::GetAtt` read there. Properties that only mean something on AWS are listed, with the
-reason, in `LOCAL_DROPPED_PROPERTIES`. Nothing in the template is skipped without a row saying why.
+local stacks (the machine's own network for the VPC) and how its `Ref` / `Fn::GetAtt` read there.
+Redshift Serverless namespaces and workgroups are created on the endpoint, whose warehouse serves
+them. Properties that only mean something on AWS are listed, with the reason, in
+`LOCAL_DROPPED_PROPERTIES`. Nothing in the template is skipped without a row saying why.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlparse
 
 Props = Mapping[str, Any]
 # One call's keyword arguments, or a list of them for a call made once per item (role policies).
@@ -49,6 +49,9 @@ class ResourceType:
     attributes: Mapping[str, Callable[[Props, str, str, str, str], str]] = field(default_factory=dict)
     # When `Ref` is not the name (a secret's ARN): the call that reads it and the field of its answer.
     ref: tuple[Call, Callable[[Mapping[str, Any]], str]] | None = None
+    # Attributes only the service knows (a workgroup's endpoint): the call that reads them, and
+    # attribute -> value from its answer. They add to (and win over) `attributes`.
+    described: tuple[Call, Callable[[Mapping[str, Any]], dict[str, str]]] | None = None
 
 
 def _without(props: Props, *names: str) -> dict[str, Any]:
@@ -210,6 +213,99 @@ def _arn(service: str, resource: str) -> Callable[[Props, str, str, str, str], s
     return build
 
 
+# ---- Redshift Serverless: CloudFormation's PascalCase properties are the API's camelCase members.
+
+_NAMESPACE_FIELDS = {
+    "AdminUsername": "adminUsername",
+    "AdminUserPassword": "adminUserPassword",
+    "DbName": "dbName",
+    "DefaultIamRoleArn": "defaultIamRoleArn",
+    "IamRoles": "iamRoles",
+    "KmsKeyId": "kmsKeyId",
+    "LogExports": "logExports",
+    "ManageAdminPassword": "manageAdminPassword",
+    "AdminPasswordSecretKmsKeyId": "adminPasswordSecretKmsKeyId",
+}
+_WORKGROUP_FIELDS = {
+    "BaseCapacity": "baseCapacity",
+    "MaxCapacity": "maxCapacity",
+    "EnhancedVpcRouting": "enhancedVpcRouting",
+    "PubliclyAccessible": "publiclyAccessible",
+    "SecurityGroupIds": "securityGroupIds",
+    "SubnetIds": "subnetIds",
+    "Port": "port",
+}
+# Set once: UpdateNamespace takes no database name, UpdateWorkgroup no namespace.
+_CREATE_ONLY = {"dbName", "namespaceName", "manageAdminPassword", "adminPasswordSecretKmsKeyId"}
+
+
+def _camel(props: Props, fields: Mapping[str, str]) -> dict[str, Any]:
+    return {api: props[cfn] for cfn, api in fields.items() if cfn in props}
+
+
+def _tags_lower(props: Props) -> list[dict[str, str]]:
+    return [{"key": t["Key"], "value": t["Value"]} for t in _tag_list(props)]
+
+
+def _namespace_create(props: Props) -> dict[str, Any]:
+    kwargs = {"namespaceName": props["NamespaceName"], **_camel(props, _NAMESPACE_FIELDS)}
+    if props.get("Tags"):
+        kwargs["tags"] = _tags_lower(props)
+    return kwargs
+
+
+def _namespace_update(props: Props) -> dict[str, Any]:
+    return {
+        k: v
+        for k, v in _namespace_create(props).items()
+        if k not in _CREATE_ONLY - {"namespaceName"} and k != "tags"
+    }
+
+
+def _serverless_workgroup_create(props: Props) -> dict[str, Any]:
+    kwargs = {
+        "workgroupName": props["WorkgroupName"],
+        "namespaceName": props["NamespaceName"],
+        **_camel(props, _WORKGROUP_FIELDS),
+    }
+    if props.get("ConfigParameters"):
+        kwargs["configParameters"] = [
+            {"parameterKey": p["ParameterKey"], "parameterValue": p["ParameterValue"]}
+            for p in props["ConfigParameters"]
+        ]
+    if props.get("Tags"):
+        kwargs["tags"] = _tags_lower(props)
+    return kwargs
+
+
+def _serverless_workgroup_update(props: Props) -> dict[str, Any]:
+    return {
+        k: v for k, v in _serverless_workgroup_create(props).items() if k not in ("namespaceName", "tags")
+    }
+
+
+def _workgroup_attributes(answer: Mapping[str, Any]) -> dict[str, str]:
+    workgroup = answer["workgroup"]
+    return {
+        "Workgroup.WorkgroupName": workgroup["workgroupName"],
+        "Workgroup.WorkgroupId": workgroup["workgroupId"],
+        "Workgroup.WorkgroupArn": workgroup["workgroupArn"],
+        "Workgroup.NamespaceName": workgroup["namespaceName"],
+        "Workgroup.Endpoint.Address": workgroup["endpoint"]["address"],
+        "Workgroup.Endpoint.Port": str(workgroup["endpoint"]["port"]),
+    }
+
+
+def _namespace_attributes(answer: Mapping[str, Any]) -> dict[str, str]:
+    namespace = answer["namespace"]
+    return {
+        "Namespace.NamespaceName": namespace["namespaceName"],
+        "Namespace.NamespaceId": namespace["namespaceId"],
+        "Namespace.NamespaceArn": namespace["namespaceArn"],
+        "Namespace.DbName": namespace.get("dbName", ""),
+    }
+
+
 RESOURCE_TYPES: dict[str, ResourceType] = {
     "AWS::S3::Bucket": ResourceType(
         service="s3",
@@ -312,6 +408,30 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
         update=Call("update_secret", _secret_update),
         ref=(Call("describe_secret", lambda p: {"SecretId": p["Name"]}), lambda answer: answer["ARN"]),
     ),
+    "AWS::RedshiftServerless::Namespace": ResourceType(
+        service="redshift-serverless",
+        name=lambda p: p["NamespaceName"],
+        describe=Call("get_namespace", lambda p: {"namespaceName": p["NamespaceName"]}),
+        not_found=("ResourceNotFoundException",),
+        create=Call("create_namespace", _namespace_create),
+        update=Call("update_namespace", _namespace_update),
+        described=(
+            Call("get_namespace", lambda p: {"namespaceName": p["NamespaceName"]}),
+            _namespace_attributes,
+        ),
+    ),
+    "AWS::RedshiftServerless::Workgroup": ResourceType(
+        service="redshift-serverless",
+        name=lambda p: p["WorkgroupName"],
+        describe=Call("get_workgroup", lambda p: {"workgroupName": p["WorkgroupName"]}),
+        not_found=("ResourceNotFoundException",),
+        create=Call("create_workgroup", _serverless_workgroup_create),
+        update=Call("update_workgroup", _serverless_workgroup_update),
+        described=(
+            Call("get_workgroup", lambda p: {"workgroupName": p["WorkgroupName"]}),
+            _workgroup_attributes,
+        ),
+    ),
     "AWS::Athena::WorkGroup": ResourceType(
         service="athena",
         name=lambda p: p["Name"],
@@ -343,32 +463,9 @@ class NotLocal:
     attributes: Mapping[str, StandIn] = field(default_factory=dict)
 
 
-def _warehouse_url(resolve: Callable[[Any], Any]) -> Any:
-    url = str(resolve({"Ref": "WarehouseJdbcUrl"}))
-    if not url:
-        raise ValueError(
-            "the local stacks name their warehouse in the WarehouseJdbcUrl parameter; it is empty"
-        )
-    return urlparse(url.removeprefix("jdbc:"))
-
-
 _NETWORK = "no local counterpart: the local stack's services reach each other on this machine's network"
 
 NOT_LOCAL: dict[str, NotLocal] = {
-    "AWS::RedshiftServerless::Namespace": NotLocal(
-        "served by the warehouse: the stack's Postgres (postgres_init/) holds the database, its admin "
-        "user is the profile's (and the secret's)",
-        ref=lambda props, resolve: str(resolve(props["NamespaceName"])),
-    ),
-    "AWS::RedshiftServerless::Workgroup": NotLocal(
-        "served by the warehouse: the profile's warehouse endpoint (WarehouseJdbcUrl) stands in for the "
-        "workgroup's endpoint",
-        ref=lambda props, resolve: str(resolve(props["WorkgroupName"])),
-        attributes={
-            "Workgroup.Endpoint.Address": lambda props, resolve: str(_warehouse_url(resolve).hostname),
-            "Workgroup.Endpoint.Port": lambda props, resolve: str(_warehouse_url(resolve).port),
-        },
-    ),
     **{
         f"AWS::EC2::{kind}": NotLocal(_NETWORK)
         for kind in (
@@ -388,6 +485,10 @@ NOT_LOCAL: dict[str, NotLocal] = {
 
 # Properties (dotted paths) that only mean something on AWS; dropped before local provisioning.
 LOCAL_DROPPED_PROPERTIES: dict[str, dict[str, str]] = {
+    "AWS::RedshiftServerless::Workgroup": {
+        "SubnetIds": "the local workgroup is the warehouse on this machine's network: no subnets",
+        "SecurityGroupIds": "the local workgroup is the warehouse on this machine's network: no groups",
+    },
     "AWS::Glue::Connection": {
         "ConnectionInput.PhysicalConnectionRequirements": (
             "a local Glue job runs on this machine's network: no subnet or security group to attach"
