@@ -21,6 +21,9 @@ One ingest date per run (`params.ingest_date`, else the run's logical date):
 7. **build_marts**: `sql/marts/*.sql` rebuild the date's marts in one transaction.
 8. **build_dashboard**: renders the dashboard from the marts to `s3://<bucket>/reports/<date>/
    dashboard.html` (and to the `artifacts_dir` Variable's folder, when set).
+9. **unload_marts**: `sql/unload/marts.sql` UNLOADs the date's marts as Parquet to
+   `s3://<bucket>/marts/<date>/<mart>/` for BI tools that read S3 (through Athena), with the
+   namespace's default IAM role.
 
 The file is the same for every profile: names come from Airflow Variables, AWS and the warehouse
 from the `aws_default` and `redshift_default` connections, the date from the run's params.
@@ -59,6 +62,7 @@ RULES: list[dict[str, Any]] = json.loads((HERE / "student_performance_rules.json
 # The 20 columns as the crawler catalogs them (Glue folds names to lower case).
 REQUIRED_COLUMNS = tuple(rule["name"] for rule in RULES)
 MARTS_SQL = sorted(str(path.relative_to(HERE)) for path in (HERE / "sql" / "marts").glob("*.sql"))
+UNLOAD_MARTS_SQL = "sql/unload/marts.sql"
 
 # Athena has no assertion statement: a CAST of the failure text to BIGINT fails the query with that
 # text as its reason, which AthenaOperator puts in the task's error. Naming every required column
@@ -290,8 +294,18 @@ with DAG(
         return_last=False,
     )
 
+    unload_marts = SQLExecuteQueryOperator(
+        task_id="unload_marts",
+        conn_id=WAREHOUSE_CONN_ID,
+        sql=UNLOAD_MARTS_SQL,
+        split_statements=True,
+        return_last=False,
+        autocommit=True,
+    )
+
     zones = [crawl_curated, crawl_quarantine]
     gates = [gate_row_counts, gate_columns, gate_accepted_values]
     crawl_raw >> check_raw_rows >> start_glue_job >> wait_for_glue_job >> zones
     zones >> reconcile_zones >> gates
     gates >> build_marts >> build_dashboard(INGEST_DATE)
+    build_marts >> unload_marts
