@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import redshift_connector
-from tests.endpoint.redshift.conftest import Stack
+from tests.endpoint.redshift.conftest import Stack, wait
 
 DAG = """
 from datetime import datetime
@@ -205,3 +205,86 @@ def test_postgres_hook_logs_in_to_a_serverless_workgroup_with_iam(airflow_env: S
     monkeypatch.setenv("AIRFLOW_CONN_WAREHOUSE_IAM", json.dumps(connection))
     hook = PostgresHook(postgres_conn_id="warehouse_iam")
     assert hook.get_first("SELECT current_user") == ("IAM:moto",)
+
+
+def test_transfer_operators_copy_and_unload_through_the_data_api(airflow_env: Stack) -> None:
+    """S3ToRedshiftOperator (REPLACE: a BatchExecuteStatement with BEGIN/DELETE/COPY/COMMIT) and
+    RedshiftToS3Operator (UNLOAD ($$...$$) with a credentials clause), as student_performance_copy_load
+    runs them, on Parquet shaped like the curated zone's."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from airflow.providers.amazon.aws.transfers.redshift_to_s3 import RedshiftToS3Operator
+    from airflow.providers.amazon.aws.transfers.s3_to_redshift import S3ToRedshiftOperator
+
+    stack = airflow_env
+    bucket, table = f"transfers-{uuid.uuid4().hex[:8]}", f"copy_{uuid.uuid4().hex[:8]}"
+    s3 = stack.client("s3")
+    s3.create_bucket(Bucket=bucket)
+    rows = pa.table(
+        {
+            "row_key": pa.array([f"k{i}" for i in range(500)]),
+            "score": pa.array(range(500), pa.int32()),
+            "school": pa.array(["Public" if i % 3 else "Private" for i in range(500)]),
+            "loaded_at": pa.array([datetime_at(i) for i in range(500)], pa.timestamp("us")),
+        }
+    )
+    for part in range(2):
+        buffer = io.BytesIO()
+        pq.write_table(rows.slice(part * 250, 250), buffer)
+        s3.put_object(
+            Bucket=bucket, Key=f"curated/ingest_date=2024-01-01/part-{part}.parquet", Body=buffer.getvalue()
+        )
+    data = stack.client("redshift-data")
+    where = {"WorkgroupName": stack.workgroup, "Database": "dev", "SecretArn": stack.secret_arn}
+    created = data.execute_statement(
+        Sql=f"CREATE TABLE public.{table} "
+        "(row_key VARCHAR(40), score INTEGER, school VARCHAR(32), loaded_at TIMESTAMP)",
+        **where,
+    )
+    assert wait(data, created["Id"])["Status"] == "FINISHED"
+    api = {
+        "workgroup_name": stack.workgroup,
+        "database": "dev",
+        "secret_arn": stack.secret_arn,
+        "poll_interval": 1,
+    }
+    for _ in range(2):  # REPLACE: the second run leaves the same rows, not twice as many
+        S3ToRedshiftOperator(
+            task_id="copy",
+            schema="public",
+            table=table,
+            s3_bucket=bucket,
+            s3_key="curated/ingest_date=2024-01-01/",
+            copy_options=["FORMAT AS PARQUET"],
+            method="REPLACE",
+            aws_conn_id="aws_default",
+            redshift_conn_id="aws_default",
+            redshift_data_api_kwargs=api,
+        ).execute(context={})
+    RedshiftToS3Operator(
+        task_id="unload",
+        select_query=f"SELECT school, COUNT(*) AS n FROM public.{table} "
+        "WHERE school = 'Public' GROUP BY school",
+        s3_bucket=bucket,
+        s3_key="exports/by_school_",
+        table_as_file_name=False,
+        unload_options=["FORMAT AS CSV", "ALLOWOVERWRITE", "PARALLEL OFF"],
+        include_header=True,
+        aws_conn_id="aws_default",
+        redshift_conn_id="aws_default",
+        redshift_data_api_kwargs=api,
+    ).execute(context={})
+    export = s3.get_object(Bucket=bucket, Key="exports/by_school_000")["Body"].read().decode()
+    assert export.splitlines() == ["school,n", "Public,333"]
+    counted = data.execute_statement(Sql=f"SELECT COUNT(*), MAX(loaded_at) FROM public.{table}", **where)
+    wait(data, counted["Id"])
+    result = data.get_statement_result(Id=counted["Id"])["Records"]
+    assert result == [[{"longValue": 500}, {"stringValue": "2024-01-01 00:08:19"}]]
+
+
+def datetime_at(seconds: int) -> Any:
+    from datetime import datetime, timedelta
+
+    return datetime(2024, 1, 1) + timedelta(seconds=seconds)
