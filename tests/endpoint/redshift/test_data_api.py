@@ -321,3 +321,25 @@ def test_copy_and_unload_run_through_the_data_api(stack: Stack, run, data, table
     assert data.get_statement_result(Id=count["Id"])["Records"] == [
         [{"longValue": 250}, {"longValue": 31375}]
     ]
+
+
+def test_the_newest_boto3_drives_the_data_api(stack: Stack) -> None:
+    """The newest boto3 from PyPI (a side environment, as tests/endpoint/protocol builds them)."""
+    import json
+    import subprocess
+    from pathlib import Path
+
+    from tests.endpoint.protocol.test_sdk_versions import _side_python
+
+    python = _side_python("newest", None)
+    script = Path(__file__).with_name("data_api_calls.py")
+    done = subprocess.run(
+        [str(python), str(script), stack.endpoint.url, stack.workgroup, stack.secret_arn],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["records"] == [[{"longValue": 42}, {"stringValue": "x"}]]
+    assert report["columns"] == ["twice", "label"] and report["batch"] == ["FINISHED", "FINISHED"]
