@@ -152,9 +152,11 @@ def _page(statement_id: str, token: str | None, total: int, sizes: Any) -> tuple
     if start > total:
         raise AwsError("Invalid pagination token", code="ValidationException")
     end, used = start, 0
-    while end < total and (end == start or used + sizes(end) <= PAGE_BYTES):
-        used += sizes(end)
-        end += 1
+    while end < total:
+        size = sizes(end)
+        if end > start and used + size > PAGE_BYTES:
+            break
+        used, end = used + size, end + 1
     return start, end, paging.encode(end, fingerprint) if end < total else None
 
 
