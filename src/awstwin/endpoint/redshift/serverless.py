@@ -80,6 +80,7 @@ class ServerlessBackend:
         saved = self._state.load() or {}
         self.namespaces: dict[str, dict[str, Any]] = saved.get("namespaces", {})
         self.workgroups: dict[str, dict[str, Any]] = saved.get("workgroups", {})
+        self._sts_clients: dict[str, Any] = {}
 
     def _save(self) -> None:
         self._state.save({"namespaces": self.namespaces, "workgroups": self.workgroups})
@@ -132,13 +133,18 @@ class ServerlessBackend:
         return {"dbUser": db_user, "dbPassword": password, "expiration": expiration}
 
     def _sts(self, access_key: str) -> Any:
-        return boto3.client(
-            "sts",
-            endpoint_url=self.ctx.settings.url,
-            region_name=self.region,
-            aws_access_key_id=access_key,
-            aws_secret_access_key="awstwin-signature-not-checked",
-        )
+        """The endpoint's STS as the caller (signed with the caller's access key); one per key."""
+        client = self._sts_clients.get(access_key)
+        if client is None:
+            client = boto3.client(
+                "sts",
+                endpoint_url=self.ctx.settings.url,
+                region_name=self.region,
+                aws_access_key_id=access_key,
+                aws_secret_access_key="awstwin-signature-not-checked",
+            )
+            self._sts_clients[access_key] = client
+        return client
 
     # ---- wire shapes -------------------------------------------------------------------------------
 
