@@ -39,7 +39,13 @@ raise ValueError(f"boom: this script refuses ingest_date {args['ingest_date']}")
 BAD_DATE = "2024-06-04"
 
 
-@pytest.fixture(scope="module", params=list(STACKS))
+# The containers need a Docker engine: that stack is marked `docker` (the others run as local processes).
+STACK_PARAMS = [
+    pytest.param(name, marks=pytest.mark.docker) if name == "containers" else name for name in STACKS
+]
+
+
+@pytest.fixture(scope="module", params=STACK_PARAMS)
 def stack_and_work(request: pytest.FixtureRequest) -> Iterator[tuple[StackUnderTest, Path]]:
     with STACKS[request.param]() as stack, stacks.state_folder(f"awstwin-scenario-{stack.name}-") as work:
         yield stack, work

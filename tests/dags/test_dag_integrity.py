@@ -233,6 +233,7 @@ def test_dag_file_holds_no_profile_value(dag_file: str) -> None:
         assert f"var.value.{name}" in text
 
 
+@pytest.mark.slow  # a fresh interpreter imports Airflow
 @pytest.mark.parametrize("dag_file", ["student_performance_etl.py", "student_performance_copy_load.py"])
 def test_dag_imports_in_a_clean_interpreter(tmp_path: Path, dag_file: str) -> None:
     """Importing the file alone (as Airflow's DAG processor does) prints no error."""

@@ -16,7 +16,7 @@ from typing import Any
 
 import boto3
 
-from awstwin.ports import free_port
+from awstwin.core.ports import free_port
 
 STATEMENTS = 50
 RESULT_ROWS = 100_000
@@ -38,7 +38,7 @@ def _finished(data: Any, statement_id: str) -> None:
 
 
 def measure() -> dict[str, float]:
-    from awstwin.config import EndpointSettings
+    from awstwin.core.config import EndpointSettings
     from awstwin.endpoint.server import EndpointServer
     from awstwin.warehouse import Warehouse
 

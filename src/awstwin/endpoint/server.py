@@ -17,7 +17,7 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Response
 
-from awstwin.config import EndpointSettings
+from awstwin.core.config import EndpointSettings
 from awstwin.endpoint.context import EndpointContext
 from awstwin.endpoint.routing import service_of
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from awstwin.core.paths import JOB_LIBRARIES, SPARK_JOBS_DIR, TEMPLATE
 from awstwin.infra.dynamic import resolve_references
 from awstwin.infra.resources import (
     LOCAL_DROPPED_PROPERTIES,
@@ -32,7 +33,6 @@ from awstwin.infra.resources import (
     ResourceType,
 )
 from awstwin.infra.template import Resolver, TemplateError, creation_order, load_template, parameter_values
-from awstwin.pipeline.paths import JOB_LIBRARIES, SPARK_JOBS_DIR, TEMPLATE
 
 ClientFactory = Callable[[str], Any]
 

@@ -15,9 +15,9 @@ from typing import Any
 import boto3
 import pytest
 
-from awstwin.config import EndpointSettings
+from awstwin.core.config import EndpointSettings
+from awstwin.core.ports import free_port
 from awstwin.endpoint.server import EndpointServer
-from awstwin.ports import free_port
 from awstwin.redshift import Backend, RedshiftFront
 from awstwin.warehouse import Warehouse
 

@@ -20,8 +20,30 @@ import psycopg2.extensions
 
 from awstwin.endpoint import paging
 from awstwin.endpoint.errors import AwsError
-from awstwin.redshift.client import TYPE_NAMES
 
+# Postgres type OID -> the type name Redshift reports (ColumnMetadata.typeName).
+TYPE_NAMES = {
+    16: "bool",
+    17: "varbyte",
+    19: "name",
+    20: "int8",
+    21: "int2",
+    23: "int4",
+    25: "text",
+    26: "oid",
+    114: "super",
+    700: "float4",
+    701: "float8",
+    1042: "bpchar",
+    1043: "varchar",
+    1082: "date",
+    1083: "time",
+    1114: "timestamp",
+    1184: "timestamptz",
+    1266: "timetz",
+    1700: "numeric",
+    3802: "super",
+}
 LONG_TYPES = {20, 21, 23, 26}  # int8, int2, int4, oid
 DOUBLE_TYPES = {700, 701}
 BOOL_TYPE = 16

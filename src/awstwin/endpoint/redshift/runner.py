@@ -37,8 +37,7 @@ from awstwin.endpoint.redshift.statements import (
     Statement,
     Target,
 )
-from awstwin.endpoint.redshift.warehouse import Warehouse, WarehouseUnreachable
-from awstwin.redshift.client import FrontSession
+from awstwin.endpoint.redshift.warehouse import Session, Warehouse, WarehouseUnreachable
 
 log = logging.getLogger("awstwin.redshift_data")
 
@@ -63,7 +62,7 @@ class DataSession:
     target: Target
     keep_alive: int
     created_at: float
-    connection: FrontSession | None = None
+    connection: Session | None = None
     busy: bool = True
     closed: bool = False
     expires_at: float = 0.0
@@ -114,7 +113,7 @@ class Runner:
         self.lock = threading.RLock()
         self.sessions: dict[str, DataSession] = {}
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="redshift-data")
-        self._running: dict[str, FrontSession] = {}
+        self._running: dict[str, Session] = {}
         self._stop = threading.Event()
         self._reaper = threading.Thread(target=self._reap, name="redshift-data-sessions", daemon=True)
         self._reaper.start()
@@ -221,7 +220,7 @@ class Runner:
             statement.move(PICKED)
             for part in statement.parts:
                 part.move(PICKED)
-        connection: FrontSession | None = None
+        connection: Session | None = None
         try:
             connection = self._connection(statement, session)
             with self.lock:
@@ -258,7 +257,7 @@ class Runner:
                 connection.close()
             statement.done.set()
 
-    def _connection(self, statement: Statement, session: DataSession | None) -> FrontSession:
+    def _connection(self, statement: Statement, session: DataSession | None) -> Session:
         if (
             session is not None
             and session.connection is not None

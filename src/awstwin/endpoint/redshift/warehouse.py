@@ -3,7 +3,8 @@
 One local warehouse stands in for the compute of each Redshift Serverless workgroup; the namespace's
 admin user (given to CreateNamespace) is the warehouse user the endpoint acts as when it must, like
 Redshift's own service does: to create the database users that temporary credentials log in as.
-Every connection goes through the front, so statements get its Redshift translation, COPY and UNLOAD.
+Every connection goes through the front, so statements get its Redshift translation, COPY and UNLOAD;
+the endpoint only speaks the Postgres wire protocol to it (psycopg2), as any Redshift client does.
 """
 
 from __future__ import annotations
@@ -13,11 +14,10 @@ import string
 import threading
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import psycopg2
 from psycopg2 import sql
-
-from awstwin.redshift.client import FrontSession
 
 # Temporary passwords: Redshift wants 8-64 characters with upper, lower case and a digit.
 _ALPHABET = string.ascii_letters + string.digits
@@ -25,6 +25,20 @@ _ALPHABET = string.ascii_letters + string.digits
 
 class WarehouseUnreachable(Exception):
     """The warehouse did not accept a connection; the message names where and why."""
+
+
+class Session:
+    """One logged-in connection to the warehouse (autocommit unless a batch says otherwise)."""
+
+    def __init__(self, connection: Any):
+        self.connection = connection
+
+    @property
+    def backend_pid(self) -> int:
+        return int(self.connection.get_backend_pid())
+
+    def close(self) -> None:
+        self.connection.close()
 
 
 @dataclass(frozen=True)
@@ -59,12 +73,22 @@ class Warehouse:
         # handed out earlier stay valid while newer ones for the same user are (see `temporary_login`).
         self._logins: dict[str, tuple[str, datetime]] = {}
 
-    def connect(self, user: str, password: str, database: str) -> FrontSession:
+    def connect(self, user: str, password: str, database: str) -> Session:
         try:
-            return FrontSession(self.address.host, self.address.port, user, password, database)
+            connection = psycopg2.connect(
+                host=self.address.host,
+                port=self.address.port,
+                user=user,
+                password=password,
+                dbname=database,
+                connect_timeout=10,
+                application_name="awstwin-redshift-data",
+            )
         except psycopg2.OperationalError as exc:
             reason = " ".join(str(exc).split())
             raise WarehouseUnreachable(f"the warehouse at {self.address} refused {user!r}: {reason}") from exc
+        connection.autocommit = True
+        return Session(connection)
 
     def temporary_login(
         self,

@@ -36,12 +36,12 @@ from pathlib import Path
 from typing import IO, Any
 
 import awstwin
+from awstwin.core.parent_death import die_with_parent
 from awstwin.endpoint.context import EndpointContext
 from awstwin.endpoint.glue.jobs import sparkconf
 from awstwin.endpoint.glue.jobs.diagnosis import script_error
 from awstwin.endpoint.glue.jobs.logs import RunLogs
 from awstwin.endpoint.s3access import S3_SCHEMES, parse_s3_uri
-from awstwin.procutil import die_with_parent
 
 SPARK_COMMANDS = ("glueetl", "gluestreaming")
 PYTHON_COMMANDS = ("pythonshell",)
@@ -191,7 +191,7 @@ class JobRunner:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 start_new_session=True,
-                # The run's own thread starts it and outlives it (see procutil): a SIGKILLed endpoint
+                # The run's own thread starts it and outlives it (see parent_death): a SIGKILLed endpoint
                 # still takes its runs with it.
                 preexec_fn=die_with_parent(),
             )

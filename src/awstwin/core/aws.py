@@ -7,7 +7,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from awstwin.pipeline.profile import Profile
+from awstwin.core.profile import Profile
 
 # Locally a refused connection means the stack is down: fail at once instead of retrying for a minute.
 _LOCAL_CONFIG = Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=5, read_timeout=120)

@@ -3,7 +3,7 @@
 A profile names where AWS is (the local endpoint or AWS itself), what the pipeline's resources are
 called, and where the warehouse listens. Everything that differs between the local stack and AWS is a
 line in a profile: the DAG, the Glue script and the CloudFormation template never change.
-(`awstwin.config` holds the endpoint's own settings; this module holds the pipeline's.)
+(`awstwin.core.config` holds the endpoint's own settings; this module holds the pipeline's.)
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
-from awstwin.pipeline.paths import PROFILES_DIR
+from awstwin.core.paths import PROFILES_DIR
 
 # The dataset's fixed places inside the bucket (the same in every profile).
 DATASET = "student_performance"
@@ -22,7 +22,7 @@ QUARANTINE_PREFIX = f"quarantine/{DATASET}/"  # rejected rows, their reasons and
 REPORTS_PREFIX = "reports/"  # reports/<ingest_date>/: run_report.json, dashboard.html
 SCRIPT_KEY = "scripts/student_performance_etl.py"
 # The Glue job's --extra-py-files: the dataset's rules, shipped as one stdlib-only module (see
-# awstwin.infra.provision.JOB_LIBRARIES for the file uploaded there).
+# awstwin.core.paths.JOB_LIBRARIES for the file uploaded there).
 SCHEMA_MODULE_KEY = "scripts/lib/student_performance_schema.py"
 TEMP_PREFIX = "temp/"
 ATHENA_RESULTS_PREFIX = "athena-results/"
