@@ -102,6 +102,7 @@ def airflow_env(stack: Stack, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     return stack
 
 
+@pytest.mark.slow  # a migrated Airflow database and a dag.test() run
 def test_redshift_data_operator_in_a_dag_run(stack: Stack, tmp_path: Path) -> None:
     home = tmp_path / "airflow"
     (home / "dags").mkdir(parents=True)

@@ -323,6 +323,8 @@ def test_copy_and_unload_run_through_the_data_api(stack: Stack, run, data, table
     ]
 
 
+@pytest.mark.network  # installs the newest boto3 from PyPI into a side environment
+@pytest.mark.slow
 def test_the_newest_boto3_drives_the_data_api(stack: Stack) -> None:
     """The newest boto3 from PyPI (a side environment, as tests/endpoint/protocol builds them)."""
     import json
