@@ -223,16 +223,11 @@ class Runner:
         connection: Session | None = None
         try:
             connection = self._connection(statement, session)
+            statement.redshift_pid = connection.backend_pid
             with self.lock:
                 self._running[statement.id] = connection
                 cancelled = statement.cancelled
-            if cancelled:
-                self._abort_rest(statement, statement.parts)
-                return
-            statement.redshift_pid = connection.backend_pid
-            with self.lock:
-                cancelled = statement.cancelled
-            if cancelled:  # cancelled before its pid was known: nothing ran yet
+            if cancelled:  # cancelled while it logged in: nothing ran
                 self._abort_rest(statement, statement.parts)
                 return
             statement.move(STARTED)
