@@ -3,14 +3,14 @@
 
 The production pattern for files that already sit in S3, with the Amazon provider's stock operators
 on the stack's Redshift Serverless workgroup (named after the stack), logged in with the stack's
-warehouse secret. One ingest date per run (`params.ingest_date`, else the run's logical date), once
-`student_performance_etl` has processed that date:
+warehouse secret. One ingest date per run (`params.ingest_date`, else the run's logical date) and the
+`student_performance_etl` run that published it (`params.run`, the id its run report names):
 
 1. **create_staging** (RedshiftDataOperator, one batch): the `staging` schema and a table shaped
    like the curated zone's Parquet files (row_key, the 20 typed columns, loaded_at).
 2. **copy_curated** (S3ToRedshiftOperator, method REPLACE): `COPY ... FORMAT AS PARQUET` of
-   `s3://<bucket>/curated/student_performance/ingest_date=<date>/` into the staging table, in one
-   transaction with the DELETE of what it held.
+   `s3://<bucket>/curated/student_performance/ingest_date=<date>/run=<run>/` into the staging table,
+   in one transaction with the DELETE of what it held.
 3. **check_copy** (RedshiftDataOperator): the staged rows are exactly the rows the Glue job loaded
    into the warehouse table for the date; the statement fails, naming both counts, when they differ.
 4. **unload_summary** (RedshiftToS3Operator): the staged rows' exam scores by school type, unloaded
@@ -38,6 +38,9 @@ WAREHOUSE_SECRET = Variable.get("warehouse_secret", default="")
 
 AWS_CONN_ID = "aws_default"
 INGEST_DATE = "{{ params.ingest_date or ds }}"
+RUN = "{{ params.run }}"
+# The ETL DAG's run ids (awstwin.pipeline.runs.RUN_PATTERN: the DAG cannot import awstwin at parse time).
+RUN_PATTERN = r"^[0-9a-z_]{1,32}$"
 STAGING_TABLE = "staging.student_performance_curated"
 # Where and as whom every statement runs (the Data API's WorkgroupName, Database and SecretArn).
 DATA_API = {
@@ -117,6 +120,12 @@ with DAG(
     },
     params={
         "ingest_date": Param(None, type=["null", "string"], format="date", description="YYYY-MM-DD to load"),
+        "run": Param(
+            type="string",
+            pattern=RUN_PATTERN,
+            description="the student_performance_etl run that published the date: its curated folder "
+            "curated/student_performance/ingest_date=<date>/run=<id>/ is copied",
+        ),
     },
 ) as dag:
     create_staging = RedshiftDataOperator(
@@ -128,7 +137,7 @@ with DAG(
         schema="staging",
         table="student_performance_curated",
         s3_bucket="{{ var.value.bucket }}",
-        s3_key=f"curated/student_performance/ingest_date={INGEST_DATE}/",
+        s3_key=f"curated/student_performance/ingest_date={INGEST_DATE}/run={RUN}/",
         copy_options=["FORMAT AS PARQUET"],
         method="REPLACE",
         aws_conn_id=AWS_CONN_ID,

@@ -30,9 +30,12 @@ ALLOWED_OPERATORS = {
     "SQLColumnCheckOperator",
     "SQLExecuteQueryOperator",
 }
-# The one exception: rendering the dashboard is Python (awstwin.dashboard), not a stock operator.
-PYTHON_TASKS = {"build_dashboard"}
+# The exceptions: rendering the dashboard (awstwin.dashboard), and the catalog side of publishing,
+# which no stock operator does (Glue BatchUpdatePartition through the stock hook's client,
+# awstwin.pipeline.publication).
+PYTHON_TASKS = {"remove_stale_runs", "publish_zones", "restore_zones", "build_dashboard"}
 FLOW = [
+    "remove_stale_runs",
     "crawl_raw",
     "check_raw_rows",
     "start_glue_job",
@@ -40,7 +43,8 @@ FLOW = [
     "crawl_curated",
     "reconcile_zones",
     "gate_row_counts",
-    "build_marts",
+    "publish_zones",
+    "publish_warehouse",
     "build_dashboard",
 ]
 
@@ -95,9 +99,14 @@ def test_pipeline_flow_order(dag_bag) -> None:
         assert downstream in dag.get_task(upstream).downstream_task_ids, (upstream, downstream)
     gates = {"gate_row_counts", "gate_columns", "gate_accepted_values"}
     assert dag.get_task("reconcile_zones").downstream_task_ids == gates
-    assert dag.get_task("build_marts").upstream_task_ids == gates
+    assert dag.get_task("publish_zones").upstream_task_ids == gates
     assert dag.get_task("reconcile_zones").upstream_task_ids == {"crawl_curated", "crawl_quarantine"}
-    assert dag.get_task("unload_marts").upstream_task_ids == {"build_marts"}
+    # Nothing is published before every check passed; a failed warehouse swap puts the zones back.
+    restore = dag.get_task("restore_zones")
+    assert restore.upstream_task_ids == {"publish_warehouse", "publish_zones"}
+    assert restore.trigger_rule == "one_failed"
+    assert dag.get_task("build_dashboard").upstream_task_ids == {"publish_warehouse"}
+    assert dag.get_task("unload_marts").upstream_task_ids == {"publish_warehouse"}
     start = dag.get_task("start_glue_job")
     assert start.wait_for_completion is False
     sensor = dag.get_task("wait_for_glue_job")
@@ -125,6 +134,8 @@ def test_the_rules_beside_the_dag_are_the_schema_modules() -> None:
 
 def test_gates_check_every_rule_of_the_schema(dag_bag) -> None:
     dag = dag_bag.dags["student_performance_etl"]
+    for gate in ("gate_row_counts", "gate_columns", "gate_accepted_values"):  # the run's staging table
+        assert dag.get_task(gate).table == "{{ var.value.warehouse_table }}_stage_{{ params.run }}"
     mapping = dag.get_task("gate_columns").column_mapping
     for column in schema.INTEGER_COLUMNS:
         checks = mapping[column.sql_name]
@@ -147,13 +158,26 @@ def test_gates_check_every_rule_of_the_schema(dag_bag) -> None:
     }
 
 
-def test_marts_run_every_marts_file_in_name_order(dag_bag) -> None:
+def test_publishing_swaps_the_rows_and_builds_every_mart_in_one_task(dag_bag) -> None:
+    """One SQLExecuteQueryOperator, one transaction: the date's rows, then every marts file in order."""
     from awstwin.dashboard.marts import sql_files
 
     module = _dag_module()
     assert [str(p.relative_to(DAGS)) for p in sql_files()] == module.MARTS_SQL
-    task = dag_bag.dags["student_performance_etl"].get_task("build_marts")
-    assert task.split_statements is True
+    assert module.PUBLISH_SQL == ["sql/publish/10_warehouse_rows.sql"]
+    task = dag_bag.dags["student_performance_etl"].get_task("publish_warehouse")
+    files = [*module.PUBLISH_SQL, *module.MARTS_SQL]
+    assert task.sql == [(DAGS / name).read_text() for name in files]  # the DagBag reads the files in
+    assert task.split_statements is True and task.autocommit is False
+
+
+def test_the_runs_tables_and_run_ids_agree_with_the_package() -> None:
+    """The DAG cannot import awstwin at parse time: its copies of these must be the package's."""
+    from awstwin.core.profile import RUNS_TABLE_PREFIX
+    from awstwin.pipeline.runs import RUN_PATTERN
+
+    module = _dag_module()
+    assert module.RUNS_TABLE_PREFIX == RUNS_TABLE_PREFIX and module.RUN_PATTERN == RUN_PATTERN
 
 
 def test_the_marts_are_unloaded_as_parquet_to_marts_date(dag_bag) -> None:
@@ -190,7 +214,12 @@ def test_the_copy_load_dag_uses_the_stock_redshift_operators_over_the_data_api(d
             assert task.use_redshift_data and task.redshift_data_api_kwargs["workgroup_name"]
     copy = dag.get_task("copy_curated")
     assert copy.method == "REPLACE" and copy.copy_options == ["FORMAT AS PARQUET"]
-    assert copy.s3_key.startswith("curated/student_performance/ingest_date=")
+    # The published run's curated folder, never the date's whole prefix (other runs' folders sit beside it).
+    folder = "curated/student_performance/ingest_date={{ params.ingest_date or ds }}/run={{ params.run }}/"
+    assert copy.s3_key == folder
+    from awstwin.pipeline.runs import RUN_PATTERN
+
+    assert dag.params.get_param("run").schema["pattern"] == RUN_PATTERN
 
 
 @pytest.mark.parametrize("dag_file", ["student_performance_etl.py", "student_performance_copy_load.py"])

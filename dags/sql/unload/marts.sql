@@ -7,6 +7,7 @@
     "score_by_sleep_hours",
     "extracurricular_share",
     "study_hours_regression",
+    "quarantine_summary",
 ] -%}
 -- The date's marts as Parquet for BI tools that read S3 (QuickSight and others, through Athena):
 -- s3://<bucket>/marts/<date>/<mart>/, one folder per mart, and the band edges they are keyed by.

@@ -22,6 +22,7 @@ SERVICES = (
     ("glue", "AWS Glue", "Data Catalog, crawlers that crawl, jobs that run their scripts"),
     ("athena", "Amazon Athena", "Athena SQL on DuckDB over the Glue catalog"),
     ("s3", "Amazon S3", "objects as plain files under the state directory"),
+    ("cloudformation", "AWS CloudFormation", "stacks whose resources the endpoint's own services create"),
     (
         "redshift-serverless",
         "Amazon Redshift Serverless",
@@ -43,10 +44,15 @@ def summary(handler: Callable[..., Any]) -> str:
 
 def registries() -> dict[str, Registry]:
     """service -> its registry of `@handler` operations, read from the backend classes (no endpoint)."""
-    from awstwin.endpoint import athena, glue, redshift
+    from awstwin.endpoint import athena, cloudformation, glue, redshift
     from awstwin.endpoint.s3.operations import S3Operations
 
-    classes = {"glue": glue.backend_classes(), "athena": athena.backend_classes(), "s3": (S3Operations,)}
+    classes = {
+        "glue": glue.backend_classes(),
+        "athena": athena.backend_classes(),
+        "s3": (S3Operations,),
+        "cloudformation": cloudformation.backend_classes(),
+    }
     classes.update(redshift.backend_classes())
     return {name: Registry.of(name, service_model(name), owners) for name, owners in classes.items()}
 

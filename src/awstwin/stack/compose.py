@@ -42,10 +42,13 @@ PROFILE_NAME = "compose"
 # SECRET_ID), and a job in the emulator sends every service but S3 and Logs to the emulator itself
 # (the emulator service sets no AWS_ENDPOINT_URL).
 AWS_DEFAULT_CONTAINER = "localstack"
+# CloudFormation is the emulator's: it makes a stack's Glue and Athena resources itself, and its S3 buckets
+# and log groups in LocalStack (the emulator is LocalStack's client for those).
 AWS_SERVICE_CONTAINERS = {
     "glue": "emulator",
     "athena": "emulator",
     "secretsmanager": "emulator",
+    "cloudformation": "emulator",
     "redshift-serverless": "emulator",
     "redshift-data": "emulator",
 }
@@ -207,7 +210,7 @@ def summary(config: Mapping[str, Any]) -> list[str]:
     user, database = env.get("POSTGRES_USER"), env.get("POSTGRES_DB")
     rows = [
         ("LocalStack (S3, Logs, IAM, STS)", aws),
-        ("Glue, Athena, Secrets Manager, Redshift Data API (emulator)", glue),
+        ("Glue, Athena, Secrets Manager, CloudFormation, Redshift Data API (emulator)", glue),
         ("warehouse (Redshift front over Postgres)", f"postgresql://{user}@{warehouse}/{database}"),
         ("Airflow UI and REST API", f"{airflow} (admin / {password})"),
     ]

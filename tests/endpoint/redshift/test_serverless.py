@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import psycopg2
@@ -15,6 +16,9 @@ import pytest
 import redshift_connector
 from botocore.exceptions import ClientError
 from tests.endpoint.redshift.conftest import Stack
+
+from awstwin.core.config import EndpointSettings
+from awstwin.endpoint.server import Endpoint
 
 
 @pytest.fixture
@@ -151,3 +155,20 @@ def test_get_credentials_refuses_what_aws_refuses(stack: Stack, serverless, argu
         arguments = {**arguments, "workgroupName": stack.workgroup}
     answer = error_of(serverless.get_credentials, **arguments)
     assert answer["Error"]["Code"] == code
+
+
+def test_the_endpoint_builds_redshift_when_a_call_first_needs_it(tmp_path: Path) -> None:
+    """Lazy start: Redshift Serverless and the Data API are built on their first request, without
+    Glue, Athena or CloudFormation, and the health answer names them."""
+    settings = EndpointSettings(
+        host="127.0.0.1", port=0, state_dir=tmp_path, warehouse_endpoint="127.0.0.1:1"
+    )
+    endpoint = Endpoint(settings)
+    try:
+        assert {"redshift-serverless", "redshift-data"} <= set(endpoint.health()["services"])
+        assert "redshift-data" not in endpoint.apps
+        app = endpoint._app("redshift-data")
+        assert app is endpoint.apps["redshift-data"] and "redshift-serverless" in endpoint.apps
+        assert "glue" not in endpoint.apps and "athena" not in endpoint.apps
+    finally:
+        endpoint.close()
