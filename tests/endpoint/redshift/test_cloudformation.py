@@ -114,3 +114,38 @@ def test_a_stack_makes_the_namespace_and_workgroup_the_data_api_runs_on(stack: S
         with pytest.raises(ClientError) as caught:
             call()
         assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+@pytest.mark.slow
+def test_a_stack_kept_from_when_a_stand_in_served_serverless_makes_it_on_its_next_update(
+    stack: Stack,
+) -> None:
+    """A stack saved before the endpoint made Redshift Serverless (its namespace and workgroup
+    "created" as stand-ins, nothing made) gets both made by its next update, not replaced or deleted."""
+    cfn, serverless = stack.client("cloudformation"), stack.client("redshift-serverless")
+    name = f"cfn-{uuid.uuid4().hex[:8]}"
+    cfn.create_stack(StackName=name, TemplateBody=TEMPLATE, Parameters=_parameters(stack, 8))
+    cfn.get_waiter("stack_create_complete").wait(StackName=name, WaiterConfig=FAST)
+    serverless.delete_workgroup(workgroupName=name)
+    serverless.delete_namespace(namespaceName=name)
+    kept = stack.endpoint.endpoint.cloudformation.backend.state.find(name)
+    for logical_id in ("Namespace", "Workgroup"):  # as the stand-ins left them
+        record = kept.resources[logical_id]
+        record.props = dict(yaml_template()["Resources"][logical_id]["Properties"])
+        record.physical_id, record.attributes = name, {}
+        record.reason = "Not created locally: served by the warehouse"
+
+    cfn.update_stack(StackName=name, TemplateBody=TEMPLATE, Parameters=_parameters(stack, 16))
+    cfn.get_waiter("stack_update_complete").wait(StackName=name, WaiterConfig=FAST)
+    assert serverless.get_namespace(namespaceName=name)["namespace"]["adminUsername"] == stack.warehouse.user
+    assert serverless.get_workgroup(workgroupName=name)["workgroup"]["baseCapacity"] == 16
+    cfn.delete_stack(StackName=name)
+    cfn.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig=FAST)
+    with pytest.raises(ClientError):
+        serverless.get_namespace(namespaceName=name)
+
+
+def yaml_template() -> dict[str, Any]:
+    from awstwin.endpoint.cloudformation.template import Template
+
+    return {"Resources": Template.read(TEMPLATE).resources}

@@ -19,7 +19,7 @@ from typing import Any
 from awstwin.endpoint.cloudformation.intrinsics import Lookups
 from awstwin.endpoint.cloudformation.parameters import ParameterValues
 from awstwin.endpoint.cloudformation.provisioner import Provisioner, ResourceFailed, local_properties
-from awstwin.endpoint.cloudformation.resolving import active, stack_resolver, stand_in
+from awstwin.endpoint.cloudformation.resolving import active, made_by_a_stand_in, stack_resolver, stand_in
 from awstwin.endpoint.cloudformation.resources import NOT_LOCAL, RESOURCE_TYPES, Target
 from awstwin.endpoint.cloudformation.stacks import Stack
 from awstwin.endpoint.cloudformation.template import Template
@@ -110,7 +110,7 @@ def plan(
         type_name = str(resource["Type"])
         raw = resource.get("Properties") or {}
         record = stack.resources.get(logical_id)
-        if record is None or record.status.startswith("DELETE"):
+        if record is None or record.status.startswith("DELETE") or made_by_a_stand_in(record):
             found = _existing(provisioner, resolver, resource, logical_id) if import_existing else None
             changes.append(_change("Import" if found else "Add", logical_id, type_name, found))
             continue
