@@ -89,10 +89,10 @@ class Dataset:
 
     def scalar(self, sql: str) -> Any:
         try:
-            row = self.con.execute(sql).fetchone()
+            rows = self.con.execute(sql).fetchall()
         except Exception as exc:
             raise RuleError(_first_line(exc)) from None
-        return row[0] if row else None
+        return rows[0][0] if rows else None
 
     def row_count(self) -> int:
         if self._row_count is None:
@@ -192,7 +192,7 @@ def custom_sql(ds: Dataset, rule: Rule) -> Measure:
         return metric_rule(rule, "Dataset.*.CustomSQL", _number(rows[0][0]))
     # Row-level form: the statement selects the rows that pass.
     try:
-        returned = ds.con.execute(f"SELECT count(*) FROM ({statement}) AS custom").fetchone()[0]
+        returned = ds.con.execute(f"SELECT count(*) FROM ({statement}) AS custom").fetchall()[0][0]
     except Exception as exc:
         raise RuleError(f"Custom SQL statement failed: {_first_line(exc)}") from None
     total = ds.row_count()
@@ -369,7 +369,9 @@ def column_values(ds: Dataset, rule: Rule) -> Measure:
 def _min_max(
     ds: Dataset, rule: Rule, value: str, name: str, low: str, high: str, condition: model.Condition
 ) -> dict[str, float]:
-    minimum, maximum = ds.con.execute(f"SELECT min({value}), max({value}) FROM {ds.source(rule)}").fetchone()
+    minimum, maximum = ds.con.execute(f"SELECT min({value}), max({value}) FROM {ds.source(rule)}").fetchall()[
+        0
+    ]
     found = {}
     if condition.operator in (">", ">=", "=", model.BETWEEN) and minimum is not None:
         found[f"Column.{name}.{low}"] = float(minimum)

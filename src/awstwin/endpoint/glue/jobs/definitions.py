@@ -11,6 +11,7 @@ from awstwin.endpoint.glue.exceptions import (
     AlreadyExistsException,
     InvalidInputException,
 )
+from awstwin.endpoint.glue.jobs.bookmarks import BookmarkStore
 from awstwin.endpoint.glue.jobs.shared import (
     COMMANDS,
     DEFAULT_MAX_CONCURRENT_RUNS,
@@ -32,6 +33,7 @@ class JobDefinitionApi:
     _jobs: dict[str, Doc]
     _runs: dict[str, list[Doc]]
     tags: TagBackend
+    bookmarks: BookmarkStore
 
     # -- job definitions -------------------------------------------------------------------------
     def _definition(self, name: str, fields: Doc, created: float) -> Doc:
@@ -143,6 +145,7 @@ class JobDefinitionApi:
             self._runs.pop(JobName, None)
             self._save()
         self.tags.forget(self._arn(JobName))
+        self.bookmarks.forget(JobName)  # AWS: deleting a job deletes its bookmark
         return {"JobName": JobName}
 
 

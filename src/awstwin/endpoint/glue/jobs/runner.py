@@ -21,6 +21,7 @@ handle (`poll`, `kill_group`, `finish`), with no change to the run lifecycle in 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shlex
 import shutil
@@ -50,7 +51,10 @@ STOP_GRACE_SECONDS = 5.0
 # Environment the job must not inherit from the endpoint: the runner sets these itself. The endpoint's
 # own AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> pass through (see `JobRunner.endpoints`).
 OWN_ENV_PREFIXES = ("PYSPARK_", "SPARK_CONF_DIR", "AWSTWIN_S3_ROOT", "PYTHONPATH")
-OWN_ENV_NAMES = ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",)
+OWN_ENV_NAMES = ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "AWSTWIN_GLUE_EXCHANGE")
+# The run's exchange folder: the endpoint puts `bookmark.json` there, the runtime leaves
+# `bookmark-commit.json` (job.commit) and `dq-results/*.json` (EvaluateDataQuality) for the run's end.
+EXCHANGE_ENV = "AWSTWIN_GLUE_EXCHANGE"
 # botocore's per-service variable is AWS_ENDPOINT_URL_ + the service id, upper case, spaces as `_`
 # ("CloudWatch Logs" -> CLOUDWATCH_LOGS); tests check these names against botocore's own rule.
 ENDPOINT_ENV = {
@@ -72,6 +76,7 @@ class RunSpec:
     command: str  # Command.Name: glueetl | pythonshell | gluestreaming
     script_location: str
     arguments: dict[str, str]  # everything the script gets, `--` included in the names
+    bookmark: dict[str, Any] | None = None  # what `bookmarks.BookmarkStore.for_run` gives the run
 
 
 def script_argv(arguments: dict[str, str]) -> list[str]:
@@ -181,6 +186,7 @@ class JobRunner:
                 "the job sees the endpoint's own packages",
             )
         env = self.environment(spec, run_dir, python_path)
+        env[EXCHANGE_ENV] = str(self.prepare_exchange(spec, run_dir))
         argv = [sys.executable, "-u", str(script), *script_argv(spec.arguments)]
         try:
             process = subprocess.Popen(
@@ -199,6 +205,17 @@ class JobRunner:
             logs.close()
             raise RunSetupError(f"cannot start {sys.executable} for job {spec.job_name}: {exc}") from exc
         return JobProcess(process, logs, run_dir)
+
+    @staticmethod
+    def exchange_dir(run_dir: Path) -> Path:
+        return run_dir / "exchange"
+
+    def prepare_exchange(self, spec: RunSpec, run_dir: Path) -> Path:
+        folder = self.exchange_dir(run_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        if spec.bookmark is not None:
+            (folder / "bookmark.json").write_text(json.dumps(spec.bookmark), encoding="utf-8")
+        return folder
 
     def fetch(self, location: str, folder: Path, what: str) -> Path:
         """Copy an s3:// object or a local file into `folder`; the copy keeps the file's name."""
