@@ -137,7 +137,27 @@ def with_result_column(sql: str) -> str:
     )
 
 
+def aggregated_metrics(evaluation: Evaluation, con: Any, primary: str = "primary") -> dict[str, float]:
+    """Glue's AggregatedMetrics: rows that passed every row-level rule (or failed one), and rules."""
+    sql = row_level_sql(evaluation, primary)
+    passed, failed = con.execute(
+        f"SELECT count(*) FILTER (WHERE len({ROW_FAIL}) = 0), count(*) FILTER (WHERE len({ROW_FAIL}) > 0) "
+        f"FROM ({sql}) AS outcomes"
+    ).fetchall()[0]
+    outcomes = evaluation.outcomes
+    rules_passed = sum(1 for o in outcomes if o.result == PASS)
+    return {
+        "TotalRowsProcessed": float(evaluation.row_count),
+        "TotalRowsPassed": float(passed),
+        "TotalRowsFailed": float(failed),
+        "TotalRulesProcessed": float(len(outcomes)),
+        "TotalRulesPassed": float(rules_passed),
+        "TotalRulesFailed": float(len(outcomes) - rules_passed),
+    }
+
+
 __all__ = [
+    "aggregated_metrics",
     "Evaluation",
     "FAIL",
     "PASS",

@@ -50,7 +50,7 @@ def evaluate_ruleset(
             references[alias] = view
         ruleset = parse(ruleset_text)
         evaluation = dq.evaluate(ruleset, con, PRIMARY, references)
-        rows = _row_totals(con, evaluation)
+        aggregated = dq.aggregated_metrics(evaluation, con, PRIMARY)
         analyzers = [_analyze(con, references, rule) for rule in ruleset.analyzers]
     finally:
         attach(None)
@@ -68,14 +68,7 @@ def evaluate_ruleset(
         "RuleResults": [o.api() for o in outcomes],
         "AnalyzerResults": analyzers,
         "Observations": [],
-        "AggregatedMetrics": {
-            "TotalRowsProcessed": float(evaluation.row_count),
-            "TotalRowsPassed": float(rows[0]),
-            "TotalRowsFailed": float(rows[1]),
-            "TotalRulesProcessed": float(len(outcomes)),
-            "TotalRulesPassed": float(sum(1 for o in outcomes if o.result == dq.PASS)),
-            "TotalRulesFailed": float(sum(1 for o in outcomes if o.result != dq.PASS)),
-        },
+        "AggregatedMetrics": aggregated,
     }
 
 
@@ -84,16 +77,6 @@ def _glue_table(source: Doc) -> Doc:
     if not table:
         raise tables.TableReadError("DataSource needs a GlueTable (DatabaseName, TableName)")
     return table
-
-
-def _row_totals(con: Any, evaluation: dq.Evaluation) -> tuple[int, int]:
-    """Rows that passed every row-level rule, and rows that failed one."""
-    sql = dq.row_level_sql(evaluation, PRIMARY)
-    passed, failed = con.execute(
-        f"SELECT count(*) FILTER (WHERE len({dq.ROW_FAIL}) = 0), "
-        f"count(*) FILTER (WHERE len({dq.ROW_FAIL}) > 0) FROM ({sql}) AS outcomes"
-    ).fetchall()[0]
-    return int(passed), int(failed)
 
 
 _ANY_VALUE = Condition("number", ">=", (Number(float("-inf"), "-Infinity"),), "")
