@@ -98,7 +98,7 @@ def _evaluate(
         evaluation = dq.evaluate(parsed, con, "primary", references)
         row_frame = None
         if rows:
-            table = con.execute(dq.with_result_column(dq.row_level_sql(evaluation))).to_arrow_table()
+            table = con.sql(dq.with_result_column(dq.row_level_sql(evaluation))).to_arrow_table()
             row_frame = DynamicFrame(spark.createDataFrame(table), frame.glue_ctx, ROW_LEVEL_OUTCOMES)
         aggregated = dq.aggregated_metrics(evaluation, con)
     finally:
