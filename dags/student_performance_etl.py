@@ -18,6 +18,9 @@ One ingest date per run (`params.ingest_date`, else the run's logical date):
    required, every integer within its valid range), **gate_accepted_values** (every category in its
    domain). The rules come from `student_performance_rules.json` beside this file (generated from
    the dataset's schema module), so gates and Glue job check the same thing.
+   **evaluate_curated_quality**: Glue Data Quality evaluates the same rules, as the DQDL ruleset
+   `curated_ruleset` (made by the stack), on the date's curated partition; a rule that does not pass
+   fails the run.
 7. **build_marts**: `sql/marts/*.sql` rebuild the date's marts in one transaction.
 8. **build_dashboard**: renders the dashboard from the marts to `s3://<bucket>/reports/<date>/
    dashboard.html` (and to the `artifacts_dir` Variable's folder, when set).
@@ -34,7 +37,10 @@ from typing import Any
 
 import pendulum
 from airflow.providers.amazon.aws.operators.athena import AthenaOperator
-from airflow.providers.amazon.aws.operators.glue import GlueJobOperator
+from airflow.providers.amazon.aws.operators.glue import (
+    GlueDataQualityRuleSetEvaluationRunOperator,
+    GlueJobOperator,
+)
 from airflow.providers.amazon.aws.operators.glue_crawler import GlueCrawlerRunOperator
 from airflow.providers.amazon.aws.sensors.glue import GlueJobSensor
 from airflow.providers.common.sql.operators.sql import (
@@ -258,6 +264,22 @@ with DAG(
         sleep_time=POLL_SECONDS,
     )
 
+    evaluate_curated_quality = GlueDataQualityRuleSetEvaluationRunOperator(
+        task_id="evaluate_curated_quality",
+        datasource={
+            "GlueTable": {
+                "DatabaseName": "{{ var.value.glue_database }}",
+                "TableName": "{{ var.value.curated_table }}",
+                "AdditionalOptions": {"pushDownPredicate": FOR_THE_DATE},
+            }
+        },
+        role="{{ var.value.glue_role }}",
+        rule_set_names=["{{ var.value.curated_ruleset }}"],
+        verify_result_status=True,  # a rule that does not pass fails the task (and so the run)
+        waiter_delay=POLL_SECONDS,
+        waiter_max_attempts=max(20, 60 * 60 // POLL_SECONDS),
+    )
+
     gate_row_counts = SQLTableCheckOperator(
         task_id="gate_row_counts",
         conn_id=WAREHOUSE_CONN_ID,
@@ -291,7 +313,7 @@ with DAG(
     )
 
     zones = [crawl_curated, crawl_quarantine]
-    gates = [gate_row_counts, gate_columns, gate_accepted_values]
+    gates = [gate_row_counts, gate_columns, gate_accepted_values, evaluate_curated_quality]
     crawl_raw >> check_raw_rows >> start_glue_job >> wait_for_glue_job >> zones
     zones >> reconcile_zones >> gates
     gates >> build_marts >> build_dashboard(INGEST_DATE)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from awstwin.pipeline.curated_ruleset import RULESET_NAME, curated_ruleset
 from awstwin.pipeline.profile import SCHEMA_MODULE_KEY, SCRIPT_KEY, Profile
 
 PARAMETERS: dict[str, Callable[[Profile], object]] = {
@@ -28,6 +29,9 @@ PARAMETERS: dict[str, Callable[[Profile], object]] = {
     "WarehouseDatabase": lambda p: p.warehouse_db,
     "WarehouseUser": lambda p: p.warehouse_user,
     "WarehousePassword": lambda p: p.warehouse_password,  # empty (aws.env): Secrets Manager generates it
+    # Not profile keys: the curated zone's Data Quality ruleset, generated from the dataset's rules.
+    "CuratedRulesetName": lambda p: RULESET_NAME,
+    "CuratedRuleset": lambda p: curated_ruleset(),
     # Not a profile key: who may reach the warehouse from outside AWS is `make deploy`'s --client-cidr.
     "WarehouseClientCidr": lambda p: "",
 }

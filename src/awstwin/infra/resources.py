@@ -55,6 +55,19 @@ def _without(props: Props, *names: str) -> dict[str, Any]:
     return {k: v for k, v in props.items() if k not in names}
 
 
+def _pick(props: Props, *names: str) -> dict[str, Any]:
+    return {k: props[k] for k in names if k in props}
+
+
+def _ruleset_create(props: Props) -> dict[str, Any]:
+    """CloudFormation's Tags of a ruleset are a JSON object (or its text); the API takes a map."""
+    kwargs = _without(props, "Tags")
+    tags = props.get("Tags")
+    if tags:
+        kwargs["Tags"] = json.loads(tags) if isinstance(tags, str) else dict(tags)
+    return kwargs
+
+
 def _json(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
@@ -302,6 +315,14 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
         not_found=("EntityNotFoundException",),
         create=Call("create_job", lambda p: dict(p)),
         update=Call("update_job", lambda p: {"JobName": p["Name"], "JobUpdate": _without(p, "Name", "Tags")}),
+    ),
+    "AWS::Glue::DataQualityRuleset": ResourceType(
+        service="glue",
+        name=lambda p: p["Name"],
+        describe=Call("get_data_quality_ruleset", lambda p: {"Name": p["Name"]}),
+        not_found=("EntityNotFoundException",),
+        create=Call("create_data_quality_ruleset", _ruleset_create),
+        update=Call("update_data_quality_ruleset", lambda p: _pick(p, "Name", "Description", "Ruleset")),
     ),
     "AWS::SecretsManager::Secret": ResourceType(
         service="secretsmanager",

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from awstwin.orchestration.home import home_environment
+from awstwin.pipeline.curated_ruleset import RULESET_NAME
 from awstwin.pipeline.profile import Profile
 
 AWS_CONN_ID = "aws_default"
@@ -36,6 +37,8 @@ VARIABLES: dict[str, Callable[[Profile], object]] = {
     "warehouse_quarantine_table": lambda p: p.warehouse_quarantine_table,
     "poll_seconds": lambda p: p.poll_seconds,
     "task_retries": lambda p: p.task_retries,
+    "glue_role": lambda p: p.glue_role,
+    "curated_ruleset": lambda p: RULESET_NAME,
 }
 
 

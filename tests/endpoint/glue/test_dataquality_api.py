@@ -266,3 +266,22 @@ def test_rulesets_and_results_survive_a_restart(tmp_path: Any) -> None:
         assert glue.get_data_quality_result(ResultId=result["ResultId"])["Score"] == 1.0
     finally:
         second.stop()
+
+
+def test_the_run_listener_names_failed_rules(glue: Any, airflow_aws: Any) -> None:
+    """The stock evaluation operator fails with "failed for one or more rules"; `awstwin run` reports the
+    rules themselves, read through the operator's own hook and connection."""
+    from types import SimpleNamespace
+
+    from awstwin.orchestration.listener import CAUSES
+
+    evaluate(glue, "named", 'Rules = [ RowCount > 1, ColumnValues "age" <= 25 ]', "people")
+    task = SimpleNamespace(
+        datasource={"GlueTable": {"DatabaseName": DB, "TableName": "people"}},
+        aws_conn_id="aws_default",
+        region_name=None,
+    )
+    message = CAUSES["GlueDataQualityRuleSetEvaluationRunOperator"](task)
+    assert message.startswith("Glue Data Quality run dqrun-")
+    rule = 'Rule_2 ColumnValues "age" <= 25: FAIL (Value: 30.0 does not meet the constraint requirement!)'
+    assert message.endswith(f"1 rule(s) failed: {rule}")

@@ -61,7 +61,9 @@ class ResultApi:
                 for i in ResultIds
                 if i in self._results
             ]
-            return {"Results": found, "ResultsNotFound": [i for i in ResultIds if i not in self._results]}
+            missing = [i for i in ResultIds if i not in self._results]
+        # botocore: ResultsNotFound has at least one member when present
+        return {"Results": found, **({"ResultsNotFound": missing} if missing else {})}
 
     @handler("ListDataQualityResults", page_size=100)
     def list_data_quality_results(self, Filter: Doc | None = None) -> Doc:

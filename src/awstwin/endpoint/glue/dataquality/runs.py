@@ -216,7 +216,8 @@ class EvaluationRunApi:
                 for i in RunIds
                 if i in self._runs
             ]
-            return {"Runs": found, "RunsNotFound": [i for i in RunIds if i not in self._runs]}
+            missing = [i for i in RunIds if i not in self._runs]
+        return {"Runs": found, **({"RunsNotFound": missing} if missing else {})}
 
     @handler("ListDataQualityRulesetEvaluationRuns", page_size=100)
     def list_data_quality_ruleset_evaluation_runs(self, Filter: Doc | None = None) -> Doc:
