@@ -285,3 +285,31 @@ def test_the_run_listener_names_failed_rules(glue: Any, airflow_aws: Any) -> Non
     assert message.startswith("Glue Data Quality run dqrun-")
     rule = 'Rule_2 ColumnValues "age" <= 25: FAIL (Value: 30.0 does not meet the constraint requirement!)'
     assert message.endswith(f"1 rule(s) failed: {rule}")
+
+
+def test_recommendation_run_recommends_rules_the_rows_pass(glue: Any) -> None:
+    source = {"GlueTable": {"DatabaseName": DB, "TableName": "people"}}
+    run_id = glue.start_data_quality_rule_recommendation_run(
+        DataSource=source, Role=ROLE, CreatedRulesetName="recommended"
+    )["RunId"]
+    deadline = time.time() + 60
+    while (run := glue.get_data_quality_rule_recommendation_run(RunId=run_id))["Status"] in (
+        "STARTING",
+        "RUNNING",
+    ):
+        assert time.time() < deadline, "the recommendation run did not finish"
+        time.sleep(0.1)
+    assert run["Status"] == "SUCCEEDED", run.get("ErrorString")
+    recommended = run["RecommendedRuleset"]
+    assert "RowCount between 2 and 5" in recommended and 'IsUnique "name"' in recommended
+    assert 'ColumnValues "age" between 19 and 31' in recommended
+    stored = glue.get_data_quality_ruleset(Name="recommended")
+    assert stored["Ruleset"] == recommended and stored["RecommendationRunId"] == run_id
+    runs = glue.list_data_quality_rule_recommendation_runs(Filter={"DataSource": source})["Runs"]
+    assert run_id in [r["RunId"] for r in runs]
+    # The recommended rules pass on the rows they were made from.
+    evaluated = glue.start_data_quality_ruleset_evaluation_run(
+        DataSource=source, Role=ROLE, RulesetNames=["recommended"]
+    )
+    result = glue.get_data_quality_result(ResultId=wait_run(glue, evaluated["RunId"])["ResultIds"][0])
+    assert result["Score"] == 1.0

@@ -4,6 +4,7 @@
 - `rulesets.py`  Create/Get/Update/Delete/ListDataQualityRuleset (DQDL checked when stored)
 - `runs.py`      Start/Get/List/Cancel DataQualityRulesetEvaluationRun: a run reads the catalog table
                  and its AdditionalDataSources and evaluates each ruleset (`awstwin.dataquality`)
+- `recommendations.py` Start/Get/List/Cancel DataQualityRuleRecommendationRun (profiles the table)
 - `results.py`   Get/BatchGet/ListDataQualityResults, and results a job's EvaluateDataQuality publishes
 - `tables.py`    a catalog table (pushDownPredicate / catalogPartitionPredicate) as a DuckDB view
 """

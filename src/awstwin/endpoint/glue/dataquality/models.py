@@ -1,4 +1,4 @@
-"""The Data Quality backend: rulesets, evaluation runs and results, persisted across restarts.
+"""The Data Quality backend: rulesets, evaluation and recommendation runs, results, kept across restarts.
 
 State lives in `<state>/glue/data-quality.json`. A run that was going when the endpoint died comes
 back FAILED saying so; on shutdown, running evaluations are interrupted and end FAILED.
@@ -12,6 +12,7 @@ from typing import Any
 
 from awstwin.endpoint.context import EndpointContext
 from awstwin.endpoint.glue.catalog.models import CatalogBackend
+from awstwin.endpoint.glue.dataquality.recommendations import RecommendationRunApi
 from awstwin.endpoint.glue.dataquality.results import ResultApi
 from awstwin.endpoint.glue.dataquality.rulesets import RulesetApi
 from awstwin.endpoint.glue.dataquality.runs import ACTIVE, EvaluationRunApi
@@ -22,7 +23,7 @@ Doc = dict[str, Any]
 ENDPOINT_DIED = "The local endpoint stopped while this run was {state}; start the run again."
 
 
-class DataQualityBackend(RulesetApi, EvaluationRunApi, ResultApi):
+class DataQualityBackend(RulesetApi, EvaluationRunApi, RecommendationRunApi, ResultApi):
     def __init__(self, ctx: EndpointContext, catalog: CatalogBackend, tags: TagBackend):
         self.ctx = ctx
         self.catalog = catalog
@@ -34,6 +35,7 @@ class DataQualityBackend(RulesetApi, EvaluationRunApi, ResultApi):
         self._runs: dict[str, Doc] = state.get("runs", {})
         self._results: dict[str, Doc] = state.get("results", {})
         self._tokens: dict[str, str] = state.get("tokens", {})
+        self._recommendations: dict[str, Doc] = state.get("recommendations", {})
         self._interrupts: dict[str, Any] = {}
         self._closing = False
         self._engine: Any = None
@@ -63,7 +65,7 @@ class DataQualityBackend(RulesetApi, EvaluationRunApi, ResultApi):
 
     def _recover(self) -> None:
         changed = False
-        for run in self._runs.values():
+        for run in [*self._runs.values(), *self._recommendations.values()]:
             if run.get("Status") in ACTIVE:
                 run["ErrorString"] = ENDPOINT_DIED.format(state=run["Status"])
                 run["Status"] = "FAILED"

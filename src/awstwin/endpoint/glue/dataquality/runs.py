@@ -146,7 +146,7 @@ class EvaluationRunApi:
         except tables.TableReadError as exc:
             status, error = "FAILED", str(exc)
         except Exception as exc:  # a DuckDB error reading the files, or an interrupt
-            status, error = "FAILED", _one_line(exc)
+            status, error = "FAILED", one_line(exc)
         finally:
             deadline.cancel()
         self._finish(run_id, status, error, results)
@@ -253,7 +253,7 @@ def same_source(mine: Doc, wanted: Doc) -> bool:
     )
 
 
-def _one_line(exc: Exception) -> str:
+def one_line(exc: Exception) -> str:
     text = str(exc).strip()
     return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
 
