@@ -169,3 +169,12 @@ def test_row_level_outcomes(con):
     assert by_id[4]["DataQualityRulesFail"] == ['IsComplete "age"', 'IsUnique "state"']
     assert all(row["DataQualityRulesSkip"] == ["RowCount > 0"] for row in by_id.values())
     assert by_id[1]["DataQualityEvaluationResult"] == "Failed"  # NY twice: not unique
+
+
+def test_recommended_rules_pass_on_the_rows_they_come_from(con):
+    from awstwin.dataquality.recommend import recommend
+
+    ruleset = recommend(con)
+    assert 'IsUnique "id"' in ruleset and 'ColumnValues "state" in ["CA", "NY", "TX"]' in ruleset
+    assert 'Completeness "age" >= 0.75' in ruleset
+    assert all(o.result == "PASS" for o in evaluate(ruleset, con, now=NOW).outcomes)
