@@ -16,6 +16,8 @@ from typing import Any
 import boto3
 import psycopg2
 
+from awstwin.core.paths import DAGS_DIR, SPARK_JOBS_DIR, STATE_DIR, TEMPLATE
+from awstwin.core.profile import Profile
 from awstwin.infra.parameters import template_parameters
 from awstwin.infra.provision import provision as provision_template
 from awstwin.orchestration.dagrun import DagRunResult, run_dag
@@ -23,8 +25,6 @@ from awstwin.orchestration.environment import AWS_CONN_ID, airflow_environment
 from awstwin.orchestration.home import prepare_home
 from awstwin.pipeline import dataset
 from awstwin.pipeline.counts import warehouse_counts
-from awstwin.pipeline.paths import DAGS_DIR, SPARK_JOBS_DIR, STATE_DIR, TEMPLATE
-from awstwin.pipeline.profile import Profile
 
 DAG_ID = "student_performance_etl"
 # The DAG's first tasks, up to the Glue job; every task after them (zones, gates, marts) must succeed too.

@@ -191,6 +191,7 @@ def test_dag_file_holds_no_profile_value() -> None:
         assert f"var.value.{name}" in text
 
 
+@pytest.mark.slow  # a fresh interpreter imports Airflow
 def test_dag_imports_in_a_clean_interpreter(tmp_path: Path) -> None:
     """Importing the file alone (as Airflow's DAG processor does) prints no error."""
     env = {**os.environ, "AIRFLOW_HOME": str(tmp_path), "AIRFLOW__CORE__LOAD_EXAMPLES": "False"}

@@ -7,6 +7,7 @@ import pytest
 
 from awstwin.dataquality import DqdlSyntaxError, parse
 from awstwin.dataquality.model import CompositeRule, DateValue, Duration, FunctionCall, Keyword, Null, Text
+from awstwin.dataquality.rule_types import referenced_aliases
 
 # The ruleset of the Airflow provider's system test example_glue_data_quality.py.
 PROVIDER_EXAMPLE = """
@@ -90,7 +91,7 @@ def test_sections_comments_and_escapes():
     assert ruleset.metadata == {"Version": "1.0"}
     assert ruleset.data_sources["References"] == ["ref"]
     assert ruleset.rules[0].parameters == ('select count(*) from primary where name = "x"',)
-    assert ruleset.referenced_aliases() == {"ref"}
+    assert referenced_aliases(ruleset) == {"ref"}
     assert [a.rule_type for a in ruleset.analyzers] == ["RowCount", "Completeness"]
     assert parse("Rules = [ ]").rules == []
 

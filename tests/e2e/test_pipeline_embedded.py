@@ -34,13 +34,13 @@ import pyarrow.parquet as pq
 import pytest
 from tests.conftest import REAL_DATASET
 
+from awstwin.core.paths import JOB_LIBRARIES, STATE_DIR
+from awstwin.core.ports import free_port
+from awstwin.core.profile import SCHEMA_MODULE_KEY, Profile, load_profile
 from awstwin.data import faults, generator, schema
 from awstwin.pipeline import runner
-from awstwin.pipeline.paths import JOB_LIBRARIES, STATE_DIR
-from awstwin.pipeline.profile import SCHEMA_MODULE_KEY, Profile, load_profile
 from awstwin.pipeline.report import RunReport
 from awstwin.pipeline.runner import DAG_ID, RunOptions, run_pipeline
-from awstwin.ports import free_port
 from awstwin.stack import control
 
 D1, D2, D3, D4 = "2024-05-01", "2024-05-02", "2024-05-03", "2024-05-04"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 import uuid
 
-from awstwin.config import EndpointSettings
+from awstwin.core.config import EndpointSettings
 from awstwin.endpoint.server import Endpoint
 
 

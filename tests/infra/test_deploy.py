@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from tests.infra.aws_env import endpoint_caller, without_credentials
 
+from awstwin.core.paths import SPARK_JOBS_DIR, TEMPLATE
+from awstwin.core.profile import Profile, load_profile
 from awstwin.infra import deploy
 from awstwin.infra.account import expand
 from awstwin.infra.parameters import PARAMETERS, template_parameters
 from awstwin.infra.template import Resolver, load_template, parameter_values
-from awstwin.pipeline.paths import SPARK_JOBS_DIR, TEMPLATE
-from awstwin.pipeline.profile import Profile, load_profile
 
 # A template moto's CloudFormation can run (it has no Glue types: the job is listed, not created),
 # declaring every parameter deploy passes, with the job's script where the real template puts it.

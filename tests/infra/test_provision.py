@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
+from awstwin.core.paths import JOB_LIBRARIES, SPARK_JOBS_DIR, TEMPLATE
+from awstwin.core.profile import SCHEMA_MODULE_KEY, Profile, load_profile
 from awstwin.infra.parameters import template_parameters
 from awstwin.infra.provision import ProvisionError, provision
 from awstwin.infra.resources import NOT_LOCAL, RESOURCE_TYPES
 from awstwin.infra.template import load_template
-from awstwin.pipeline.paths import JOB_LIBRARIES, SPARK_JOBS_DIR, TEMPLATE
-from awstwin.pipeline.profile import SCHEMA_MODULE_KEY, Profile, load_profile
 
 
 @pytest.fixture(scope="module")

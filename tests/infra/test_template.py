@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from awstwin.core.paths import TEMPLATE
+from awstwin.core.profile import SCHEMA_MODULE_KEY, load_profile
 from awstwin.infra.parameters import PARAMETERS, template_parameters
 from awstwin.infra.resources import NOT_LOCAL, RESOURCE_TYPES
 from awstwin.infra.template import (
@@ -17,8 +19,6 @@ from awstwin.infra.template import (
     load_template,
     parameter_values,
 )
-from awstwin.pipeline.paths import TEMPLATE
-from awstwin.pipeline.profile import SCHEMA_MODULE_KEY, load_profile
 
 
 @pytest.fixture(scope="module")
@@ -155,6 +155,7 @@ def test_unknown_intrinsic_is_named(tmp_path: Path) -> None:
         resolver.resolve(load_template(path)["Resources"]["B"]["Properties"], "B")
 
 
+@pytest.mark.slow  # cfn-lint loads every resource specification
 def test_cfn_lint_passes() -> None:
     cfn_lint = Path(sys.executable).with_name("cfn-lint")
     done = subprocess.run([str(cfn_lint), str(TEMPLATE)], capture_output=True, text=True, timeout=300)

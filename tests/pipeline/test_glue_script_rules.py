@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
+from awstwin.core.paths import SPARK_JOBS_DIR
 from awstwin.data import schema
 from awstwin.endpoint.glue.jobs import sparkconf
-from awstwin.pipeline.paths import SPARK_JOBS_DIR
 
 SCRIPT = SPARK_JOBS_DIR / "student_performance_etl.py"
 logging.getLogger("py4j").setLevel(logging.WARNING)  # py4j logs while the interpreter exits

@@ -6,9 +6,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from awstwin.core.profile import load_profile
 from awstwin.pipeline import dataset
-from awstwin.pipeline.profile import load_profile
-from awstwin.pipeline.runner import RunOptions, _upload
+from awstwin.pipeline.upload import upload_input
 
 
 def test_a_rerun_replaces_the_dates_upload(endpoint: Any, aws: Callable[[str], Any], tmp_path: Path) -> None:
@@ -18,11 +18,9 @@ def test_a_rerun_replaces_the_dates_upload(endpoint: Any, aws: Callable[[str], A
     first.write_text("Hours_Studied\n1\n")
     second = tmp_path / "b.csv"
     second.write_text("Hours_Studied\n2\n3\n")
-    other_date = RunOptions(profile=profile, ingest_date="2024-01-02")
-    _upload(other_date, dataset.from_file(first))
-    options = RunOptions(profile=profile, ingest_date="2024-01-01")
-    assert _upload(options, dataset.from_file(first))[1] == 0
-    uri, replaced = _upload(options, dataset.from_file(second))
+    upload_input(profile, "2024-01-02", dataset.from_file(first))
+    assert upload_input(profile, "2024-01-01", dataset.from_file(first))[1] == 0
+    uri, replaced = upload_input(profile, "2024-01-01", dataset.from_file(second))
     assert replaced == 1
     assert uri == f"s3://{profile.bucket}/raw/student_performance/ingest_date=2024-01-01/b.csv"
     keys = [o["Key"] for o in aws("s3").list_objects_v2(Bucket=profile.bucket)["Contents"]]

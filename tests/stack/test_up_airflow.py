@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from awstwin.pipeline.paths import STATE_DIR
-from awstwin.pipeline.profile import Profile, load_profile
+from awstwin.core.paths import STATE_DIR
+from awstwin.core.ports import free_port
+from awstwin.core.processes import ServiceError, session_members
+from awstwin.core.profile import Profile, load_profile
 from awstwin.pipeline.runner import DAG_ID, RunOptions, run_pipeline
-from awstwin.ports import free_port
 from awstwin.stack import control
 from awstwin.stack.airflow_rest import AirflowRestError
-from awstwin.stack.processes import ServiceError, session_members
 from awstwin.stack.state import read_record
 
 ROWS = 500
@@ -66,6 +66,7 @@ def _wait_gone(folder: Path, sessions: list[int], seconds: float = 20.0) -> list
     return _left(folder, sessions)
 
 
+@pytest.mark.slow  # `make up` with Airflow's three servers, a DAG run through them, `make down`
 def test_up_run_down_through_the_airflow_server(
     state: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

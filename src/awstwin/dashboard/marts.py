@@ -13,7 +13,7 @@ from typing import Any
 
 import jinja2
 
-from awstwin.pipeline.paths import DAGS_DIR
+from awstwin.core.paths import DAGS_DIR
 
 MARTS_SQL_DIR = DAGS_DIR / "sql" / "marts"
 SCHEMA = "marts"

@@ -172,20 +172,3 @@ class Ruleset:
     analyzers: list[Rule] = field(default_factory=list)
     metadata: dict[str, object] = field(default_factory=dict)
     data_sources: dict[str, object] = field(default_factory=dict)
-
-    def referenced_aliases(self) -> set[str]:
-        """Reference datasets the rules name (ReferentialIntegrity, RowCountMatch, ...)."""
-        from awstwin.dataquality.rule_types import reference_aliases
-
-        found: set[str] = set()
-
-        def walk(rule: AnyRule) -> None:
-            if isinstance(rule, CompositeRule):
-                for member in rule.members:
-                    walk(member)
-            else:
-                found.update(reference_aliases(rule))
-
-        for rule in self.rules:
-            walk(rule)
-        return found

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from awstwin.dataquality.model import Rule
+from awstwin.dataquality.model import AnyRule, CompositeRule, Rule, Ruleset
 
 NUMBER, STRING, DATE, DURATION, NULL = "number", "string", "date", "duration", "null"
 
@@ -80,3 +80,19 @@ def reference_aliases(rule: Rule) -> set[str]:
     if index is not None and len(rule.parameters) > index:
         return {rule.parameters[index]}
     return set()
+
+
+def referenced_aliases(ruleset: Ruleset) -> set[str]:
+    """Every reference dataset a ruleset's rules read."""
+    found: set[str] = set()
+
+    def walk(rule: AnyRule) -> None:
+        if isinstance(rule, CompositeRule):
+            for member in rule.members:
+                walk(member)
+        else:
+            found.update(reference_aliases(rule))
+
+    for rule in ruleset.rules:
+        walk(rule)
+    return found

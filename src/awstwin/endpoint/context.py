@@ -12,7 +12,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from awstwin.config import EndpointSettings
+from awstwin.core.config import EndpointSettings
 from awstwin.endpoint.s3access import ClientS3Access, S3Access, TreeS3Access
 
 

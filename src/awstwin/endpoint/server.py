@@ -17,7 +17,7 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Response
 
-from awstwin.config import EndpointSettings
+from awstwin.core.config import EndpointSettings
 from awstwin.endpoint.context import EndpointContext
 from awstwin.endpoint.routing import service_of
 
@@ -45,6 +45,7 @@ class Endpoint:
 
         self.glue = glue.build(self.context)
         self.athena = athena.build(self.context, self.glue.catalog)
+        self.glue.dataquality.relations = self.athena.relations  # DQ runs read tables as Athena does
         self.apps: dict[str, WsgiApp] = {"glue": self.glue.app, "athena": self.athena.app}
         if settings.serves_s3:
             self.apps["s3"] = s3.build(self.context)

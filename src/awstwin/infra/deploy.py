@@ -22,13 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from awstwin.core.paths import SPARK_JOBS_DIR, TEMPLATE
+from awstwin.core.profile import Profile, ProfileError, load_profile
 from awstwin.infra.account import AwsAccountError, Caller, NoCredentialsError, caller, expand
 from awstwin.infra.parameters import template_parameters
 from awstwin.infra.provision import job_files, upload_job_files
 from awstwin.infra.resources import RESOURCE_TYPES
 from awstwin.infra.template import Resolver, load_template, parameter_values
-from awstwin.pipeline.paths import SPARK_JOBS_DIR, TEMPLATE
-from awstwin.pipeline.profile import Profile, ProfileError, load_profile
 
 CAPABILITIES = ["CAPABILITY_NAMED_IAM"]  # the template names its IAM roles
 NO_CHANGES = ("didn't contain changes", "No updates are to be performed")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from awstwin.pipeline.curated_ruleset import RULESET_NAME, curated_ruleset
-from awstwin.pipeline.profile import SCHEMA_MODULE_KEY, SCRIPT_KEY, Profile
+from awstwin.core.profile import SCHEMA_MODULE_KEY, SCRIPT_KEY, Profile
+from awstwin.data.quality_rules import RULESET_NAME, curated_ruleset
 
 PARAMETERS: dict[str, Callable[[Profile], object]] = {
     "BucketName": lambda p: p.bucket,

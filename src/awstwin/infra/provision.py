@@ -20,6 +20,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from awstwin.core.paths import JOB_LIBRARIES, SPARK_JOBS_DIR, TEMPLATE
 from awstwin.infra.resources import (
     LOCAL_DROPPED_PROPERTIES,
     NOT_LOCAL,
@@ -30,7 +31,6 @@ from awstwin.infra.resources import (
     ResourceType,
 )
 from awstwin.infra.template import Resolver, TemplateError, creation_order, load_template, parameter_values
-from awstwin.pipeline.paths import JOB_LIBRARIES, SPARK_JOBS_DIR, TEMPLATE
 
 ClientFactory = Callable[[str], Any]
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import psycopg2
 
-from awstwin.pipeline.profile import Profile
+from awstwin.core.profile import Profile
 
 # The quarantine table's reasons column joins "<column>:<problem>" items with this (the Glue job's).
 REASON_SEPARATOR = ";"

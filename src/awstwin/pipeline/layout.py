@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import contextlib
 
+from awstwin.core.profile import Profile
 from awstwin.data import schema
 from awstwin.pipeline.counts import connect
-from awstwin.pipeline.profile import Profile
 
 VALUES = tuple(c.sql_name for c in schema.COLUMNS)
 LOADED_COLUMNS = ("ingest_date", "row_key", *VALUES, "loaded_at")

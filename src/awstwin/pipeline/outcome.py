@@ -11,10 +11,11 @@ import contextlib
 import json
 from typing import Any
 
+from awstwin.core import aws
+from awstwin.core.profile import Profile
+from awstwin.dashboard.data import report_kpis
 from awstwin.orchestration.dagrun import DagRunResult
-from awstwin.pipeline import aws
 from awstwin.pipeline.counts import connect, quarantine_reasons, warehouse_counts
-from awstwin.pipeline.profile import Profile
 from awstwin.pipeline.report import RunReport
 
 MARTS_TASK = "build_marts"
@@ -27,8 +28,6 @@ def _succeeded(dag: DagRunResult, task_id: str) -> bool:
 
 
 def read_kpis(profile: Profile, ingest_date: str) -> dict[str, Any]:
-    from awstwin.dashboard.data import report_kpis
-
     with contextlib.closing(connect(profile)) as connection:
         return report_kpis(connection, ingest_date)
 

@@ -22,7 +22,10 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from awstwin.pipeline.paths import PROJECT_DIR, SPARK_JOBS_DIR, TEMPLATE
+from awstwin.core.paths import PROJECT_DIR, SPARK_JOBS_DIR, TEMPLATE
+from awstwin.core.profile import load_profile
+from awstwin.infra.parameters import template_parameters
+from awstwin.infra.provision import provision as provision_template
 from awstwin.stack import airflow_rest
 from awstwin.stack.airflow_rest import (  # noqa: F401 (re-exported: compose's public names)
     FINAL_RUN_STATES,
@@ -221,8 +224,6 @@ class ComposeStack:
 
     @cached_property
     def profile(self) -> Any:
-        from awstwin.pipeline.profile import load_profile
-
         return self._profile or load_profile(PROFILE_NAME)
 
     @cached_property
@@ -263,12 +264,9 @@ class ComposeStack:
         self, template: Path = TEMPLATE, scripts_dir: Path = SPARK_JOBS_DIR, **overrides: str
     ) -> Any:
         """infra/pipeline.yaml on the stack (the same provisioner as every profile); a ProvisionResult."""
-        from awstwin.infra.parameters import template_parameters
-        from awstwin.infra.provision import provision
-
         in_stack = {"WarehouseJdbcUrl": self.warehouse_jdbc_url_in_stack}
         params = template_parameters(self.profile, **{**in_stack, **overrides})
-        return provision(self.client, params, self.profile.stack_name, template, scripts_dir)
+        return provision_template(self.client, params, self.profile.stack_name, template, scripts_dir)
 
     def airflow(self) -> AirflowApi:
         password = os.environ.get("AIRFLOW_ADMIN_PASSWORD") or "admin"

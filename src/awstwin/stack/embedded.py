@@ -23,15 +23,20 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 from urllib.parse import urlparse
 
-from awstwin.pipeline.paths import POSTGRES_INIT_DIR, STATE_DIR
-from awstwin.pipeline.profile import Profile
-from awstwin.ports import port_is_free
-from awstwin.procutil import die_with_parent
-from awstwin.stack import airflow_local, processes
+from awstwin.core import processes
+from awstwin.core.parent_death import die_with_parent
+from awstwin.core.paths import POSTGRES_INIT_DIR, STATE_DIR
+from awstwin.core.ports import port_is_free
+from awstwin.core.processes import ServiceError, Started
+from awstwin.core.profile import Profile
+from awstwin.stack import airflow_local
 from awstwin.stack.airflow_local import AirflowInfo, LocalAirflow
-from awstwin.stack.processes import ServiceError, Started
+from awstwin.stack.localstack_host.server import stop_recorded as stop_localstack
+from awstwin.warehouse import Warehouse
+from awstwin.warehouse.sqlfiles import apply_to
 
 ENDPOINT_MARKER = "awstwin.endpoint"
 FRONT_MARKER = "awstwin.redshift"
@@ -61,6 +66,11 @@ class StackInfo:
     front_pid: int | None = None
     front_log: str | None = None
     postgres_port: int | None = None
+    # The `localstack` stack (kind "localstack", awstwin.stack.localstack_stack): LocalStack's process
+    # (url, pid, log, state_dir), and where each AWS service answers ("*": LocalStack). The endpoint
+    # fields above are then the emulator's (Glue, Athena, Secrets Manager).
+    localstack: dict[str, Any] | None = None
+    aws_urls: dict[str, str] | None = None
 
     @property
     def backend_port(self) -> int:
@@ -81,6 +91,8 @@ class StackInfo:
     def logs(self) -> dict[str, str]:
         """Every log of the stack's services by a short name (`make logs` follows them)."""
         found = {"endpoint": self.endpoint_log, "warehouse": self.warehouse_log}
+        if self.localstack is not None:
+            found["localstack"] = str(self.localstack["log"])
         if self.front_log:
             found["redshift-front"] = self.front_log
         if self.airflow is not None:
@@ -153,9 +165,10 @@ class EmbeddedStack:
         )
         return started
 
-    def _start_warehouse(self):  # -> awstwin.warehouse.Warehouse
-        from awstwin.warehouse import Warehouse
+    def _endpoint_line(self, endpoint: Started) -> str:
+        return f"  endpoint  {self.profile.aws_endpoint_url} (pid {endpoint.pid}, log {endpoint.log})"
 
+    def _start_warehouse(self):  # -> awstwin.warehouse.Warehouse
         warehouse = Warehouse(
             self.state_dir / "warehouse",
             port=0,  # private: clients reach it through the Redshift front on the profile's port
@@ -229,8 +242,6 @@ class EmbeddedStack:
 
     def _apply_redshift_ddl(self, warehouse) -> None:  # noqa: ANN001 - a started Warehouse
         """postgres_init/redshift/ (sort keys and the like) through the front, as deploys apply it."""
-        from awstwin.warehouse.sqlfiles import apply_to
-
         params = {
             **warehouse.connection_params(),
             "host": self.profile.warehouse_host,
@@ -269,7 +280,7 @@ class EmbeddedStack:
             if airflow_port is not None:  # a taken UI port fails before anything starts
                 airflow_local.check_ui_port(airflow_port)
             endpoint = self._start_endpoint(detached)
-            self.echo(f"  endpoint  {self.profile.aws_endpoint_url} (pid {endpoint.pid}, log {endpoint.log})")
+            self.echo(self._endpoint_line(endpoint))
             warehouse = self._start_warehouse()
             front = self._start_front(warehouse, detached)
             self._apply_redshift_ddl(warehouse)
@@ -348,8 +359,6 @@ class EmbeddedStack:
 
 def stop_recorded(info: StackInfo) -> list[str]:
     """Stop a stack another process started (`make down`); returns what was stopped."""
-    from awstwin.warehouse import Warehouse
-
     stopped = airflow_local.stop_recorded(info.airflow) if info.airflow is not None else []
     if processes.alive(info.endpoint_pid) and processes.is_ours(info.endpoint_pid, ENDPOINT_MARKER):
         processes.stop_group(info.endpoint_pid)
@@ -358,6 +367,8 @@ def stop_recorded(info: StackInfo) -> list[str]:
         # The leader is gone but children it started (a Spark JVM) are left in its group.
         processes.stop_group(info.endpoint_pid)
         stopped.append(f"endpoint's leftover processes (group {info.endpoint_pid})")
+    if info.localstack is not None:
+        stopped += stop_localstack(info.localstack)
     if info.front_pid and processes.alive(info.front_pid) and processes.is_ours(info.front_pid, FRONT_MARKER):
         processes.stop_group(info.front_pid)
         stopped.append(f"Redshift front (pid {info.front_pid})")

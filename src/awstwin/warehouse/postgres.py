@@ -28,7 +28,7 @@ from urllib.parse import quote
 
 import psycopg2
 
-from awstwin.ports import free_port, port_is_free
+from awstwin.core.ports import free_port, port_is_free
 from awstwin.warehouse import sqlfiles
 from awstwin.warehouse.errors import PortInUseError, WarehouseError
 from awstwin.warehouse.runtime import PgRuntime

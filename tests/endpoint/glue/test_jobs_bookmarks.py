@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+pytestmark = pytest.mark.spark  # Glue Spark job runs through the API
+
 BUCKET = "bookmark-jobs"
 JOB = "bookmarked"
 GOING = ("STARTING", "RUNNING", "STOPPING", "WAITING")

@@ -13,6 +13,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
+pytestmark = pytest.mark.spark  # Glue Spark job runs through the API
+
 BUCKET = "dq-jobs"
 LAZY = "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe"
 

@@ -15,7 +15,6 @@ import re
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,21 +25,21 @@ from awstwin.endpoint.athena import dialect, sources, translate
 from awstwin.endpoint.athena.ddl import DdlRunner
 from awstwin.endpoint.athena.dialect import StatementKind, column_info, quote_identifier, text_column_info
 from awstwin.endpoint.athena.exceptions import SYSTEM, QueryCancelled, QueryFailed
+from awstwin.endpoint.athena.query import (
+    LEADING_SPACE_OR_COMMENT,
+    Compiled,
+    QueryOutcome,
+    QueryRequest,
+    strip_leading_comments,
+)
 from awstwin.endpoint.athena.results import ResultWriter, register_renderers, result_uri, scratch_dir
 from awstwin.endpoint.athena.views import decode_view, view_table_input
+from awstwin.endpoint.athena.writes import TableWriter
 from awstwin.endpoint.errors import AwsError
 from awstwin.endpoint.glue.catalog.models import CatalogBackend
 
 MAX_VIEW_DEPTH = 16
-_LEADING = re.compile(r"\s+|--[^\n]*(?:\n|$)|/\*.*?\*/", re.DOTALL)
 _WORD = re.compile(r"\(|[A-Za-z_]+")
-
-
-def strip_leading_comments(sql: str) -> str:
-    pos = 0
-    while (match := _LEADING.match(sql, pos)) and match.end() > pos:
-        pos = match.end()
-    return sql[pos:]
 
 
 def leading_keywords(sql: str, count: int = 4) -> list[str]:
@@ -49,7 +48,7 @@ def leading_keywords(sql: str, count: int = 4) -> list[str]:
     words = []
     pos = 0
     while len(words) < count:
-        while (match := _LEADING.match(text, pos)) and match.end() > pos:
+        while (match := LEADING_SPACE_OR_COMMENT.match(text, pos)) and match.end() > pos:
             pos = match.end()
         match = _WORD.match(text, pos)
         if match is None:
@@ -70,44 +69,6 @@ def classify(sql: str) -> StatementKind:
     if words[:2] == ["CREATE", "TABLE"] and not _CTAS.search(sql):
         return StatementKind("DDL", "CREATE_TABLE", "ddl")
     return kind
-
-
-@dataclass
-class QueryRequest:
-    query_id: str
-    sql: str
-    database: str
-    output_location: str
-    workgroup: str
-    kind: StatementKind
-    bytes_scanned_cutoff: int | None = None  # the workgroup's BytesScannedCutoffPerQuery
-
-
-@dataclass
-class QueryOutcome:
-    """What the execution record and GetQueryResults need to know about a finished statement."""
-
-    result_format: str  # csv | txt
-    columns: list[dict[str, Any]] = field(default_factory=list)
-    row_count: int = 0
-    update_count: int | None = None
-    scanned_bytes: int = 0
-    manifest_location: str | None = None
-    planning_ms: int = 0
-
-
-@dataclass
-class Compiled:
-    """A query ready to run: DuckDB SQL whose output columns are named c0..cN, with Athena's names."""
-
-    sql: str
-    names: list[str]
-    types: list[Any]
-
-    @property
-    def relation(self) -> str:
-        aliases = ", ".join(f"c{i}" for i in range(len(self.names)))
-        return f"SELECT * FROM ({self.sql}) AS q({aliases})" if self.names else self.sql
 
 
 class Session:
@@ -441,8 +402,6 @@ class QueryEngine:
         return QueryOutcome("txt", [], scanned_bytes=0)
 
     def _write(self, request: QueryRequest, session: Session, writer: ResultWriter) -> QueryOutcome:
-        from awstwin.endpoint.athena.writes import TableWriter
-
         outcome = TableWriter(self, request, session, writer).run()
         suffix = ".csv" if outcome.result_format == "csv" else ".txt"
         writer.write_text([], result_uri(request.output_location, request.query_id, suffix))

@@ -28,9 +28,7 @@ def new_result_id() -> str:
 
 
 def evaluate_ruleset(
-    connect: Callable[[], Any],
-    catalog: Any,
-    s3: Any,
+    relations: tables.Relations | None,
     run: Doc,
     ruleset_name: str,
     ruleset_text: str,
@@ -39,14 +37,16 @@ def evaluate_ruleset(
     """The DataQualityResult of `ruleset_text` over the run's DataSource; `attach(con)` lets the caller
     interrupt the connection (CancelDataQualityRulesetEvaluationRun, Timeout)."""
     started = time.time()
-    con = connect()
+    if relations is None:
+        raise tables.TableReadError("Glue Data Quality reads tables through the endpoint's Athena engine")
+    con = relations.connect()
     attach(con)
     try:
-        tables.register(con, catalog, s3, _glue_table(run["DataSource"]), PRIMARY)
+        tables.register(relations, con, run["DataSource"], PRIMARY)
         references = {}
         for alias, source in (run.get("AdditionalDataSources") or {}).items():
             view = f"reference_{len(references)}"
-            tables.register(con, catalog, s3, _glue_table(source), view)
+            tables.register(relations, con, source, view)
             references[alias] = view
         ruleset = parse(ruleset_text)
         evaluation = dq.evaluate(ruleset, con, PRIMARY, references)
@@ -70,13 +70,6 @@ def evaluate_ruleset(
         "Observations": [],
         "AggregatedMetrics": aggregated,
     }
-
-
-def _glue_table(source: Doc) -> Doc:
-    table = source.get("GlueTable") or source.get("DataQualityGlueTable")
-    if not table:
-        raise tables.TableReadError("DataSource needs a GlueTable (DatabaseName, TableName)")
-    return table
 
 
 _ANY_VALUE = Condition("number", ">=", (Number(float("-inf"), "-Infinity"),), "")

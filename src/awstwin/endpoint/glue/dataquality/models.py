@@ -16,6 +16,7 @@ from awstwin.endpoint.glue.dataquality.recommendations import RecommendationRunA
 from awstwin.endpoint.glue.dataquality.results import ResultApi
 from awstwin.endpoint.glue.dataquality.rulesets import RulesetApi
 from awstwin.endpoint.glue.dataquality.runs import ACTIVE, EvaluationRunApi
+from awstwin.endpoint.glue.dataquality.tables import Relations
 from awstwin.endpoint.glue.tags import TagBackend
 from awstwin.endpoint.persistence import StateFile
 
@@ -38,7 +39,8 @@ class DataQualityBackend(RulesetApi, EvaluationRunApi, RecommendationRunApi, Res
         self._recommendations: dict[str, Doc] = state.get("recommendations", {})
         self._interrupts: dict[str, Any] = {}
         self._closing = False
-        self._engine: Any = None
+        # Catalog tables as DuckDB views: Athena's TableRelations, handed in by the endpoint (server.py).
+        self.relations: Relations | None = None
         # Seconds in one minute of a run's Timeout: 60, unless a test wants TIMEOUT sooner (as for jobs).
         self.seconds_per_timeout_minute = float(os.environ.get("AWSTWIN_GLUE_TIMEOUT_MINUTE_SECONDS", "60"))
         self._recover()
@@ -53,15 +55,6 @@ class DataQualityBackend(RulesetApi, EvaluationRunApi, RecommendationRunApi, Res
                     "tokens": self._tokens,
                 }
             )
-
-    def connect(self) -> Any:
-        """A DuckDB connection set up as Athena's (spill folder, UTC, SerDe-safe casts)."""
-        with self._lock:
-            if self._engine is None:
-                from awstwin.endpoint.athena.engine import QueryEngine
-
-                self._engine = QueryEngine(self.ctx, self.catalog, threads=2)
-        return self._engine.connect()
 
     def _recover(self) -> None:
         changed = False

@@ -60,12 +60,9 @@ class RecommendationRunApi:
     _interrupts: dict[str, Any]
     _closing: bool
     seconds_per_timeout_minute: float
-    catalog: Any
-    ctx: Any
+    relations: tables.Relations | None
 
     def _save(self) -> None: ...
-
-    def connect(self) -> Any: ...
 
     def _recommendation(self, run_id: str) -> Doc:
         run = self._recommendations.get(run_id)
@@ -128,21 +125,12 @@ class RecommendationRunApi:
             run.update(Status="RUNNING", LastModifiedOn=time.time())
             self._save()
         status, error, ruleset = "SUCCEEDED", None, None
-        con = self.connect()
-        with self._lock:
-            self._interrupts[run_id] = con
         try:
-            table = run["DataSource"].get("GlueTable") or run["DataSource"].get("DataQualityGlueTable")
-            tables.register(con, self.catalog, self.ctx.s3, table, "primary")
-            ruleset = recommend(con)
+            ruleset = self._profile(run_id, run["DataSource"])
         except tables.TableReadError as exc:
             status, error = "FAILED", str(exc)
         except Exception as exc:  # a DuckDB error reading the files, or an interrupt
             status, error = "FAILED", one_line(exc)
-        finally:
-            with self._lock:
-                self._interrupts.pop(run_id, None)
-            con.close()
         with self._lock:
             if run["Status"] == "STOPPING":
                 status, error, ruleset = "STOPPED", None, None
@@ -164,6 +152,20 @@ class RecommendationRunApi:
             if error:
                 run["ErrorString"] = error
             self._save()
+
+    def _profile(self, run_id: str, source: Doc) -> str:
+        if self.relations is None:
+            raise tables.TableReadError("Glue Data Quality reads tables through the endpoint's Athena engine")
+        con = self.relations.connect()
+        with self._lock:
+            self._interrupts[run_id] = con
+        try:
+            tables.register(self.relations, con, source, "primary")
+            return recommend(con)
+        finally:
+            with self._lock:
+                self._interrupts.pop(run_id, None)
+            con.close()
 
     @handler("GetDataQualityRuleRecommendationRun")
     def get_data_quality_rule_recommendation_run(self, RunId: str) -> Doc:

@@ -51,12 +51,9 @@ class EvaluationRunApi:
     _interrupts: dict[str, Any]
     _closing: bool
     seconds_per_timeout_minute: float
-    catalog: Any
-    ctx: Any
+    relations: tables.Relations | None
 
     def _save(self) -> None: ...
-
-    def connect(self) -> Any: ...
 
     def _run(self, run_id: str) -> Doc:
         run = self._runs.get(run_id)
@@ -134,9 +131,7 @@ class EvaluationRunApi:
                     break
                 results.append(
                     evaluation.evaluate_ruleset(
-                        self.connect,
-                        self.catalog,
-                        self.ctx.s3,
+                        self.relations,
                         run,
                         name,
                         text,

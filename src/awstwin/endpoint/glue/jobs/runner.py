@@ -37,12 +37,12 @@ from pathlib import Path
 from typing import IO, Any
 
 import awstwin
+from awstwin.core.parent_death import die_with_parent
 from awstwin.endpoint.context import EndpointContext
 from awstwin.endpoint.glue.jobs import sparkconf
 from awstwin.endpoint.glue.jobs.diagnosis import script_error
 from awstwin.endpoint.glue.jobs.logs import RunLogs
 from awstwin.endpoint.s3access import S3_SCHEMES, parse_s3_uri
-from awstwin.procutil import die_with_parent
 
 SPARK_COMMANDS = ("glueetl", "gluestreaming")
 PYTHON_COMMANDS = ("pythonshell",)
@@ -197,7 +197,7 @@ class JobRunner:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 start_new_session=True,
-                # The run's own thread starts it and outlives it (see procutil): a SIGKILLed endpoint
+                # The run's own thread starts it and outlives it (see parent_death): a SIGKILLed endpoint
                 # still takes its runs with it.
                 preexec_fn=die_with_parent(),
             )
@@ -290,7 +290,7 @@ class JobRunner:
         if self.ctx.s3_root is not None:
             env["AWSTWIN_S3_ROOT"] = str(self.ctx.s3_root)
         if spec.command in SPARK_COMMANDS:
-            conf = sparkconf.session_conf(self.ctx.s3_root, run_dir / "tmp")
+            conf = sparkconf.session_conf(self.ctx.s3_root, run_dir / "tmp", env[ENDPOINT_ENV["s3"]])
             conf["spark.app.name"] = spec.job_name
             conf.update(spark_conf_overrides(spec.arguments.get("--conf")))
             env["SPARK_CONF_DIR"] = str(sparkconf.write_conf_dir(run_dir / "spark-conf", conf))

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import duckdb
 
+from awstwin.core.paths import TEMPLATE
+from awstwin.core.profile import load_profile
 from awstwin.data import schema
+from awstwin.data.quality_rules import RULESET_NAME, curated_ruleset
 from awstwin.dataquality import parse
 from awstwin.dataquality.evaluate import evaluate
 from awstwin.infra.parameters import template_parameters
 from awstwin.infra.template import load_template
-from awstwin.pipeline.curated_ruleset import RULESET_NAME, curated_ruleset
-from awstwin.pipeline.paths import TEMPLATE
-from awstwin.pipeline.profile import load_profile
 
 # CloudFormation takes a parameter value of at most 4,096 bytes.
 # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from awstwin.pipeline.profile import Profile, load_profile
-from awstwin.ports import free_port
+from awstwin.core.ports import free_port
+from awstwin.core.processes import group_members
+from awstwin.core.profile import Profile, load_profile
 from awstwin.stack import control
 from awstwin.stack.embedded import EmbeddedStack, endpoint_healthy
-from awstwin.stack.processes import group_members
 from awstwin.stack.state import read_record, running_stack, stack_for_run
 from awstwin.warehouse import Warehouse
 
@@ -87,7 +87,7 @@ def test_a_signal_to_the_run_stops_the_stack(stack_dir: Path, signum: int) -> No
     script = textwrap.dedent(
         f"""
         import signal, time
-        from awstwin.pipeline.profile import load_profile
+        from awstwin.core.profile import load_profile
         from awstwin.pipeline.runner import _raise_on_signal
         from awstwin.stack.embedded import EmbeddedStack
         signal.signal(signal.SIGTERM, _raise_on_signal)
@@ -119,7 +119,7 @@ def test_endpoint_dies_with_a_killed_parent(stack_dir: Path) -> None:
     script = textwrap.dedent(
         f"""
         import time
-        from awstwin.pipeline.profile import load_profile
+        from awstwin.core.profile import load_profile
         from awstwin.stack.embedded import EmbeddedStack
         profile = load_profile("local", {{"aws_endpoint_url": "{profile.aws_endpoint_url}",
                                          "warehouse_port": {profile.warehouse_port}}})

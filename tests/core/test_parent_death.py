@@ -1,4 +1,4 @@
-"""procutil.die_with_parent: a child in its own session still dies with the one that started it."""
+"""parent_death.die_with_parent: a child in its own session still dies with the one that started it."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import time
 
 import pytest
 
-from awstwin import procutil
+from awstwin.core import parent_death
 
-pytestmark = pytest.mark.skipif(not procutil.supported(), reason="PR_SET_PDEATHSIG is Linux-only")
+pytestmark = pytest.mark.skipif(not parent_death.supported(), reason="PR_SET_PDEATHSIG is Linux-only")
 
 
 def gone(pid: int, timeout: float = 10) -> bool:
@@ -34,7 +34,7 @@ def test_a_sigkilled_parent_takes_its_child_along():
     middle = textwrap.dedent(
         """
         import subprocess, sys, time
-        from awstwin.procutil import die_with_parent
+        from awstwin.core.parent_death import die_with_parent
         child = subprocess.Popen(
             [sys.executable, "-c", "import time; time.sleep(60)"],
             start_new_session=True, preexec_fn=die_with_parent(),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-# src/awstwin/pipeline/paths.py -> the checkout root; AWSTWIN_PROJECT_DIR overrides it (an installed wheel).
+# src/awstwin/core/paths.py -> the checkout root; AWSTWIN_PROJECT_DIR overrides it (an installed wheel).
 PROJECT_DIR = Path(os.environ.get("AWSTWIN_PROJECT_DIR") or Path(__file__).resolve().parents[3])
 
 DAGS_DIR = PROJECT_DIR / "dags"

@@ -3,7 +3,7 @@
 A profile names where AWS is (the local endpoint or AWS itself), what the pipeline's resources are
 called, and where the warehouse listens. Everything that differs between the local stack and AWS is a
 line in a profile: the DAG, the Glue script and the CloudFormation template never change.
-(`awstwin.config` holds the endpoint's own settings; this module holds the pipeline's.)
+(`awstwin.core.config` holds the endpoint's own settings; this module holds the pipeline's.)
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
-from awstwin.pipeline.paths import PROFILES_DIR
+from awstwin.core.paths import PROFILES_DIR
 
 # The dataset's fixed places inside the bucket (the same in every profile).
 DATASET = "student_performance"
@@ -22,7 +22,7 @@ QUARANTINE_PREFIX = f"quarantine/{DATASET}/"  # rejected rows, their reasons and
 REPORTS_PREFIX = "reports/"  # reports/<ingest_date>/: run_report.json, dashboard.html
 SCRIPT_KEY = "scripts/student_performance_etl.py"
 # The Glue job's --extra-py-files: the dataset's rules, shipped as one stdlib-only module (see
-# awstwin.infra.provision.JOB_LIBRARIES for the file uploaded there).
+# awstwin.core.paths.JOB_LIBRARIES for the file uploaded there).
 SCHEMA_MODULE_KEY = "scripts/lib/student_performance_schema.py"
 TEMP_PREFIX = "temp/"
 ATHENA_RESULTS_PREFIX = "athena-results/"
@@ -66,10 +66,18 @@ class Profile:
     curated_table_prefix: str = ""
     quarantine_table_prefix: str = ""
     warehouse_quarantine_table: str = ""
+    # Not a key of the file: set by a stack whose AWS services answer on several endpoints (the
+    # `localstack` stack, as compose: Glue, Athena and Secrets Manager apart from LocalStack).
+    # (boto3 service name, endpoint URL) pairs; every other service is AWS_ENDPOINT_URL.
+    service_endpoints: tuple[tuple[str, str], ...] = ()
 
     @property
     def is_local(self) -> bool:
         return bool(self.aws_endpoint_url)
+
+    def endpoint_for(self, service: str) -> str:
+        """The endpoint URL of a boto3 service: its own when the stack gives it one, else AWS_ENDPOINT_URL."""
+        return dict(self.service_endpoints).get(service, self.aws_endpoint_url)
 
     @property
     def raw_table(self) -> str:
@@ -118,7 +126,7 @@ class Profile:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
 
 
-_FIELDS = {f.name: f for f in dataclasses.fields(Profile) if f.name != "name"}
+_FIELDS = {f.name: f for f in dataclasses.fields(Profile) if f.name not in ("name", "service_endpoints")}
 # Keys a profile may leave out, with the value it then gets.
 OPTIONAL_DEFAULTS: dict[str, str] = {
     "aws_endpoint_url": "",

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from awstwin.core import profile as profile_module
+from awstwin.core.profile import ProfileError, load_profile, parse_env_file
 from awstwin.orchestration.environment import VARIABLES, airflow_environment
-from awstwin.pipeline import profile as profile_module
-from awstwin.pipeline.profile import ProfileError, load_profile, parse_env_file
 
 
 def test_local_profile_loads_with_types() -> None:

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from awstwin.core.paths import STATE_DIR
+from awstwin.core.processes import group_members
+from awstwin.core.profile import load_profile
 from awstwin.orchestration.dagrun import run_dag
 from awstwin.orchestration.environment import airflow_environment
 from awstwin.orchestration.home import prepare_home
-from awstwin.pipeline.paths import STATE_DIR
-from awstwin.pipeline.profile import load_profile
-from awstwin.stack.processes import group_members
 
 DAG = """
 import time
