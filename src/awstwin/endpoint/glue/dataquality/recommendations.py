@@ -64,6 +64,8 @@ class RecommendationRunApi:
 
     def _save(self) -> None: ...
 
+    def _keep_interrupting(self, run_id: str, records: dict[str, Doc]) -> None: ...
+
     def _recommendation(self, run_id: str) -> Doc:
         run = self._recommendations.get(run_id)
         if run is None:
@@ -205,10 +207,10 @@ class RecommendationRunApi:
             if run["Status"] not in ACTIVE:
                 raise InvalidInputException(f"Run {RunId} is {run['Status']} and cannot be stopped")
             run.update(Status="STOPPING", LastModifiedOn=time.time())
-            con = self._interrupts.get(RunId)
             self._save()
-        if con is not None:
-            con.interrupt()
+        threading.Thread(
+            target=self._keep_interrupting, args=(RunId, self._recommendations), daemon=True
+        ).start()
         return {}
 
 

@@ -148,7 +148,7 @@ class EvaluationRunApi:
 
     def _stopping(self, run_id: str) -> bool:
         with self._lock:
-            return self._runs[run_id]["Status"] in ("STOPPING", "TIMEOUT") or self._closing
+            return self._runs[run_id]["Status"] == "STOPPING" or self._closing
 
     def _attach(self, run_id: str, con: Any) -> None:
         with self._lock:
@@ -163,23 +163,38 @@ class EvaluationRunApi:
             run = self._runs.get(run_id)
             if run is None or run["Status"] not in ACTIVE:
                 return
-            run["Status"] = "STOPPING" if why == "STOPPED" else "TIMEOUT"
+            run["Status"] = "STOPPING"
+            run["_ending"] = why  # STOPPED or TIMEOUT, once the evaluation has let go
             run["LastModifiedOn"] = time.time()
-            con = self._interrupts.get(run_id)
             self._save()
-        if con is not None:
-            con.interrupt()
+        threading.Thread(target=self._keep_interrupting, args=(run_id, self._runs), daemon=True).start()
+
+    def _keep_interrupting(self, run_id: str, records: dict[str, Doc]) -> None:
+        """DuckDB's interrupt stops only the statement running at that moment: repeat it until the
+        evaluation thread has given its connection back (every later statement of the run fails too)."""
+        while True:
+            with self._lock:
+                con = self._interrupts.get(run_id)
+                done = "CompletedOn" in records[run_id]  # the run has ended
+            if done:
+                return
+            if con is not None:
+                con.interrupt()
+            time.sleep(0.1)
 
     def _finish(self, run_id: str, status: str, error: str | None, results: list[Doc]) -> None:
         with self._lock:
             run = self._runs[run_id]
-            if run["Status"] == "STOPPING":
+            ending = run.pop("_ending", None)
+            if ending == "STOPPED":
                 status, error = "STOPPED", None
-            elif run["Status"] == "TIMEOUT":
+            elif ending == "TIMEOUT":
                 status = "TIMEOUT"
                 error = f"The run exceeded its Timeout of {run['Timeout']} minutes and was stopped"
             elif self._closing:
                 status, error = "FAILED", "The local endpoint shut down while this run was RUNNING"
+            if status in ("STOPPED", "TIMEOUT"):
+                results = []  # a run cut short publishes nothing
             now = time.time()
             for result in results:
                 self._results[result["ResultId"]] = result

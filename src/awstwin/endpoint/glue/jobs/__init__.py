@@ -4,5 +4,7 @@
 - `definitions.py`  Create/Update/Get/List/BatchGet/DeleteJob (job definitions)
 - `runs.py`         StartJobRun, GetJobRun(s), BatchStopJobRun, a run from start to end
 - `shared.py`       constants and ids both use
+- `bookmarks.py`    job bookmarks (GetJobBookmark, ResetJobBookmark) and what a run starts from
+- `exchange.py`     what a finished run left behind: its bookmark commit, published DQ results
 - `execution.py`, `runner.py`, `sparkconf.py`, `logs.py`, `diagnosis.py`: running a script for real
 """
