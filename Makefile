@@ -14,7 +14,7 @@ STATE_DIR ?= .state/emulator
 TEST_WORKERS ?= auto
 # The markers tests/conftest.py derives (pyproject.toml lists them): what `make test-fast` leaves out.
 FAST_TESTS := not slow and not spark and not browser and not docker and not network
-export PROFILE DATA ROWS INGEST_DATE SEED STACK
+export PROFILE DATA DATA_ENCODING ROWS INGEST_DATE SEED STACK
 
 .PHONY: help install run test test-fast lint emulator bench up down logs dashboard data deploy clean
 
@@ -33,7 +33,7 @@ $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
 
 install: $(VENV)/.synced ## create .venv from the lock file
 
-run: install ## run the whole pipeline (DATA=, ROWS=, INGEST_DATE=, PROFILE=local|compose|aws)
+run: install ## run the whole pipeline (DATA=, DATA_ENCODING=, ROWS=, INGEST_DATE=, PROFILE=local|compose|aws)
 	$(PY) -m awstwin run
 
 test: install ## the one test command: every tier, in parallel (TEST_WORKERS=, default one per core)

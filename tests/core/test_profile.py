@@ -17,7 +17,10 @@ def test_local_profile_loads_with_types() -> None:
     assert profile.warehouse_port == 5439 and isinstance(profile.warehouse_port, int)
     assert profile.poll_seconds == 1 and profile.task_retries == 0
     assert profile.raw_table == "raw_student_performance"
-    assert profile.raw_key("2024-05-01", "f.csv") == "raw/student_performance/ingest_date=2024-05-01/f.csv"
+    assert profile.raw_key("2024-05-01", "20240501t000000_ab12") == (
+        "raw/student_performance/ingest_date=2024-05-01/run=20240501t000000_ab12/student_performance.csv"
+    )
+    assert profile.runs_table(profile.raw_table) == "runs_raw_student_performance"
     assert profile.script_location == f"s3://{profile.bucket}/scripts/student_performance_etl.py"
 
 

@@ -7,7 +7,7 @@ import duckdb
 from awstwin.core.paths import TEMPLATE
 from awstwin.core.profile import load_profile
 from awstwin.data import schema
-from awstwin.data.quality_rules import RULESET_NAME, curated_ruleset
+from awstwin.data.quality_rules import curated_ruleset
 from awstwin.dataquality import parse
 from awstwin.dataquality.evaluate import evaluate
 from awstwin.infra.parameters import template_parameters
@@ -34,9 +34,14 @@ def test_every_column_rule_is_in_the_ruleset() -> None:
 
 
 def test_the_stack_creates_it_with_the_generated_text() -> None:
-    parameters = template_parameters(load_profile("local"))
+    profile = load_profile("local")
+    parameters = template_parameters(profile)
     assert parameters["CuratedRuleset"] == curated_ruleset()
-    assert parameters["CuratedRulesetName"] == RULESET_NAME
+    assert (
+        parameters["CuratedRulesetName"]
+        == profile.curated_ruleset
+        == "student_performance_curated_student_performance"
+    )
     resource = load_template(TEMPLATE)["Resources"]["CuratedDataQualityRuleset"]
     assert resource["Type"] == "AWS::Glue::DataQualityRuleset"
     assert resource["Properties"]["Ruleset"] == {"Ref": "CuratedRuleset"}

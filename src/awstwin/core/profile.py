@@ -20,12 +20,24 @@ RAW_PREFIX = f"raw/{DATASET}/"
 CURATED_PREFIX = f"curated/{DATASET}/"  # typed Parquet, one folder per ingest date
 QUARANTINE_PREFIX = f"quarantine/{DATASET}/"  # rejected rows, their reasons and original values
 REPORTS_PREFIX = "reports/"  # reports/<ingest_date>/: run_report.json, dashboard.html
+# Each run writes its own folder in every zone, <zone>/student_performance/ingest_date=<d>/run=<id>/;
+# the crawlers catalog those folders in the runs tables (keys ingest_date and run), and a run that
+# succeeds points the published tables' partition for its date at its folders (awstwin.pipeline.
+# publication). The upload has one name whatever the user's file is called: a name starting with `_`
+# or `.` would hide it from Spark, Athena and the crawlers.
+RAW_FILE_NAME = "student_performance.csv"
+RUNS_TABLE_PREFIX = "runs_"
 SCRIPT_KEY = "scripts/student_performance_etl.py"
 # The Glue job's --extra-py-files: the dataset's rules, shipped as one stdlib-only module (see
 # awstwin.core.paths.JOB_LIBRARIES for the file uploaded there).
 SCHEMA_MODULE_KEY = "scripts/lib/student_performance_schema.py"
 TEMP_PREFIX = "temp/"
 ATHENA_RESULTS_PREFIX = "athena-results/"
+
+
+def run_prefix(zone_prefix: str, ingest_date: str, run: str) -> str:
+    """One run's folder in a zone: <zone>/student_performance/ingest_date=<d>/run=<id>/."""
+    return f"{zone_prefix}ingest_date={ingest_date}/run={run}/"
 
 
 class ProfileError(ValueError):
@@ -88,16 +100,37 @@ class Profile:
     def raw_location(self) -> str:
         return f"s3://{self.bucket}/{RAW_PREFIX}"
 
-    def raw_key(self, ingest_date: str, file_name: str) -> str:
-        return f"{RAW_PREFIX}ingest_date={ingest_date}/{file_name}"
+    def raw_key(self, ingest_date: str, run: str) -> str:
+        """The run's upload: raw/student_performance/ingest_date=<d>/run=<id>/student_performance.csv."""
+        return f"{run_prefix(RAW_PREFIX, ingest_date, run)}{RAW_FILE_NAME}"
 
     @property
     def curated_table(self) -> str:
         return f"{self.curated_table_prefix}{DATASET}"
 
     @property
+    def curated_ruleset(self) -> str:
+        """The Glue Data Quality ruleset on the curated rows (rulesets are per account, not per
+        database: named after the database so two stacks on one endpoint or account never share one)."""
+        return f"{self.glue_database}_{self.curated_table}"
+
+    @property
     def quarantine_table(self) -> str:
         return f"{self.quarantine_table_prefix}{DATASET}"
+
+    @property
+    def zones(self) -> tuple[tuple[str, str], ...]:
+        """(prefix in the bucket, published table) of the raw, curated and quarantine zones."""
+        return (
+            (RAW_PREFIX, self.raw_table),
+            (CURATED_PREFIX, self.curated_table),
+            (QUARANTINE_PREFIX, self.quarantine_table),
+        )
+
+    @staticmethod
+    def runs_table(table: str) -> str:
+        """The crawled table of every kept run of a zone (`runs_` + the published table's name)."""
+        return f"{RUNS_TABLE_PREFIX}{table}"
 
     def zone_location(self, prefix: str) -> str:
         """s3://<bucket>/<zone>/student_performance/ for one of the *_PREFIX constants."""

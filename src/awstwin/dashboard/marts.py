@@ -27,6 +27,7 @@ MART_TABLES: tuple[str, ...] = (
     "score_by_sleep_hours",
     "extracurricular_share",
     "study_hours_regression",
+    "quarantine_summary",
 )
 
 

@@ -14,8 +14,6 @@ import json
 
 from awstwin.data import schema
 
-RULESET_NAME = "student_performance_curated"
-
 
 def _quoted(text: str) -> str:
     return json.dumps(text)  # DQDL strings are double-quoted with \" and \\ escapes, as JSON's

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from awstwin.core.profile import Profile
-from awstwin.data.quality_rules import RULESET_NAME
 from awstwin.orchestration.home import home_environment
 
 AWS_CONN_ID = "aws_default"
@@ -38,7 +37,7 @@ VARIABLES: dict[str, Callable[[Profile], object]] = {
     "poll_seconds": lambda p: p.poll_seconds,
     "task_retries": lambda p: p.task_retries,
     "glue_role": lambda p: p.glue_role,
-    "curated_ruleset": lambda p: RULESET_NAME,
+    "curated_ruleset": lambda p: p.curated_ruleset,
 }
 
 

@@ -19,6 +19,7 @@ from awstwin.core.profile import Profile
 from awstwin.orchestration.dagrun import DagRunResult
 from awstwin.pipeline.dataset import Dataset
 from awstwin.pipeline.report import RunReport
+from awstwin.pipeline.runs import new_run
 
 DAG_ID = "student_performance_etl"
 DEFAULT_ROWS = 6607
@@ -47,6 +48,8 @@ class RunOptions:
     template: Path = TEMPLATE
     scripts_dir: Path = SPARK_JOBS_DIR
     template_overrides: dict[str, str] = field(default_factory=dict)
+    encoding: str | None = None  # DATA_ENCODING; default UTF-8
+    run: str = field(default_factory=new_run)  # this run's folders and staging tables (run=<id>)
 
     @property
     def home(self) -> Path:
@@ -88,7 +91,11 @@ class PipelineRun:
     @property
     def conf(self) -> dict[str, Any]:
         """The DAG run's conf, the same on every target."""
-        return {"ingest_date": self.options.ingest_date, "expected_rows": self.input.rows}
+        return {
+            "ingest_date": self.options.ingest_date,
+            "expected_rows": self.input.rows,
+            "run": self.options.run,
+        }
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:

@@ -1,13 +1,16 @@
 """`make run`: the whole pipeline, end to end, on the stack the profile names.
 
 Environment: DATA (a CSV path; else a generated dataset of ROWS rows, default 6607, with SEED),
-INGEST_DATE (default today, UTC), PROFILE (default local).
+DATA_ENCODING (the file's encoding, default utf-8), INGEST_DATE (default today, UTC), PROFILE
+(default local).
 
-The run walks the stages in awstwin.pipeline.stages (read the input, choose the target, prepare the
-stack, provision infra/pipeline.yaml, upload the CSV to s3://<bucket>/raw/student_performance/
-ingest_date=<date>/, run the DAG, read the counts from the warehouse, judge, publish the report),
-writes artifacts/run_report.json, and stops what it started. The exit code is the truth: 0 only when
-every task succeeded and raw = loaded + quarantined.
+The run walks the stages in awstwin.pipeline.stages (check the input: a file that cannot load is
+refused there, exit 2, before anything starts; choose the target, prepare the stack, provision
+infra/pipeline.yaml, upload the CSV to the run's own folder s3://<bucket>/raw/student_performance/
+ingest_date=<date>/run=<id>/student_performance.csv, run the DAG, which publishes the run only when
+every check passed, read the counts from the warehouse, judge, publish the report), writes
+artifacts/run_report.json, and stops what it started. The exit code is the truth: 0 only when every
+task succeeded and raw = loaded + quarantined.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from awstwin.pipeline.run import (
     RunOptions,
     StageError,
 )
-from awstwin.pipeline.stages import run_stages
+from awstwin.pipeline.stages import PREFLIGHT, run_stages
 from awstwin.pipeline.targets import profile_name
 from awstwin.stack.state import stack_profile
 
@@ -55,6 +58,7 @@ def options_from_env(environ: dict[str, str] | None = None) -> RunOptions:
         data=Path(data) if data else None,
         rows=int(env.get("ROWS") or DEFAULT_ROWS),
         seed=int(env.get("SEED") or DEFAULT_SEED),
+        encoding=env.get("DATA_ENCODING") or None,
     )
 
 
@@ -62,7 +66,7 @@ def run_pipeline(options: RunOptions, progress: Callable[[str], None] | None = N
     """Run every stage and return the report (also written to `options.report_path`)."""
     started = time.perf_counter()
     options = dataclasses.replace(options, profile=stack_profile(options.profile))  # endpoints split
-    report = RunReport(profile=options.profile.name, ingest_date=options.ingest_date)
+    report = RunReport(profile=options.profile.name, ingest_date=options.ingest_date, run=options.run)
     run = PipelineRun(options, report, say=progress or Progress())
     try:
         run_stages(run)
@@ -111,6 +115,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"report       {options.report_path}")
     if report.status != "success":
         error = report.error or {"task": "?", "message": "unknown"}
+        if error["task"] == PREFLIGHT:
+            print(
+                f"\nawstwin run REFUSED the input, nothing was started: {error['message']}", file=sys.stderr
+            )
+            return 2
         print(f"\nawstwin run FAILED: task {error['task']} failed: {error['message']}", file=sys.stderr)
         for name, path in report.logs.items():
             print(f"  {name} log: {path}", file=sys.stderr)

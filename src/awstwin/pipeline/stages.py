@@ -15,11 +15,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from awstwin.data.preflight import PreflightRefused
 from awstwin.orchestration.dagrun import DagRunResult
 from awstwin.pipeline import dataset, targets
 from awstwin.pipeline.outcome import publish_report, read_outcome
 from awstwin.pipeline.report import RunReport
-from awstwin.pipeline.run import PipelineRun, Target
+from awstwin.pipeline.run import PipelineRun, StageError, Target
 from awstwin.pipeline.upload import upload_input
 
 
@@ -36,20 +37,33 @@ def _target(run: PipelineRun) -> Target:
     return run.target
 
 
+PREFLIGHT = "preflight"  # the stage that refuses unusable input: `make run` exits 2 when it fails
+
+
 def prepare_data(run: PipelineRun) -> None:
-    """The input: the user's CSV (DATA=) or the generated dataset (ROWS=, SEED=)."""
+    """The input: the user's CSV (DATA=) after the preflight (awstwin.data.preflight), timed as
+    `preflight`, or the generated dataset (ROWS=, SEED=), timed as `prepare_data`. A file that cannot
+    load is refused here, before anything starts; what the pipeline will drop or change is a warning."""
     options = run.options
     if options.data is not None:
-        data = dataset.from_file(options.data)
+        with run.stage(PREFLIGHT):
+            try:
+                data = dataset.from_file(options.data, options.encoding, options.state_dir / "upload")
+            except PreflightRefused as exc:
+                raise StageError(PREFLIGHT, str(exc)) from exc
     else:
-        data = dataset.synthetic(options.state_dir / "data", options.rows, options.seed)
+        with run.stage("prepare_data"):
+            data = dataset.synthetic(options.state_dir / "data", options.rows, options.seed)
     run.data = data
     run.report.dataset = data.summary()
     run.report.rows_raw = data.rows
+    run.report.warnings = list(data.warnings)
     run.say(
         f"input: {data.source} ({data.rows} rows, sha256 {data.sha256[:12]}...), "
-        f"ingest_date {options.ingest_date}"
+        f"ingest_date {options.ingest_date}, run {options.run}"
     )
+    for warning in data.warnings:
+        run.say(f"warning: {warning}")
 
 
 def choose_target(run: PipelineRun) -> None:
@@ -66,9 +80,8 @@ def provision(run: PipelineRun) -> None:
 
 def upload(run: PipelineRun) -> None:
     data = run.input
-    uri, replaced = upload_input(run.profile, run.options.ingest_date, data)
-    more = f" (replacing {replaced} earlier object(s))" if replaced else ""
-    run.say(f"uploaded {data.path.name} to {uri}{more}")
+    uri = upload_input(run.profile, run.options.ingest_date, run.options.run, data)
+    run.say(f"uploaded {data.path.name} to {uri}")
 
 
 def record_dag(report: RunReport, result: DagRunResult) -> None:
@@ -121,12 +134,12 @@ def reconcile(run: PipelineRun) -> None:
 
 
 def publish_run_report(run: PipelineRun) -> None:
-    """The report's copy at s3://<bucket>/reports/<date>/run_report.json, next to the dashboard."""
+    """The report's copies in s3://<bucket>/reports/<date>/ (awstwin.pipeline.outcome.publish_report)."""
     publish_report(run.profile, run.report)
 
 
 STAGES: tuple[Stage, ...] = (
-    Stage("prepare_data", prepare_data, timed=True),
+    Stage("prepare_data", prepare_data),  # times itself: `preflight` for DATA=, else `prepare_data`
     Stage("target", choose_target),  # which stack: embedded, `make up`'s Airflow, compose or AWS
     Stage("prepare", prepare),  # the target's: start or check the stack, its warehouse, Airflow
     Stage("provision", provision),  # the target's: infra/pipeline.yaml's resources

@@ -42,7 +42,14 @@ PROFILE_NAME = "compose"
 # SECRET_ID), and a job in the emulator sends every service but S3 and Logs to the emulator itself
 # (the emulator service sets no AWS_ENDPOINT_URL).
 AWS_DEFAULT_CONTAINER = "localstack"
-AWS_SERVICE_CONTAINERS = {"glue": "emulator", "athena": "emulator", "secretsmanager": "emulator"}
+# CloudFormation is the emulator's: it makes a stack's Glue and Athena resources itself, and its S3 buckets
+# and log groups in LocalStack (the emulator is LocalStack's client for those).
+AWS_SERVICE_CONTAINERS = {
+    "glue": "emulator",
+    "athena": "emulator",
+    "secretsmanager": "emulator",
+    "cloudformation": "emulator",
+}
 AWS_CONTAINER_PORT = 4566
 AIRFLOW_CONTAINER, AIRFLOW_PORT = "airflow-apiserver", 8080
 # The warehouse as clients and Glue jobs in the stack reach it: the Redshift front, in front of the
@@ -201,7 +208,7 @@ def summary(config: Mapping[str, Any]) -> list[str]:
     user, database = env.get("POSTGRES_USER"), env.get("POSTGRES_DB")
     rows = [
         ("LocalStack (S3, Logs, IAM, STS)", aws),
-        ("Glue, Athena, Secrets Manager (emulator)", glue),
+        ("Glue, Athena, Secrets Manager, CloudFormation (emulator)", glue),
         ("warehouse (Redshift front over Postgres)", f"postgresql://{user}@{warehouse}/{database}"),
         ("Airflow UI and REST API", f"{airflow} (admin / {password})"),
     ]

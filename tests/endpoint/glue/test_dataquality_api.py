@@ -185,6 +185,18 @@ def test_failing_and_erroring_rules(glue: Any) -> None:
     assert (metrics["TotalRowsPassed"], metrics["TotalRowsFailed"]) == (2.0, 1.0)
 
 
+def test_custom_sql_reads_only_the_run_tables(glue: Any, tmp_path: Any) -> None:
+    """CustomSql is SQL a caller wrote: the run's DuckDB is walled in as Athena's queries are
+    (awstwin.endpoint.athena.sandbox), so a file outside the run's tables is refused, not read."""
+    secret = tmp_path / "outside.csv"
+    secret.write_text("a\n1\n", encoding="utf-8")
+    rules = f"Rules = [ RowCount > 0, CustomSql \"select count(*) from read_csv('{secret}')\" > 0 ]"
+    _, result = evaluate(glue, "walled", rules, "people")
+    [row_count, custom] = result["RuleResults"]
+    assert row_count["Result"] == "PASS"
+    assert custom["Result"] == "ERROR" and "outside.csv" not in str(custom.get("EvaluatedMetrics"))
+
+
 def test_additional_data_sources_for_reference_rules(glue: Any) -> None:
     rules = 'Rules = [ ReferentialIntegrity "age" "ref.a" = 1.0, RowCountMatch "ref" = 0.75 ]'
     _, result = evaluate(

@@ -20,14 +20,25 @@ HEAVY = 'Rules = [ CustomSql "select sum(a.range * b.range) from primary a, prim
 SOURCE = {"GlueTable": {"DatabaseName": "db", "TableName": "big"}}
 
 
+class Reading:
+    """Stands in for Athena's TableReading: `primary` is a large generated table."""
+
+    def __init__(self) -> None:
+        self.con = duckdb.connect()
+
+    def register(self, database: str, name: str, view: str, predicates: Sequence[str] = ()) -> None:
+        self.con.execute(f'CREATE VIEW "{view}" AS SELECT * FROM range(2000000)')
+
+    def lock(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.con.close()
+
+
 class Relations:
-    """Stands in for Athena's TableRelations: `primary` is a large generated table."""
-
-    def connect(self) -> Any:
-        return duckdb.connect()
-
-    def register(self, con: Any, database: str, name: str, view: str, predicates: Sequence[str] = ()) -> None:
-        con.execute(f'CREATE VIEW "{view}" AS SELECT * FROM range(2000000)')
+    def connect(self) -> Reading:
+        return Reading()
 
 
 @pytest.fixture()

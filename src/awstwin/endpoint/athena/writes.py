@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
-from awstwin.endpoint.athena import dialect, sources, translate
+from awstwin.endpoint.athena import dialect, locations, sources, translate
 from awstwin.endpoint.athena.dialect import hive_type, parse_hive_type, quote_identifier, quote_literal
 from awstwin.endpoint.athena.exceptions import QueryFailed
 from awstwin.endpoint.athena.query import Compiled, QueryOutcome, QueryRequest, strip_leading_comments
@@ -276,6 +276,8 @@ class TableWriter:
         self._check_names(compiled)
         spec = write_spec(props, "CTAS", str(props.get("format") or "PARQUET"))
         self._check_partitions(compiled, spec.partitioned_by)
+        if props.get("external_location"):
+            locations.require_s3(str(props["external_location"]), "External")
         location = props.get("external_location") or (
             f"{self.request.output_location.rstrip('/')}/tables/{self.request.query_id}/"
         )
@@ -349,6 +351,7 @@ class TableWriter:
         self._check_names(compiled)
         self._check_partitions(compiled, spec.partitioned_by)
         location = match.group("location")
+        locations.require_s3(location, "UNLOAD")
         self._check_empty(location, "UNLOAD")
         rows, written = self._write_query(compiled, spec, location)
         return QueryOutcome(

@@ -37,24 +37,24 @@ def evaluate_ruleset(
     """The DataQualityResult of `ruleset_text` over the run's DataSource; `attach(con)` lets the caller
     interrupt the connection (CancelDataQualityRulesetEvaluationRun, Timeout)."""
     started = time.time()
-    if relations is None:
-        raise tables.TableReadError("Glue Data Quality reads tables through the endpoint's Athena engine")
-    con = relations.connect()
+    reading = tables.connect(relations)
+    con = reading.con
     attach(con)
     try:
-        tables.register(relations, con, run["DataSource"], PRIMARY)
+        tables.register(reading, run["DataSource"], PRIMARY)
         references = {}
         for alias, source in (run.get("AdditionalDataSources") or {}).items():
             view = f"reference_{len(references)}"
-            tables.register(relations, con, source, view)
+            tables.register(reading, source, view)
             references[alias] = view
+        reading.lock()
         ruleset = parse(ruleset_text)
         evaluation = dq.evaluate(ruleset, con, PRIMARY, references)
         aggregated = dq.aggregated_metrics(evaluation, con, PRIMARY)
         analyzers = [_analyze(con, references, rule) for rule in ruleset.analyzers]
     finally:
         attach(None)
-        con.close()
+        reading.close()
     outcomes = evaluation.outcomes
     return {
         "ResultId": new_result_id(),

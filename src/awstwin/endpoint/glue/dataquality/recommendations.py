@@ -156,18 +156,17 @@ class RecommendationRunApi:
             self._save()
 
     def _profile(self, run_id: str, source: Doc) -> str:
-        if self.relations is None:
-            raise tables.TableReadError("Glue Data Quality reads tables through the endpoint's Athena engine")
-        con = self.relations.connect()
+        reading = tables.connect(self.relations)
         with self._lock:
-            self._interrupts[run_id] = con
+            self._interrupts[run_id] = reading.con
         try:
-            tables.register(self.relations, con, source, "primary")
-            return recommend(con)
+            tables.register(reading, source, "primary")
+            reading.lock()
+            return recommend(reading.con)
         finally:
             with self._lock:
                 self._interrupts.pop(run_id, None)
-            con.close()
+            reading.close()
 
     @handler("GetDataQualityRuleRecommendationRun")
     def get_data_quality_rule_recommendation_run(self, RunId: str) -> Doc:

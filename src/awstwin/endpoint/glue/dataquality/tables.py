@@ -18,14 +18,25 @@ class TableReadError(Exception):
     ErrorString."""
 
 
+class Reading(Protocol):
+    """One run's DuckDB connection (`con`): tables are registered, then `lock` walls it in to their
+    files and creates their views; `close` ends it."""
+
+    con: Any
+
+    def register(
+        self, database: str, name: str, view: str, partition_predicates: Sequence[str] = ()
+    ) -> None: ...
+
+    def lock(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
 class Relations(Protocol):
     """What `awstwin.endpoint.athena.relations.TableRelations` offers a Data Quality run."""
 
-    def connect(self) -> Any: ...
-
-    def register(
-        self, con: Any, database: str, name: str, view: str, partition_predicates: Sequence[str] = ()
-    ) -> None: ...
+    def connect(self) -> Reading: ...
 
 
 def glue_table(source: dict[str, Any]) -> dict[str, Any]:
@@ -35,13 +46,17 @@ def glue_table(source: dict[str, Any]) -> dict[str, Any]:
     return table
 
 
-def register(relations: Relations | None, con: Any, source: dict[str, Any], view: str) -> None:
-    """Create the view `view` on `con` over the rows of a DataSource's table."""
+def connect(relations: Relations | None) -> Reading:
     if relations is None:
         raise TableReadError(
             "Glue Data Quality reads tables through the endpoint's Athena engine; none is set"
         )
+    return relations.connect()
+
+
+def register(reading: Reading, source: dict[str, Any], view: str) -> None:
+    """Register the view `view` over the rows of a DataSource's table (made by `reading.lock()`)."""
     table = glue_table(source)
     options = table.get("AdditionalOptions") or {}
     predicates = [options[k] for k in PREDICATE_OPTIONS if options.get(k)]
-    relations.register(con, table.get("DatabaseName", ""), table.get("TableName", ""), view, predicates)
+    reading.register(table.get("DatabaseName", ""), table.get("TableName", ""), view, predicates)

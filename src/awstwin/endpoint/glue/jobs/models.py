@@ -119,4 +119,5 @@ class JobBackend(JobDefinitionApi, JobRunApi, BookmarkApi):
             execution.abort(ENDPOINT_CLOSING)
         for execution in executions:
             execution.join(timeout=30)
+        self.runner.close()
         self._save()
