@@ -53,6 +53,7 @@ class Endpoint:
         self.guard = RequestGuard(security)
         self._moto: WsgiApp | None = None
         self._moto_lock = threading.Lock()
+        self._moto_state: Any = None  # moto_state.MotoState once moto is built
         self.apps: dict[str, WsgiApp] = {}
         self._s3_lock = threading.Lock()
         self._services_lock = threading.Lock()
@@ -167,7 +168,13 @@ class Endpoint:
                 os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
                 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-                self._moto = DomainDispatcherApplication(create_backend_app)
+                from awstwin.endpoint.moto_state import MotoState
+
+                # With a STATE_DIR, moto's backends (IAM, Secrets Manager, ...) are kept there too.
+                state = MotoState(None if self._temp_state else self.context.state_dir / "moto")
+                state.restore()
+                self._moto_state = state
+                self._moto = state.wrap(DomainDispatcherApplication(create_backend_app))
             return self._moto
 
     def health(self) -> dict[str, Any]:
@@ -208,6 +215,10 @@ class Endpoint:
             background.join()  # a service half built must finish before it can be closed
         for close in self._closers:
             close()
+        with self._moto_lock:
+            moto_state = self._moto_state
+        if moto_state is not None:
+            moto_state.close()  # after the services: their last calls to moto are kept too
         if self._temp_state is not None:
             shutil.rmtree(self._temp_state, ignore_errors=True)
 
