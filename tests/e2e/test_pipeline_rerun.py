@@ -42,9 +42,6 @@ def test_a_second_run_in_the_same_state_folder_finds_the_first_runs_stack() -> N
         first = _run(state, "2024-06-01", first_lines)
         assert first.status == "success", (first.error, first_lines[-5:])
         assert first.stack == "started"  # and stopped: the endpoint's process is gone
-        moto_state = state / "emulator" / "moto"
-        assert (moto_state / "secretsmanager.pickle").exists()
-        assert stat.S_IMODE(moto_state.stat().st_mode) == 0o700
 
         second_lines: list[str] = []
         second = _run(state, "2024-06-02", second_lines)
@@ -52,3 +49,6 @@ def test_a_second_run_in_the_same_state_folder_finds_the_first_runs_stack() -> N
         assert second.stack == "started"
         assert any("0 resources created" in line for line in second_lines), second_lines
         assert second.rows_raw == ROWS and second.rows_loaded + second.rows_quarantined == ROWS
+        moto_state = state / "emulator" / "moto"  # where the roles, the secret and the logs were kept
+        assert (moto_state / "secretsmanager.pickle").exists()
+        assert stat.S_IMODE(moto_state.stat().st_mode) == 0o700

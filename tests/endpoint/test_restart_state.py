@@ -15,6 +15,7 @@ import pickle
 import stat
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from awstwin.endpoint.server import Endpoint
 
 SERVE = """
 import sys
+import time
 from pathlib import Path
 from awstwin.core.config import EndpointSettings
 from awstwin.endpoint.server import EndpointServer
@@ -125,6 +127,9 @@ def _what_exists(aws: dict[str, Any]) -> dict[str, Any]:
         "role": aws["iam"].get_role(RoleName="restart-role")["Role"]["Arn"],
         "role_policies": aws["iam"].list_role_policies(RoleName="restart-role")["PolicyNames"],
         "parameter": aws["ssm"].get_parameter(Name="/restart/password", WithDecryption=True)["Parameter"],
+        "parameter_tags": aws["ssm"].list_tags_for_resource(
+            ResourceType="Parameter", ResourceId="/restart/password"
+        )["TagList"],
         "log_group": [
             (g["logGroupName"], g["arn"])
             for g in aws["logs"].describe_log_groups(logGroupNamePrefix="/restart/")["logGroups"]
@@ -153,17 +158,23 @@ def test_moto_services_and_a_stacks_resources_survive_a_restart(tmp_path: Path) 
                 }
             ),
         )
-        aws["ssm"].put_parameter(Name="/restart/password", Value="s3cret", Type="SecureString")
+        aws["ssm"].put_parameter(
+            Name="/restart/password",
+            Value="s3cret",
+            Type="SecureString",
+            Tags=[{"Key": "team", "Value": "data"}],
+        )
         aws["logs"].create_log_group(logGroupName="/restart/jobs")
         aws["logs"].create_log_stream(logGroupName="/restart/jobs", logStreamName="run-1")
         aws["logs"].put_log_events(
             logGroupName="/restart/jobs",
             logStreamName="run-1",
-            logEvents=[{"timestamp": 1_700_000_000_000, "message": "job started"}],
+            logEvents=[{"timestamp": int(time.time() * 1000), "message": "job started"}],
         )
         stack = create(aws["cloudformation"], "kept", TEMPLATE, Capabilities=["CAPABILITY_NAMED_IAM"])
         assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
         before = _what_exists(aws)
+        assert before["parameter_tags"] == [{"Key": "team", "Value": "data"}] and before["log_events"]
         resources = aws["cloudformation"].describe_stack_resources(StackName="kept")["StackResources"]
 
     # The files: 0600 in a 0700 folder, and no copy of AWS's ~1,600 managed policies that nothing attached.

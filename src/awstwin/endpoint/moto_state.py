@@ -42,6 +42,10 @@ log = logging.getLogger("awstwin.endpoint.moto_state")
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 SAVE_DELAY_SECONDS = 0.5  # a burst of calls (a stack's resources, a job's log lines) is written once
+# The writer waits at least this many times its last save's duration: a big backend (months of logs:
+# 100,000 events pickle in ~1 s) costs at most a fifth of a core while it keeps changing.
+SAVE_COST_FACTOR = 4
+PICKLE_ATTEMPTS = 3  # a read that lazily fills a backend (SSM's defaults) can change it mid-pickle
 FORMAT = 1
 SUFFIX = ".pickle"
 READ_ONLY_PREFIXES = ("Get", "List", "Describe", "Filter", "BatchGet", "Search", "Lookup", "Head")
@@ -182,12 +186,13 @@ class MotoState:
         self._unpicklable: set[str] = set()
         self._locks: dict[str, threading.Lock] = {}
         self._writer: threading.Thread | None = None
+        self._last_cost = 0.0
         self._closing = False
         self._dispatcher: Any = None
 
     # -- restore ------------------------------------------------------------------------------------
     def restore(self) -> list[str]:
-        """Load every `<backend>.pickle` into moto's live backends (replacing what they hold)."""
+        """Load every `<backend>.pickle` into moto's live backends (each region's backend replaced)."""
         if self.folder is None or not self.folder.is_dir():
             return []
         import moto
@@ -214,11 +219,9 @@ class MotoState:
                     f"and deploy it again)"
                 )
             live = get_backend(name)  # type: ignore[call-overload]
-            with backend_lock:
-                live.clear()
+            with backend_lock:  # in a new process these are empty: each region's backend is replaced
                 for account_id, regions in saved["backends"].items():
                     account = live[account_id]
-                    dict.clear(account)
                     for region, backend in regions.items():
                         dict.__setitem__(account, region, backend)
             self._known.add(name)
@@ -279,13 +282,16 @@ class MotoState:
             with self._condition:
                 while not self._dirty and not self._closing:
                     self._condition.wait()
-                deadline = time.monotonic() + self.delay  # the rest of the burst; close() cuts it short
+                # the rest of the burst; close() cuts it short
+                deadline = time.monotonic() + max(self.delay, SAVE_COST_FACTOR * self._last_cost)
                 while not self._closing and (left := deadline - time.monotonic()) > 0:
                     self._condition.wait(left)
                 if self._closing:
                     return
                 names, self._dirty = self._dirty, set()
+            began = time.monotonic()
             self._save_all(names)
+            self._last_cost = time.monotonic() - began
 
     def close(self) -> None:
         """Stop the writer and save whatever is still unsaved."""
@@ -310,9 +316,7 @@ class MotoState:
     def save(self, name: str) -> None:
         if self.folder is None or name in self._unpicklable:
             return
-        import moto
         from moto.backends import get_backend
-        from moto.core.base_backend import backend_lock
 
         try:
             live = get_backend(name)  # type: ignore[call-overload]
@@ -321,19 +325,29 @@ class MotoState:
             self._unpicklable.add(name)
             return
         with self._lock_of(name):
+            payload = self._pickle(name, live)
+        if payload is not None:
+            self._write(self.folder / f"{name}{SUFFIX}", payload)
+
+    def _pickle(self, name: str, live: Any) -> bytes | None:
+        import moto
+        from moto.core.base_backend import backend_lock
+
+        for attempt in range(1, PICKLE_ATTEMPTS + 1):
             with backend_lock:
                 backends = {account_id: dict(regions) for account_id, regions in live.items()}
             try:
-                payload = dumps({"format": FORMAT, "moto": moto.__version__, "backends": backends})
+                return dumps({"format": FORMAT, "moto": moto.__version__, "backends": backends})
+            except RuntimeError:  # "dictionary changed size during iteration"
+                if attempt == PICKLE_ATTEMPTS:
+                    raise
             except (pickle.PicklingError, TypeError, AttributeError) as exc:
                 self._unpicklable.add(name)
                 log.warning(
-                    "moto state: %s cannot be kept across restarts (%s); its resources are in memory only",
-                    name,
-                    exc,
+                    "moto state: %s cannot be kept across restarts (%s); it stays in memory", name, exc
                 )
-                return
-        self._write(self.folder / f"{name}{SUFFIX}", payload)
+                return None
+        return None
 
     def _write(self, path: Path, payload: bytes) -> None:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
