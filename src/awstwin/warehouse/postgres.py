@@ -87,7 +87,6 @@ class Warehouse:
         database: str = DEFAULT_DATABASE,
         settings: Mapping[str, str] | None = None,
         bin_dir: Path | None = None,
-        system_user: str | None = None,
         timeout: float = 60.0,
     ):
         self.data_dir = Path(data_dir).resolve()
@@ -103,7 +102,7 @@ class Warehouse:
         self.timeout = timeout
         self.created = False  # True after a start() that initialised a new cluster
         self._runtime: PgRuntime | None = None
-        self._bin_dir, self._system_user = bin_dir, system_user
+        self._bin_dir = bin_dir
         self._lock = threading.RLock()
 
     # ---- connection details -------------------------------------------------------------------
@@ -150,7 +149,7 @@ class Warehouse:
     @property
     def runtime(self) -> PgRuntime:
         if self._runtime is None:
-            self._runtime = PgRuntime(self._bin_dir, self._system_user)
+            self._runtime = PgRuntime(self._bin_dir)
         return self._runtime
 
     def start(self) -> Warehouse:
@@ -169,8 +168,9 @@ class Warehouse:
             self.port = free_port(self.host) if self.requested_port == 0 else self.requested_port
             if not port_is_free(self.host, self.port):
                 raise PortInUseError(self.host, self.port)
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            self.runtime.make_reachable(self.pgdata)
+            self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            self.runtime.own(self.data_dir, 0o700)  # the cluster, its log and its password file: private
+            self.runtime.adopt_legacy_files(self.data_dir)
             if not self.initialised:
                 self._initdb()
                 self.created = True
@@ -265,7 +265,9 @@ class Warehouse:
         self.pgdata.mkdir(mode=0o700, exist_ok=True)
         self.runtime.own(self.pgdata, 0o700)
         password_file = self.data_dir / ".initdb-password"
-        password_file.write_text(self.password + "\n")
+        password_file.unlink(missing_ok=True)
+        with os.fdopen(os.open(password_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
+            handle.write(self.password + "\n")
         self.runtime.own(password_file, 0o600)
         args = [
             f"--pgdata={self.pgdata}",
@@ -314,8 +316,8 @@ class Warehouse:
     def _start_server(self) -> None:
         self._write_conf()
         if not self.log_path.exists():
-            self.log_path.touch()
-        self.runtime.own(self.log_path, 0o640)
+            self.log_path.touch(mode=0o600)
+        self.runtime.own(self.log_path, 0o600)
         log_size = self.log_path.stat().st_size
         args = ["start", f"--pgdata={self.pgdata}", f"--log={self.log_path}", "-w", f"-t{int(self.timeout)}"]
         done = self.runtime.run("pg_ctl", args, timeout=self.timeout + 10, cwd=self.data_dir)
