@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from awstwin.orchestration.markers import PROGRESS_MARK, READY_MARK
+from awstwin.procutil import PRIVATE_UMASK
 from awstwin.stack.processes import group_members, log_tail, signals_deferred, stop_group, wait_until
 
 OK_STATES = ("success", "skipped")
@@ -154,6 +155,7 @@ class DagRunProcess:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            umask=PRIVATE_UMASK,  # Airflow's home, task logs and artifacts: private like the rest
             text=True,
             errors="replace",
             bufsize=1,

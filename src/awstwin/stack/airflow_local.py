@@ -47,8 +47,16 @@ PARALLELISM = 4
 START_TIMEOUT = 180.0  # each wait: the API server, the scheduler, the first heartbeats
 MIGRATE_TIMEOUT = 600.0
 SIMPLE_AUTH_MANAGER = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
-# Component -> its `airflow` subcommand; api-server first: the scheduler's tasks call its execution API.
-COMPONENTS = {"api-server": "api-server", "scheduler": "scheduler", "dag-processor": "dag-processor"}
+# Component -> its `airflow` command; api-server first: the scheduler's tasks call its execution API.
+# The scheduler starts no log server: Airflow 3.3's binds every interface ([::] or 0.0.0.0, no setting
+# for the host; airflow/utils/serve_logs/core.py), and it is not needed here: tasks run on this machine
+# and write their logs into AIRFLOW_HOME, which the api-server reads directly. (Airflow's docs:
+# https://airflow.apache.org/docs/apache-airflow/stable/administration-and-deployment/logging-monitoring/logging-tasks.html#serving-logs-from-workers)
+COMPONENTS: dict[str, tuple[str, ...]] = {
+    "api-server": ("api-server",),
+    "scheduler": ("scheduler", "--skip-serve-logs"),
+    "dag-processor": ("dag-processor",),
+}
 # /api/v2/monitor/health's parts that must say "healthy" -> the component whose log explains if not.
 HEALTH_PARTS = {"metadatabase": "api-server", "scheduler": "scheduler", "dag_processor": "dag-processor"}
 # Part of every component's command line, also after Airflow renames its process (setproctitle).
@@ -268,6 +276,8 @@ def server_environment(
         "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "True",
         "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST": HOST,
         "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(ports.scheduler_health),
+        # No log server runs (see COMPONENTS); a port of our own keeps the api-server from asking
+        # another Airflow's log server on the default 8793 for a running task's log.
         "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(ports.log_server),
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
     }
@@ -316,7 +326,7 @@ class LocalAirflow:
             for name, command in COMPONENTS.items():
                 self.started[name] = processes.start_group(
                     f"Airflow {name}",
-                    [sys.executable, "-m", "airflow", command],
+                    [sys.executable, "-m", "airflow", *command],
                     self.logs / f"airflow-{name}.log",
                     env=env,
                 )

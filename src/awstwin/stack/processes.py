@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from awstwin.procutil import PRIVATE_UMASK
+
 
 class ServiceError(RuntimeError):
     """A service did not start or answer; the message carries the tail of its log."""
@@ -91,7 +93,8 @@ def start_group(
     preexec: Callable[[], None] | None = None,
 ) -> Started:
     """Start `argv` as the leader of a new process group, stdout and stderr appended to `log`."""
-    log.parent.mkdir(parents=True, exist_ok=True)
+    log.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    log.touch(mode=0o600)
     with log.open("ab") as out:
         process = subprocess.Popen(
             list(argv),
@@ -101,6 +104,7 @@ def start_group(
             env=dict(env) if env is not None else None,
             start_new_session=True,
             preexec_fn=preexec,  # only prctl(), before exec
+            umask=PRIVATE_UMASK,  # a service's files (state, logs, secrets) are its user's alone
         )
     return Started(name=name, pid=process.pid, log=log, process=process)
 

@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from awstwin.procutil import PRIVATE_UMASK
 from awstwin.warehouse.errors import WarehouseError
 
 log = logging.getLogger(__name__)
@@ -186,6 +187,7 @@ class PgRuntime:
                     cwd=cwd,
                     env=env,
                     check=False,
+                    umask=PRIVATE_UMASK,
                     **extra,
                 )
             except subprocess.TimeoutExpired as error:

@@ -41,7 +41,7 @@ from awstwin.endpoint.glue.jobs import sparkconf
 from awstwin.endpoint.glue.jobs.diagnosis import script_error
 from awstwin.endpoint.glue.jobs.logs import RunLogs
 from awstwin.endpoint.s3access import S3_SCHEMES, parse_s3_uri
-from awstwin.procutil import die_with_parent
+from awstwin.procutil import PRIVATE_UMASK, die_with_parent
 
 SPARK_COMMANDS = ("glueetl", "gluestreaming")
 PYTHON_COMMANDS = ("pythonshell",)
@@ -165,7 +165,8 @@ class JobRunner:
                 f"use one of {', '.join(SPARK_COMMANDS + PYTHON_COMMANDS)}"
             )
         run_dir = self.runs_dir / spec.run_id
-        (run_dir / "tmp").mkdir(parents=True, exist_ok=True)
+        run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # script, arguments, logs: the user's alone
+        (run_dir / "tmp").mkdir(exist_ok=True)
         script = self.fetch(
             spec.script_location, run_dir / "script", what=f"ScriptLocation of job {spec.job_name}"
         )
@@ -193,6 +194,7 @@ class JobRunner:
                 # The run's own thread starts it and outlives it (see procutil): a SIGKILLed endpoint
                 # still takes its runs with it.
                 preexec_fn=die_with_parent(),
+                umask=PRIVATE_UMASK,  # what the script and its Spark write is private, as PutObject's is
             )
         except OSError as exc:
             logs.close()
