@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.security.listening import beyond_loopback
 
 from awstwin.endpoint.server import EndpointServer
 
@@ -52,11 +53,6 @@ def _wait(glue: Any, job: str, run_id: str, timeout: float = 300) -> dict[str, A
             return run
         time.sleep(0.25)
     raise AssertionError(f"run {run_id} of {job} did not finish in {timeout} s")
-
-
-def _local_address(ss_line: str) -> str:
-    """`LISTEN 0 50 [::ffff:127.0.0.1]:41234 *:* users:(...)` -> `[::ffff:127.0.0.1]`."""
-    return ss_line.split()[3].rsplit(":", 1)[0]
 
 
 @pytest.fixture(scope="module")
@@ -117,5 +113,4 @@ def test_spark_listens_on_loopback_only(endpoint: EndpointServer, job_run: dict[
     assert reported, f"the script's report of its listeners is not in its output:\n{text[-3000:]}"
     listeners = json.loads(reported[-1][len(LISTENERS_MARK) :])
     assert listeners, "Spark's driver listens on at least one port (its RPC endpoint): none seen"
-    addresses = {_local_address(line) for line in listeners}
-    assert addresses <= {"127.0.0.1", "[::ffff:127.0.0.1]", "[::1]"}, listeners
+    assert beyond_loopback(listeners) == [], listeners

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.security.listening import beyond_loopback, listeners
 
 from awstwin.pipeline.paths import STATE_DIR
 from awstwin.pipeline.profile import Profile, load_profile
@@ -23,6 +24,7 @@ from awstwin.stack import control
 from awstwin.stack.airflow_rest import AirflowRestError
 from awstwin.stack.processes import ServiceError, session_members
 from awstwin.stack.state import read_record
+from awstwin.warehouse import Warehouse
 
 ROWS = 500
 
@@ -114,6 +116,14 @@ def test_up_run_down_through_the_airflow_server(
         assert {ti["task_id"]: ti["state"] for ti in api.task_instances(DAG_ID, report.run_id)} == states
         with pytest.raises(AirflowRestError, match=f"refused user 'admin'.*{info.airflow.password_file}"):
             info.airflow.api(password="admin").token()  # not the password `up` was given
+
+        # Nothing of the stack answers beyond this machine (Airflow's log server binds every interface:
+        # the scheduler must not start it). `ss -ltnp`, as a reviewer would check.
+        stack_pids = [info.endpoint_pid, *info.airflow.pids.values()]
+        stack_pids.append(Warehouse(info.warehouse_dir).pid or 0)
+        listening = listeners(stack_pids)
+        assert any(f":{port} " in line for line in listening), listening  # the UI: the check sees ours
+        assert beyond_loopback(listening) == [], listening
 
         assert control.logs(["--no-follow", "-n", "5"], state_dir=state) == 0
         out = capsys.readouterr().out
