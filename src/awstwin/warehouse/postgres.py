@@ -28,6 +28,7 @@ from urllib.parse import quote
 
 import psycopg2
 
+from awstwin import local_secrets
 from awstwin.ports import free_port, port_is_free
 from awstwin.warehouse import sqlfiles
 from awstwin.warehouse.errors import PortInUseError, WarehouseError
@@ -36,7 +37,7 @@ from awstwin.warehouse.runtime import PgRuntime
 DEFAULT_PORT = 5439  # Redshift's port
 DEFAULT_DATABASE = "dev"  # Redshift's default database
 DEFAULT_USER = "awsuser"  # Redshift's default admin user name
-DEFAULT_PASSWORD = "Awstwin-local-1"  # meets Redshift's rules (8-64 chars, upper, lower, digit)
+PASSWORD_FILE = "generated.password"  # a cluster made without a given password keeps its own here
 CONF_FILE = "awstwin.conf"
 LOG_TAIL_LINES = 25
 
@@ -83,7 +84,7 @@ class Warehouse:
         *,
         host: str = "127.0.0.1",
         user: str = DEFAULT_USER,
-        password: str = DEFAULT_PASSWORD,
+        password: str | None = None,
         database: str = DEFAULT_DATABASE,
         settings: Mapping[str, str] | None = None,
         bin_dir: Path | None = None,
@@ -96,7 +97,7 @@ class Warehouse:
         self.port = port
         self.host = host
         self.user = user
-        self.password = password
+        self._password = password
         self.database = database
         self.settings = dict(settings or {})
         self.timeout = timeout
@@ -106,6 +107,14 @@ class Warehouse:
         self._lock = threading.RLock()
 
     # ---- connection details -------------------------------------------------------------------
+
+    @property
+    def password(self) -> str:
+        """The one given, else the cluster's own: generated at first use into data_dir (0600), as no
+        password is fixed in the code (the stacks give the checkout's, from awstwin.local_secrets)."""
+        if self._password is None:
+            self._password = _generated_password(self.data_dir / PASSWORD_FILE)
+        return self._password
 
     def connection_params(self, database: str | None = None) -> dict[str, Any]:
         """Keyword arguments for psycopg2.connect (and most Postgres clients)."""
@@ -347,6 +356,16 @@ class Warehouse:
             if _wait_gone(info["pid"], wait):
                 return
         raise WarehouseError(f"Postgres (pid {info['pid']}) did not stop: {done.stdout.strip()}")
+
+
+def _generated_password(path: Path) -> str:
+    with contextlib.suppress(FileNotFoundError):
+        return path.read_text().strip()
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    password = local_secrets.warehouse_password()
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
+        handle.write(password + "\n")
+    return password
 
 
 def _wait_gone(pid: int, seconds: float) -> bool:
