@@ -20,8 +20,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from awstwin import local_secrets
 from awstwin.pipeline.paths import REPORT_PATH, STATE_DIR
-from awstwin.pipeline.profile import Profile, ProfileError, load_profile
+from awstwin.pipeline.profile import Profile, ProfileError, load_profile, parse_env_file, profile_path
 from awstwin.stack import airflow_local, compose
 from awstwin.stack.embedded import EmbeddedStack, StackInfo, stop_recorded
 from awstwin.stack.processes import ServiceError
@@ -116,7 +117,7 @@ def summary(info: StackInfo, reason: str = "") -> list[str]:
     warehouse = f"postgresql://{profile.warehouse_user}@{info.warehouse_host}:{info.warehouse_port}/"
     rows = [
         ("AWS endpoint (S3, Glue, Athena, Logs, ...)", info.endpoint_url),
-        ("warehouse (Postgres)", warehouse + profile.warehouse_db),
+        ("warehouse (Postgres)", warehouse + profile.warehouse_db + _password_note(profile)),
     ]
     if info.airflow is not None:
         rows += [
@@ -129,6 +130,13 @@ def summary(info: StackInfo, reason: str = "") -> list[str]:
     why = f" because {reason}" if reason else ""
     lines = [f"The embedded stack, as local processes{why}:"]
     return lines + [f"  {name:<44}{where}" for name, where in rows]
+
+
+def _password_note(profile: Profile) -> str:
+    """Where the warehouse password is, when it is the one generated for this checkout (never shown)."""
+    if parse_env_file(profile_path(profile.name)).get("WAREHOUSE_PASSWORD"):
+        return ""
+    return f" (password: AWSTWIN_WAREHOUSE_PASSWORD in {local_secrets.path_in(STATE_DIR)})"
 
 
 def _compose_up(engine: str) -> int:
