@@ -61,6 +61,33 @@ def test_as_root_the_server_is_root_in_a_user_namespace_and_no_account_is_made(w
     )
 
 
+def test_as_root_a_cluster_an_older_version_made_as_embedded_postgres_is_handed_back(
+    cluster_dir: Path,
+) -> None:
+    """Older versions ran the server as the system user `embedded_postgres`, which owned the cluster;
+    root in a user namespace cannot open such files, so they are handed back to root (inside the
+    warehouse folder only) and the data is kept."""
+    if os.geteuid() != 0:
+        pytest.skip("only root ran the server as another account")
+    try:
+        legacy = pwd.getpwnam(runtime.LEGACY_ACCOUNT)
+    except KeyError:
+        pytest.skip(f"no {runtime.LEGACY_ACCOUNT} account here: no older cluster can exist")
+    first = Warehouse(cluster_dir / "wh", port=0).start()
+    first.execute("CREATE TABLE legacy_kept (x int)")
+    first.execute("INSERT INTO legacy_kept VALUES (7)")
+    first.stop()
+    for path in [first.data_dir, *first.data_dir.rglob("*")]:
+        os.chown(path, legacy.pw_uid, legacy.pw_gid, follow_symlinks=False)
+    again = Warehouse(cluster_dir / "wh", port=0, password=first.password).start()
+    try:
+        assert again.execute("SELECT x FROM legacy_kept") == [(7,)]
+        assert {p.stat().st_uid for p in [again.data_dir, *again.pgdata.rglob("*")]} == {0}
+        assert cluster_dir.stat().st_uid == 0  # nothing above the warehouse folder was touched
+    finally:
+        again.stop()
+
+
 def test_as_root_without_user_namespaces_it_refuses_before_acting(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
