@@ -129,3 +129,21 @@ def test_a_refused_login_names_what_to_do_in_each_stack(refusing: str) -> None:
         AirflowApi(
             refusing, "admin", "wrong", password_hint="the stack keeps admin's password in /s/p.json"
         ).token()
+
+
+def test_make_up_shows_a_generated_password_but_never_a_chosen_one(tmp_path: Path) -> None:
+    passwords = tmp_path / "passwords.json"
+    passwords.write_text(json.dumps({"admin": "Made-for-this-checkout"}))
+    fields = {
+        "url": "http://127.0.0.1:8080",
+        "home": str(tmp_path),
+        "pids": {},
+        "logs": {},
+        "scheduler_health_url": "http://127.0.0.1:8974/health",
+        "password_file": str(passwords),
+        "metadata_db": "postgresql://airflow@127.0.0.1:5439/airflow",
+    }
+    generated = AirflowInfo(**fields, password_source="generated").credentials_text()
+    assert "Made-for-this-checkout" in generated and str(passwords) in generated
+    chosen = AirflowInfo(**fields, password_source="AIRFLOW_ADMIN_PASSWORD").credentials_text()
+    assert "Made-for-this-checkout" not in chosen and "$AIRFLOW_ADMIN_PASSWORD" in chosen
