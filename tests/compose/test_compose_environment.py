@@ -125,18 +125,26 @@ def test_the_warehouse_and_its_connection_match_the_profile(services: dict[str, 
         profile.warehouse_user,
         profile.warehouse_password,
     )
-    published = {int(p["target"]): int(p["published"]) for p in services["warehouse"]["ports"]}
-    assert published == {5432: profile.warehouse_port}
+    assert "ports" not in services["warehouse"], "Postgres is reached through the Redshift front only"
+    published = {int(p["target"]): int(p["published"]) for p in services["redshift"]["ports"]}
+    assert published == {5439: profile.warehouse_port}
+    front = _env(services, "redshift")
+    assert (front["AWSTWIN_WAREHOUSE_USER"], front["AWSTWIN_WAREHOUSE_PASSWORD"]) == (
+        profile.warehouse_user,
+        profile.warehouse_password,
+    )
+    command = services["redshift"]["command"]
+    assert command[command.index("--backend-host") + 1 :][:3] == ["warehouse", "--backend-port", "5432"]
     conn = json.loads(_env(services, "airflow-scheduler")["AIRFLOW_CONN_REDSHIFT_DEFAULT"])
     assert (conn["host"], conn["port"], conn["login"], conn["password"], conn["schema"]) == (
-        "warehouse",
-        5432,
+        "redshift",
+        5439,
         profile.warehouse_user,
         profile.warehouse_password,
         profile.warehouse_db,
     )
     stack = ComposeStack(profile=profile)
-    assert stack.warehouse_jdbc_url_in_stack == f"jdbc:postgresql://warehouse:5432/{profile.warehouse_db}"
+    assert stack.warehouse_jdbc_url_in_stack == f"jdbc:postgresql://redshift:5439/{profile.warehouse_db}"
 
 
 def test_the_localstack_hook_creates_the_profiles_bucket(services: dict[str, Any], profile: Any) -> None:

@@ -160,7 +160,7 @@ def test_host_ports_listen_on_loopback_only(services: dict[str, Any]) -> None:
         for port in svc.get("ports") or []:
             assert port.get("host_ip") == "127.0.0.1", f"{name}: {port}"
             published[name] = int(port["published"])
-    assert published == {"localstack": 4566, "emulator": 4567, "warehouse": 5439, "airflow-apiserver": 8080}
+    assert published == {"localstack": 4566, "emulator": 4567, "redshift": 5439, "airflow-apiserver": 8080}
 
 
 def test_the_auth_token_is_passed_through_for_users_who_have_one(compose_bin: Path) -> None:

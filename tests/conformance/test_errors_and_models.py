@@ -10,7 +10,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from awstwin.endpoint.errors import AwsError
-from awstwin.endpoint.protocol.json_protocol import JsonService
+from awstwin.endpoint.operations import Registry, handler
+from awstwin.endpoint.protocol.models import service_model
+from awstwin.endpoint.protocol.service import ServiceApp
 
 MODELS = botocore.session.get_session()
 
@@ -78,27 +80,45 @@ def test_errors_have_aws_codes_statuses_and_name_the_resource(aws, service, oper
     )
 
 
+def _glue_app(*backends: object) -> ServiceApp:
+    registry = Registry.of("glue", service_model("glue"), backends)
+    return ServiceApp(registry, backends, invalid_input_code="InvalidInputException")
+
+
 def test_requests_that_do_not_fit_the_model_are_refused_by_name(endpoint):
-    service = JsonService("glue", [], validation_error_code="InvalidInputException")
+    service = _glue_app()
     with pytest.raises(AwsError) as caught:
         service.invoke("GetTable", {"DatabaseName": "d"})
     assert caught.value.code == "InvalidInputException" and "Name" in caught.value.message
+    # A member the shape does not have is not data of this operation: a SerializationException naming it.
     with pytest.raises(AwsError) as caught:
         service.invoke("GetTable", {"DatabaseName": "d", "Name": "t", "Nonsense": 1})
-    assert "Nonsense" in caught.value.message
+    assert caught.value.code == "SerializationException" and "Nonsense" in caught.value.message
+    with pytest.raises(AwsError) as caught:
+        service.invoke("GetTable", {"DatabaseName": "d", "Name": 7})
+    assert caught.value.code == "SerializationException" and "Name" in caught.value.message
 
 
 class _Misshapen:
-    def get_table(self, **_: Any) -> dict[str, Any]:
+    @handler("GetTable")
+    def get_table(self, DatabaseName: str, Name: str) -> dict[str, Any]:
         return {"Table": {"Name": "t", "NotAField": 1}}
 
-    def get_database(self, **_: Any) -> dict[str, Any]:
+    @handler("GetDatabase")
+    def get_database(self, Name: str) -> dict[str, Any]:
         return {"Database": {"Description": "no Name: a required member"}}
+
+
+def test_a_member_the_handler_does_not_take_is_named_not_dropped():
+    service = _glue_app(_Misshapen())
+    with pytest.raises(AwsError) as caught:
+        service.invoke("GetDatabase", {"Name": "d", "CatalogId": "123456789012"})
+    assert caught.value.status == 501 and "CatalogId" in caught.value.message
 
 
 def test_responses_that_do_not_fit_the_model_fail_in_tests(monkeypatch):
     monkeypatch.setenv("AWSTWIN_STRICT_MODEL", "1")
-    service = JsonService("glue", [_Misshapen()])
+    service = _glue_app(_Misshapen())
     for operation, params, problem in (
         ("GetTable", {"DatabaseName": "d", "Name": "t"}, "NotAField"),
         ("GetDatabase", {"Name": "d"}, "Name"),

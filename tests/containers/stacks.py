@@ -49,6 +49,7 @@ CONTAINER_PORTS = {
     "localstack": 4566,
     "emulator": 4566,
     "warehouse": 5432,
+    "redshift": 5439,
     "airflow-db": 5432,
     "airflow-apiserver": 8080,
 }
@@ -198,6 +199,18 @@ def compose_processes() -> Iterator[StackUnderTest]:
                 server.apply_sql_dir(_mount_source(services[name], "/docker-entrypoint-initdb.d"))
             healthcheck(services[name], {5432: ports[name]}, base, 60)
 
+        # The Redshift front: the service's command, its backend the local warehouse.
+        front_argv = list(services["redshift"]["command"])
+        front_argv[0] = sys.executable
+        front_argv[front_argv.index("--host") + 1] = "127.0.0.1"
+        front_argv[front_argv.index("--port") + 1] = str(ports["redshift"])
+        front_argv[front_argv.index("--backend-host") + 1] = "127.0.0.1"
+        front_argv[front_argv.index("--backend-port") + 1] = str(ports["warehouse"])
+        front_env = {**base, **local.env(services["redshift"]["environment"])}
+        front = _start(stack, "redshift", front_argv, logs / "redshift.log", front_env)
+        healthcheck(services["redshift"], {5439: ports["redshift"]}, base, 60)
+        assert front.running(), f"the Redshift front exited: {logs / 'redshift.log'}"
+
         # The emulator: the image's CMD with the service's environment.
         argv = _dockerfile_cmd("emulator")
         argv[argv.index("--host") + 1] = "127.0.0.1"
@@ -249,9 +262,9 @@ def compose_processes() -> Iterator[StackUnderTest]:
         for name in ("localstack", "emulator", "airflow-apiserver"):
             for port in local_config["services"][name]["ports"]:
                 port["published"] = str(ports[name])
-        profile = load_profile("compose", {"warehouse_port": ports["warehouse"]})
+        profile = load_profile("compose", {"warehouse_port": ports["redshift"]})  # the front, as on 5439
         compose_stack = ComposeStack(profile=profile, config=local_config)
-        jdbc = f"jdbc:postgresql://127.0.0.1:{ports['warehouse']}/{profile.warehouse_db}"
+        jdbc = f"jdbc:postgresql://127.0.0.1:{ports['redshift']}/{profile.warehouse_db}"
 
         def provision(sut: StackUnderTest, scripts_dir: Path, overrides: Mapping[str, str]) -> Any:
             return compose_stack.provision(scripts_dir=scripts_dir, **{"WarehouseJdbcUrl": jdbc, **overrides})

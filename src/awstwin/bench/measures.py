@@ -115,10 +115,18 @@ def pipeline_1m() -> dict[str, float]:
     return _pipeline("pipeline_1m", 1_000_000)
 
 
+def redshift_front() -> dict[str, float]:
+    """The Redshift front's overhead over Postgres, and its own COPY from S3 and UNLOAD."""
+    from awstwin.bench import redshift_front as measured
+
+    return measured.measure()
+
+
 MEASURES = {
     "endpoint": endpoint,
     "generator": generator,
     "warehouse": warehouse,
+    "redshift_front": redshift_front,
     "pipeline": pipeline,
     "pipeline_1m": pipeline_1m,
 }

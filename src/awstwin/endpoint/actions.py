@@ -2,10 +2,10 @@
 
     python -m awstwin.endpoint.actions > actions.md
 
-One row per operation the endpoint implements (`JsonService.implemented_operations()` for Glue and
-Athena, the S3 handlers the S3 app dispatches to), with what it does locally: the first paragraph of
-the handler's docstring. The table is the code's own account, so it cannot drift from it; a test
-checks that every implemented operation has such a line. Other services (IAM, STS, CloudWatch Logs,
+One row per operation the endpoint implements (the `@handler` registry that the dispatchers read too,
+`operations.py`), with what it does locally: the first paragraph of the handler's docstring. The
+table is the code's own account, so it cannot drift from it; a test checks that every implemented
+operation has such a line. Other services (IAM, STS, CloudWatch Logs,
 Secrets Manager, ...) are moto's.
 """
 
@@ -14,6 +14,9 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from typing import Any
+
+from awstwin.endpoint.operations import Registry
+from awstwin.endpoint.protocol.models import service_model
 
 SERVICES = (
     ("glue", "AWS Glue", "Data Catalog, crawlers that crawl, jobs that run their scripts"),
@@ -28,37 +31,21 @@ def summary(handler: Callable[..., Any]) -> str:
     return " ".join(doc.split("\n\n", 1)[0].split())
 
 
-def s3_handlers() -> dict[str, Callable[..., Any]]:
-    """S3 operation name -> handler, for every operation botocore's model names that has one."""
-    from botocore import xform_name
-
-    from awstwin.endpoint.s3 import protocol
+def registries() -> dict[str, Registry]:
+    """service -> its registry of `@handler` operations, read from the backend classes (no endpoint)."""
+    from awstwin.endpoint import athena, glue
     from awstwin.endpoint.s3.operations import S3Operations
 
-    model = protocol.s3_model()
-    handlers = {}
-    for name in model.operation_names:
-        method = getattr(S3Operations, xform_name(name), None)
-        if callable(method) and not model.operation_model(name).deprecated:
-            handlers[name] = method
-    return handlers
+    classes = {"glue": glue.backend_classes(), "athena": athena.backend_classes(), "s3": (S3Operations,)}
+    return {name: Registry.of(name, service_model(name), owners) for name, owners in classes.items()}
 
 
 def implemented() -> dict[str, dict[str, Callable[..., Any]]]:
-    """service -> {operation: handler} for Glue, Athena (as the endpoint wires them) and S3."""
-    from awstwin.config import EndpointSettings
-    from awstwin.endpoint.server import Endpoint
-
-    endpoint = Endpoint(EndpointSettings(port=0, state_dir=None))  # a throwaway state folder
-    try:
-        services = {
-            name: {op: endpoint.apps[name]._method(op) for op in endpoint.apps[name].implemented_operations()}
-            for name in ("glue", "athena")
-        }
-    finally:
-        endpoint.close()
-    services["s3"] = s3_handlers()
-    return services
+    """service -> {operation: handler} for Glue, Athena and S3, as the dispatchers serve them."""
+    return {
+        name: {op: registry.operations[op].function for op in registry.names()}
+        for name, registry in registries().items()
+    }
 
 
 def markdown(services: dict[str, dict[str, Callable[..., Any]]] | None = None) -> str:

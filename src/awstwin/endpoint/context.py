@@ -1,9 +1,13 @@
-"""What every service of the endpoint shares: settings, the S3 helper, and each other's backends."""
+"""What every service of the endpoint shares: settings, the state folder and the S3 helper.
+
+Backends reach each other through typed constructor arguments (`glue.build`, `athena.build`), never
+through this context.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -16,7 +20,6 @@ from awstwin.endpoint.s3access import ClientS3Access, S3Access, TreeS3Access
 class EndpointContext:
     settings: EndpointSettings
     state_dir: Path
-    backends: dict[str, Any] = field(default_factory=dict)
 
     @property
     def s3_root(self) -> Path | None:

@@ -1,19 +1,33 @@
 """Which service a request is for, read the way AWS's front door reads it.
 
-Order: the JSON target header, the SigV4 credential scope (header or presigned query), our own admin
-paths, and finally S3 for anything unsigned (browsers, curl).
+Order: the JSON target header (`X-Amz-Target`, awsJson), the Smithy RPC v2 path, the SigV4 credential
+scope (header or presigned query: rest-json, rest-xml, query), our own admin paths, and finally S3 for
+anything unsigned (browsers, curl). The target prefixes of the services we serve come from botocore's
+models (and the earlier models' prefixes in `protocol.models`), so an old SDK's awsJson Athena and a
+new SDK's rest-json Athena both reach Athena.
 """
 
 from __future__ import annotations
 
+import re
+from functools import cache
 from typing import Any
 from urllib.parse import parse_qs
 
-# X-Amz-Target prefixes of the services we serve ourselves; everything else goes to moto.
-TARGET_PREFIXES = {"AWSGlue": "glue", "AmazonAthena": "athena"}
+from awstwin.endpoint.protocol.models import target_prefixes
+
+# The services the endpoint implements itself; everything else goes to moto.
+SERVED = ("glue", "athena")
 # Single operations of a moto-served service that we answer in front of moto (`logs/`).
 TARGET_OPERATIONS = {"Logs_20140328.FilterLogEvents": "logs"}
 ADMIN_PREFIX = "/_awstwin/"
+RPC_V2_PATH = re.compile(r"^/service/(?P<service>[^/]+)/operation/")
+
+
+@cache
+def served_prefixes() -> dict[str, str]:
+    """X-Amz-Target / RPC v2 service name -> the service we serve under it."""
+    return {prefix: service for service in SERVED for prefix in target_prefixes(service)}
 
 
 def _scope_service(credential: str) -> str | None:
@@ -28,7 +42,11 @@ def service_of(environ: dict[str, Any]) -> str:
         return TARGET_OPERATIONS[target]
     if target:
         prefix = target.split(".", 1)[0]
-        return TARGET_PREFIXES.get(prefix, f"moto:{prefix}")
+        return served_prefixes().get(prefix, f"moto:{prefix}")
+    path = environ.get("PATH_INFO", "")
+    rpc = RPC_V2_PATH.match(path) if environ.get("HTTP_SMITHY_PROTOCOL") else None
+    if rpc and rpc["service"] in served_prefixes():
+        return served_prefixes()[rpc["service"]]
     auth = environ.get("HTTP_AUTHORIZATION", "")
     if "Credential=" in auth:
         credential = auth.split("Credential=", 1)[1].split(",", 1)[0].strip()
@@ -40,7 +58,6 @@ def service_of(environ: dict[str, Any]) -> str:
         service = _scope_service(query["X-Amz-Credential"][0])
         if service:
             return service
-    path = environ.get("PATH_INFO", "")
     if path.startswith(ADMIN_PREFIX):
         return "admin"
     if path.startswith("/moto-api"):

@@ -38,21 +38,18 @@ class Endpoint:
             state_dir = self._temp_state
         state_dir.mkdir(parents=True, exist_ok=True)
         self.context = EndpointContext(settings=settings, state_dir=state_dir)
-        self.apps: dict[str, WsgiApp] = self._build_services()
         self._moto: WsgiApp | None = None
         self._moto_lock = threading.Lock()
-
-    def _build_services(self) -> dict[str, WsgiApp]:
         # Import here so `awstwin.endpoint` stays cheap to import for clients.
         from awstwin.endpoint import athena, glue, logs, s3
 
-        apps: dict[str, WsgiApp] = {}
-        if self.settings.serves_s3:
-            apps["s3"] = s3.build(self.context)
-        apps["glue"] = glue.build(self.context)
-        apps["athena"] = athena.build(self.context)
-        apps["logs"] = logs.build(lambda: self.moto)
-        return apps
+        self.glue = glue.build(self.context)
+        self.athena = athena.build(self.context, self.glue.catalog)
+        self.apps: dict[str, WsgiApp] = {"glue": self.glue.app, "athena": self.athena.app}
+        if settings.serves_s3:
+            self.apps["s3"] = s3.build(self.context)
+        self.apps["logs"] = logs.build(lambda: self.moto)
+        self._closers: list[Callable[[], None]] = [self.glue.app.close, self.athena.app.close]
 
     @property
     def moto(self) -> WsgiApp:
@@ -91,10 +88,8 @@ class Endpoint:
         return response(environ, start_response)
 
     def close(self) -> None:
-        for app in self.apps.values():
-            closer = getattr(app, "close", None)
-            if callable(closer):
-                closer()
+        for close in self._closers:
+            close()
         if self._temp_state is not None:
             shutil.rmtree(self._temp_state, ignore_errors=True)
 

@@ -43,8 +43,10 @@ AWS_DEFAULT_CONTAINER = "localstack"
 AWS_SERVICE_CONTAINERS = {"glue": "emulator", "athena": "emulator", "secretsmanager": "emulator"}
 AWS_CONTAINER_PORT = 4566
 AIRFLOW_CONTAINER, AIRFLOW_PORT = "airflow-apiserver", 8080
-# The warehouse as Glue jobs inside the emulator container reach it (the Glue connection's JDBC URL).
-WAREHOUSE_CONTAINER, WAREHOUSE_CONTAINER_PORT = "warehouse", 5432
+# The warehouse as clients and Glue jobs in the stack reach it: the Redshift front, in front of the
+# Postgres container (whose environment names the database and user).
+WAREHOUSE_CONTAINER, WAREHOUSE_CONTAINER_PORT = "redshift", 5439
+POSTGRES_CONTAINER = "warehouse"
 
 AIRFLOW_USER = "admin"
 WAIT_TIMEOUT_SECONDS = 900  # `up --wait`: first start pulls images and builds ours
@@ -199,7 +201,7 @@ def summary(config: Mapping[str, Any]) -> list[str]:
     aws = published_url(config, AWS_DEFAULT_CONTAINER, AWS_CONTAINER_PORT)
     glue = published_url(config, AWS_SERVICE_CONTAINERS["glue"], AWS_CONTAINER_PORT)
     warehouse = published_url(config, WAREHOUSE_CONTAINER, WAREHOUSE_CONTAINER_PORT).replace("http://", "")
-    env = config["services"][WAREHOUSE_CONTAINER].get("environment") or {}
+    env = config["services"][POSTGRES_CONTAINER].get("environment") or {}
     password = (
         "$AIRFLOW_ADMIN_PASSWORD"
         if os.environ.get("AIRFLOW_ADMIN_PASSWORD")
@@ -210,7 +212,11 @@ def summary(config: Mapping[str, Any]) -> list[str]:
     rows = [
         ("LocalStack (S3, Logs, IAM, STS)", aws),
         ("Glue, Athena, Secrets Manager (emulator)", glue),
-        ("warehouse (Postgres)", f"postgresql://{user}@{warehouse}/{database}"),
+        (
+            "warehouse (Redshift front over Postgres)",
+            f"postgresql://{user}@{warehouse}/{database} (password: AWSTWIN_WAREHOUSE_PASSWORD in "
+            f"{local_secrets.path_in(STATE_DIR)})",
+        ),
         ("Airflow UI and REST API", f"{airflow} (user admin, password {password})"),
     ]
     return [f"{name:<50}{where}" for name, where in rows]

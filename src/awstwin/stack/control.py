@@ -88,7 +88,7 @@ def _restart_airflow(
     stack = EmbeddedStack(profile, state_dir, echo=echo)
     stack.warehouse = Warehouse(
         info.warehouse_dir,
-        port=info.warehouse_port,
+        port=info.backend_port,
         host=info.warehouse_host,
         user=profile.warehouse_user,
         password=profile.warehouse_password,
@@ -117,7 +117,10 @@ def summary(info: StackInfo, reason: str = "") -> list[str]:
     warehouse = f"postgresql://{profile.warehouse_user}@{info.warehouse_host}:{info.warehouse_port}/"
     rows = [
         ("AWS endpoint (S3, Glue, Athena, Logs, ...)", info.endpoint_url),
-        ("warehouse (Postgres)", warehouse + profile.warehouse_db + _password_note(profile)),
+        (
+            "warehouse (Redshift front over Postgres)",
+            warehouse + profile.warehouse_db + _password_note(profile),
+        ),
     ]
     if info.airflow is not None:
         rows += [

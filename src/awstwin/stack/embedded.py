@@ -7,8 +7,10 @@ and for `make up` also Airflow as a server (awstwin.stack.airflow_local: UI, sch
 The endpoint runs as `python -m awstwin.endpoint` in its own process group, so stopping it also stops
 whatever it started (Glue job runs: Spark JVMs, Python workers); when this process dies without
 cleaning up (SIGKILL), the kernel sends the endpoint SIGTERM (PR_SET_PDEATHSIG) unless the stack was
-started detached for `make up`. The warehouse is `awstwin.warehouse.Warehouse`, with postgres_init/
-applied at every start (the DDL is idempotent).
+started detached for `make up`. The warehouse is `awstwin.warehouse.Warehouse` on a private port,
+with postgres_init/ applied at every start (the DDL is idempotent), behind the Redshift front
+(`python -m awstwin.redshift`, a child process like the endpoint) on the profile's warehouse port;
+postgres_init/redshift/ is applied through the front, as it is to Redshift.
 """
 
 from __future__ import annotations
@@ -32,8 +34,10 @@ from awstwin.stack.airflow_local import AirflowInfo, LocalAirflow
 from awstwin.stack.processes import ServiceError, Started
 
 ENDPOINT_MARKER = "awstwin.endpoint"
+FRONT_MARKER = "awstwin.redshift"
 HEALTH_PATH = "/_awstwin/health"
 ENDPOINT_START_TIMEOUT = 60.0
+FRONT_START_TIMEOUT = 30.0
 
 
 @dataclass
@@ -53,6 +57,15 @@ class StackInfo:
     detached: bool
     started_at: float
     airflow: AirflowInfo | None = None  # Airflow as a server: `make up` starts it, `make run` uses it
+    # The Redshift front serves warehouse_port; Postgres itself listens on postgres_port.
+    front_pid: int | None = None
+    front_log: str | None = None
+    postgres_port: int | None = None
+
+    @property
+    def backend_port(self) -> int:
+        """Where Postgres itself listens (records made before the front: the warehouse port)."""
+        return self.postgres_port or self.warehouse_port
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -68,6 +81,8 @@ class StackInfo:
     def logs(self) -> dict[str, str]:
         """Every log of the stack's services by a short name (`make logs` follows them)."""
         found = {"endpoint": self.endpoint_log, "warehouse": self.warehouse_log}
+        if self.front_log:
+            found["redshift-front"] = self.front_log
         if self.airflow is not None:
             found.update({f"airflow-{name}": path for name, path in self.airflow.logs.items()})
         return found
@@ -104,6 +119,7 @@ class EmbeddedStack:
         self.echo = echo
         self.endpoint: Started | None = None
         self.warehouse = None
+        self.front: Started | None = None
         self.airflow: LocalAirflow | None = None
         self.info: StackInfo | None = None
         self._atexit = False
@@ -142,7 +158,7 @@ class EmbeddedStack:
 
         warehouse = Warehouse(
             self.state_dir / "warehouse",
-            port=self.profile.warehouse_port,
+            port=0,  # private: clients reach it through the Redshift front on the profile's port
             host=self.profile.warehouse_host,
             user=self.profile.warehouse_user,
             password=self.profile.warehouse_password,
@@ -154,6 +170,75 @@ class EmbeddedStack:
         warehouse.start()
         warehouse.apply_sql_dir(POSTGRES_INIT_DIR)
         return warehouse
+
+    def _start_front(self, warehouse, detached: bool) -> Started:  # noqa: ANN001 - a started Warehouse
+        """The Redshift front on the profile's warehouse port, in front of `warehouse`."""
+        import psycopg2
+
+        host, port = self.profile.warehouse_host, self.profile.warehouse_port
+        if not port_is_free(host, port):
+            raise ServiceError(
+                f"port {port} is taken: another program listens on {host}:{port}. Stop it (`make down` if "
+                "it is a stack started by `make up`), or give the profile's WAREHOUSE_PORT another port"
+            )
+        argv = [
+            sys.executable,
+            "-m",
+            FRONT_MARKER,
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--backend-host",
+            warehouse.host,
+            "--backend-port",
+            str(warehouse.port),
+        ]
+        env = {
+            **os.environ,
+            "PYTHONUNBUFFERED": "1",
+            "AWSTWIN_WAREHOUSE_USER": warehouse.user,
+            "AWSTWIN_WAREHOUSE_PASSWORD": warehouse.password,
+            "AWS_ENDPOINT_URL": self.profile.aws_endpoint_url,
+            "AWS_ACCESS_KEY_ID": self.profile.aws_access_key_id or "test",
+            "AWS_SECRET_ACCESS_KEY": self.profile.aws_secret_access_key or "test",
+            "AWS_DEFAULT_REGION": self.profile.aws_region,
+        }
+        log = self.state_dir / "logs" / "redshift-front.log"
+        started = processes.start_group(
+            "Redshift front", argv, log, env=env, preexec=None if detached else die_with_parent()
+        )
+        self.front = started
+        deadline = time.monotonic() + FRONT_START_TIMEOUT
+        while True:
+            try:
+                psycopg2.connect(
+                    host=host,
+                    port=port,
+                    user=warehouse.user,
+                    password=warehouse.password,
+                    dbname=warehouse.database,
+                    connect_timeout=3,
+                ).close()
+                return started
+            except psycopg2.OperationalError as error:
+                if not started.running() or time.monotonic() > deadline:
+                    raise ServiceError(
+                        f"the Redshift front did not answer on {host}:{port} ({error}); last lines of "
+                        f"{log}:\n{processes.log_tail(log)}"
+                    ) from error
+                time.sleep(0.1)
+
+    def _apply_redshift_ddl(self, warehouse) -> None:  # noqa: ANN001 - a started Warehouse
+        """postgres_init/redshift/ (sort keys and the like) through the front, as deploys apply it."""
+        from awstwin.warehouse.sqlfiles import apply_to
+
+        params = {
+            **warehouse.connection_params(),
+            "host": self.profile.warehouse_host,
+            "port": self.profile.warehouse_port,
+        }
+        apply_to([POSTGRES_INIT_DIR / "redshift"], params, timeout=120)
 
     def start_airflow(self, port: int, artifacts_dir: Path | None = None) -> AirflowInfo:
         """Airflow as a server on the started warehouse, its UI and REST API on 127.0.0.1:`port`."""
@@ -188,9 +273,12 @@ class EmbeddedStack:
             endpoint = self._start_endpoint(detached)
             self.echo(f"  endpoint  {self.profile.aws_endpoint_url} (pid {endpoint.pid}, log {endpoint.log})")
             warehouse = self._start_warehouse()
+            front = self._start_front(warehouse, detached)
+            self._apply_redshift_ddl(warehouse)
             self.echo(
-                f"  warehouse postgresql://{warehouse.host}:{warehouse.port}/{warehouse.database} "
-                f"(pid {warehouse.pid}, log {warehouse.log_path})"
+                f"  warehouse postgresql://{self.profile.warehouse_host}:{self.profile.warehouse_port}/"
+                f"{warehouse.database}: Redshift front (pid {front.pid}, log {front.log}) -> Postgres "
+                f"on port {warehouse.port} (pid {warehouse.pid}, log {warehouse.log_path})"
             )
             if airflow_port is not None:
                 airflow = self.start_airflow(airflow_port, artifacts_dir)
@@ -206,12 +294,15 @@ class EmbeddedStack:
             endpoint_log=str(endpoint.log),
             endpoint_state_dir=str(self.state_dir / "emulator"),
             warehouse_dir=str(warehouse.data_dir),
-            warehouse_host=warehouse.host,
-            warehouse_port=warehouse.port,
+            warehouse_host=self.profile.warehouse_host,
+            warehouse_port=self.profile.warehouse_port,
             warehouse_log=str(warehouse.log_path),
             detached=detached,
             started_at=time.time(),
             airflow=airflow,
+            front_pid=front.pid,
+            front_log=str(front.log),
+            postgres_port=warehouse.port,
         )
         return self.info
 
@@ -222,6 +313,7 @@ class EmbeddedStack:
         with processes.signals_deferred():
             airflow, self.airflow = self.airflow, None
             endpoint, self.endpoint = self.endpoint, None
+            front, self.front = self.front, None
             warehouse, self.warehouse = self.warehouse, None
             if airflow is not None:  # first: its metadata lives in the warehouse
                 try:
@@ -233,6 +325,11 @@ class EmbeddedStack:
                     processes.stop_group(endpoint)
                 except Exception as exc:  # keep going: the warehouse must stop too
                     errors.append(f"endpoint: {exc}")
+            if front is not None:
+                try:
+                    processes.stop_group(front)
+                except Exception as exc:
+                    errors.append(f"redshift front: {exc}")
             if warehouse is not None:
                 try:
                     warehouse.stop()
@@ -263,7 +360,10 @@ def stop_recorded(info: StackInfo) -> list[str]:
         # The leader is gone but children it started (a Spark JVM) are left in its group.
         processes.stop_group(info.endpoint_pid)
         stopped.append(f"endpoint's leftover processes (group {info.endpoint_pid})")
-    warehouse = Warehouse(info.warehouse_dir, port=info.warehouse_port, host=info.warehouse_host)
+    if info.front_pid and processes.alive(info.front_pid) and processes.is_ours(info.front_pid, FRONT_MARKER):
+        processes.stop_group(info.front_pid)
+        stopped.append(f"Redshift front (pid {info.front_pid})")
+    warehouse = Warehouse(info.warehouse_dir, port=info.backend_port, host=info.warehouse_host)
     if warehouse.is_running():
         pid = warehouse.pid
         warehouse.stop()

@@ -115,7 +115,7 @@ def _apply_warehouse_ddl(profile: Profile, stack: StackInfo) -> None:
 
     Warehouse(
         stack.warehouse_dir,
-        port=stack.warehouse_port,
+        port=stack.backend_port,
         host=stack.warehouse_host,
         user=profile.warehouse_user,
         password=profile.warehouse_password,

@@ -11,6 +11,7 @@ from awstwin.config import EndpointSettings
 from awstwin.endpoint.context import EndpointContext
 from awstwin.endpoint.glue.catalog.models import CatalogBackend
 from awstwin.endpoint.glue.exceptions import InvalidInputException
+from awstwin.endpoint.glue.tags import TagBackend
 
 KEYS = [
     {"Name": "year", "Type": "int"},
@@ -162,7 +163,7 @@ def test_get_partitions_paging(glue, table):
 
 def test_catalog_survives_restart(tmp_path):
     ctx = EndpointContext(settings=EndpointSettings(state_dir=tmp_path), state_dir=tmp_path)
-    catalog = CatalogBackend(ctx)
+    catalog = CatalogBackend(ctx, TagBackend(ctx))
     catalog.create_database(DatabaseInput={"Name": "keep"})
     catalog.create_table(
         DatabaseName="keep", TableInput={"Name": "t", "PartitionKeys": [{"Name": "d", "Type": "string"}]}
@@ -176,9 +177,8 @@ def test_catalog_survives_restart(tmp_path):
         }
     )
 
-    reborn = CatalogBackend(
-        EndpointContext(settings=EndpointSettings(state_dir=tmp_path), state_dir=tmp_path)
-    )
+    again = EndpointContext(settings=EndpointSettings(state_dir=tmp_path), state_dir=tmp_path)
+    reborn = CatalogBackend(again, TagBackend(again))
     assert reborn.get_table(DatabaseName="keep", Name="t")["Table"]["PartitionKeys"][0]["Name"] == "d"
     found = reborn.get_partitions(DatabaseName="keep", TableName="t", Expression="d='2024-01-01'")[
         "Partitions"
@@ -189,7 +189,7 @@ def test_catalog_survives_restart(tmp_path):
 
 def test_in_process_result_is_a_copy(tmp_path):
     ctx = EndpointContext(settings=EndpointSettings(state_dir=tmp_path), state_dir=tmp_path)
-    catalog = CatalogBackend(ctx)
+    catalog = CatalogBackend(ctx, TagBackend(ctx))
     catalog.create_database(DatabaseInput={"Name": "d"})
     catalog.create_table(DatabaseName="d", TableInput={"Name": "t", "Parameters": {"a": "1"}})
     catalog.get_table(DatabaseName="d", Name="t")["Table"]["Parameters"]["a"] = "changed"

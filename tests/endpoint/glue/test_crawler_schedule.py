@@ -55,7 +55,7 @@ def test_schedule_starts_the_crawler_and_can_be_stopped(aws, endpoint):
         Targets={"S3Targets": [{"Path": f"s3://{bucket}/data/"}]},
         Schedule="cron(0 6 * * ? *)",
     )
-    crawlers = endpoint.endpoint.context.backends["glue_crawlers"]
+    crawlers = endpoint.endpoint.glue.crawlers
     assert name not in crawlers.run_due(datetime(2024, 1, 1, 7, 0))
     assert name in crawlers.run_due(datetime(2024, 1, 1, 6, 0))
     deadline = time.monotonic() + 30

@@ -178,7 +178,7 @@ def test_a_local_script_path_runs_too(glue: Any, logs: Any, tmp_path: Path) -> N
 @pytest.fixture()
 def fast_minutes(endpoint: EndpointServer) -> Iterator[None]:
     """A Timeout minute of half a second, so TIMEOUT is reached quickly."""
-    backend = endpoint.endpoint.context.backends["glue_jobs"]
+    backend = endpoint.endpoint.glue.jobs
     backend.seconds_per_timeout_minute = 0.5
     yield
     backend.seconds_per_timeout_minute = 60.0

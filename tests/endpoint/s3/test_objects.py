@@ -61,7 +61,9 @@ def test_missing_key_is_nosuchkey_naming_the_key(s3, bucket):
         s3.get_object(Bucket=bucket, Key="nope/missing.csv")
     assert error_code(caught) == "NoSuchKey"
     assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
-    assert "nope/missing.csv" in caught.value.response["Error"]["Message"]
+    # AWS's own text; the key is named by the error's <Key> element, as AWS sends it
+    assert caught.value.response["Error"]["Message"] == "The specified key does not exist."
+    assert caught.value.response["Error"]["Key"] == "nope/missing.csv"
     with pytest.raises(ClientError) as caught:
         s3.head_object(Bucket=bucket, Key="nope/missing.csv")
     assert error_code(caught) == "404"
@@ -73,7 +75,8 @@ def test_error_xml_has_aws_shape_and_head_errors_have_no_body(endpoint, bucket):
     root = ElementTree.fromstring(body)
     assert root.tag == "Error"
     assert root.findtext("Code") == "NoSuchKey"
-    assert "absent.txt" in root.findtext("Message")
+    assert root.findtext("Message") == "The specified key does not exist."
+    assert root.findtext("Key") == "absent.txt"
     assert root.findtext("Resource") == f"/{bucket}/absent.txt"
     assert root.findtext("RequestId") == headers["x-amz-request-id"]
     status, _, body = raw_request(endpoint.url, "HEAD", f"/{bucket}/absent.txt")

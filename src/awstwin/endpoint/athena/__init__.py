@@ -9,7 +9,7 @@
 - `translate.py`    Athena SQL -> DuckDB through sqlglot: tables, output names, partition pruning
 - `sources.py`      a catalog table (SerDe, format, partitions) as a DuckDB relation
 - `dialect.py`      every Athena/DuckDB difference as data: types, functions, errors, statements
-- `ddl.py`          Hive DDL that reads or changes the Glue catalog (CREATE/DROP, ALTER, MSCK, SHOW)
+- `ddl/`            Hive DDL that reads or changes the Glue catalog (CREATE/DROP, ALTER, MSCK, SHOW)
 - `writes.py`       CTAS and INSERT INTO: table files written to S3 and registered in the catalog
 - `views.py`        Athena views as Glue stores them (Presto view encoding)
 - `results.py`      the result `.csv`/`.txt`, `.metadata` and manifest files, and reading them back
@@ -18,13 +18,39 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 from awstwin.endpoint.context import EndpointContext
-from awstwin.endpoint.protocol.json_protocol import JsonService
+from awstwin.endpoint.operations import Registry
+from awstwin.endpoint.protocol.models import service_model
+from awstwin.endpoint.protocol.service import ServiceApp
+
+if TYPE_CHECKING:
+    from awstwin.endpoint.athena.models import AthenaBackend
+    from awstwin.endpoint.glue.catalog.models import CatalogBackend
+
+# Athena answers a request that does not fit its model with this code (besides SerializationException).
+INVALID_INPUT = "InvalidRequestException"
 
 
-def build(ctx: EndpointContext) -> JsonService:
+@dataclass
+class Athena:
+    backend: AthenaBackend
+    app: ServiceApp
+
+
+def backend_classes() -> tuple[type, ...]:
+    """The classes whose `@handler` methods are Athena's operations (the actions table reads them)."""
     from awstwin.endpoint.athena.models import AthenaBackend
 
-    backend = AthenaBackend(ctx)
-    ctx.backends["athena"] = backend
-    return JsonService("athena", [backend], validation_error_code="InvalidRequestException")
+    return (AthenaBackend,)
+
+
+def build(ctx: EndpointContext, catalog: CatalogBackend) -> Athena:
+    """Athena over `catalog`, the endpoint's Glue Data Catalog (AwsDataCatalog)."""
+    from awstwin.endpoint.athena.models import AthenaBackend
+
+    backend = AthenaBackend(ctx, catalog)
+    registry = Registry.of("athena", service_model("athena"), [backend])
+    return Athena(backend, ServiceApp(registry, [backend], invalid_input_code=INVALID_INPUT))

@@ -1,6 +1,6 @@
 """Athena's own view of the Glue catalog: data catalogs, databases and table metadata.
 
-`AwsDataCatalog` is the Glue Data Catalog of the endpoint (`ctx.backends["glue_catalog"]`); the
+`AwsDataCatalog` is the Glue Data Catalog of the endpoint (`AthenaBackend.glue`); the
 metadata calls read it as Athena presents it (TableMetadata.Parameters carries the storage details
 Athena folds in: location, input/output formats, SerDe and its parameters).
 """
@@ -12,8 +12,9 @@ from typing import Any
 
 from awstwin.endpoint.athena.dialect import CATALOG_NAME
 from awstwin.endpoint.athena.exceptions import InvalidRequestException, MetadataException
-from awstwin.endpoint.athena.paging import page
 from awstwin.endpoint.errors import AwsError
+from awstwin.endpoint.glue.catalog.models import CatalogBackend
+from awstwin.endpoint.operations import handler
 
 
 def table_metadata(table: dict[str, Any]) -> dict[str, Any]:
@@ -54,10 +55,7 @@ class CatalogApi:
 
     ctx: Any
     account: str
-
-    @property
-    def glue(self) -> Any:
-        return self.ctx.backends["glue_catalog"]
+    glue: CatalogBackend
 
     def _check_catalog(self, name: str) -> None:
         if name.lower() != CATALOG_NAME.lower():
@@ -66,11 +64,13 @@ class CatalogApi:
                 "Data Catalog of this endpoint)"
             )
 
-    def list_data_catalogs(self, **_: Any) -> dict[str, Any]:
+    @handler("ListDataCatalogs", page_size=50)
+    def list_data_catalogs(self, WorkGroup: str | None = None) -> dict[str, Any]:
         """Lists the one data catalog, AwsDataCatalog (the endpoint's Glue)."""
         return {"DataCatalogsSummary": [{"CatalogName": CATALOG_NAME, "Type": "GLUE"}]}
 
-    def get_data_catalog(self, Name: str, **_: Any) -> dict[str, Any]:
+    @handler("GetDataCatalog")
+    def get_data_catalog(self, Name: str, WorkGroup: str | None = None) -> dict[str, Any]:
         """Describes AwsDataCatalog, the only catalog: the endpoint's Glue Data Catalog."""
         if Name.lower() != CATALOG_NAME.lower():
             raise InvalidRequestException(f"Catalog {Name} was not found; the only catalog is {CATALOG_NAME}")
@@ -83,24 +83,23 @@ class CatalogApi:
             }
         }
 
+    @handler("ListDatabases", page_size=50)
     def list_databases(
-        self, CatalogName: str, NextToken: str | None = None, MaxResults: int | None = None, **_: Any
+        self,
+        CatalogName: str,
+        WorkGroup: str | None = None,
+        AttributesToGet: list[Any] | None = None,
     ) -> dict[str, Any]:
         """Lists the Glue databases, paged."""
         self._check_catalog(CatalogName)
-        databases: list[dict[str, Any]] = []
-        token = None
-        while True:
-            batch = self.glue.get_databases(**({"NextToken": token} if token else {}))
-            databases.extend(batch.get("DatabaseList") or [])
-            token = batch.get("NextToken")
-            if not token:
-                break
+        databases: list[dict[str, Any]] = self.glue.get_databases()["DatabaseList"]
         items = [_database(d) for d in sorted(databases, key=lambda d: d["Name"])]
-        chunk, next_token = page(items, NextToken, MaxResults or 50)
-        return {"DatabaseList": chunk, "NextToken": next_token}
+        return {"DatabaseList": items}
 
-    def get_database(self, CatalogName: str, DatabaseName: str, **_: Any) -> dict[str, Any]:
+    @handler("GetDatabase")
+    def get_database(
+        self, CatalogName: str, DatabaseName: str, WorkGroup: str | None = None
+    ) -> dict[str, Any]:
         """Returns a Glue database as Athena describes it."""
         self._check_catalog(CatalogName)
         try:
@@ -111,14 +110,14 @@ class CatalogApi:
             ) from None
         return {"Database": _database(database)}
 
+    @handler("ListTableMetadata", page_size=50)
     def list_table_metadata(
         self,
         CatalogName: str,
         DatabaseName: str,
         Expression: str | None = None,
-        NextToken: str | None = None,
-        MaxResults: int | None = None,
-        **_: Any,
+        WorkGroup: str | None = None,
+        AttributesToGet: list[Any] | None = None,
     ) -> dict[str, Any]:
         """Lists a database's tables as Athena describes them, filtered by a name expression, paged."""
         self._check_catalog(CatalogName)
@@ -128,25 +127,18 @@ class CatalogApi:
             raise MetadataException(
                 f"Database {DatabaseName} does not exist in catalog {CatalogName}"
             ) from None
-        tables: list[dict[str, Any]] = []
-        token = None
-        while True:
-            batch = self.glue.get_tables(DatabaseName=DatabaseName, **({"NextToken": token} if token else {}))
-            tables.extend(batch.get("TableList") or [])
-            token = batch.get("NextToken")
-            if not token:
-                break
+        tables: list[dict[str, Any]] = self.glue.get_tables(DatabaseName=DatabaseName)["TableList"]
         if Expression:
             pattern = re.compile(
                 Expression.replace("*", ".*") if ".*" not in Expression else Expression, re.I
             )
             tables = [t for t in tables if pattern.fullmatch(t["Name"])]
         items = [table_metadata(t) for t in sorted(tables, key=lambda t: t["Name"])]
-        chunk, next_token = page(items, NextToken, MaxResults or 50)
-        return {"TableMetadataList": chunk, "NextToken": next_token}
+        return {"TableMetadataList": items}
 
+    @handler("GetTableMetadata")
     def get_table_metadata(
-        self, CatalogName: str, DatabaseName: str, TableName: str, **_: Any
+        self, CatalogName: str, DatabaseName: str, TableName: str, WorkGroup: str | None = None
     ) -> dict[str, Any]:
         """Returns a Glue table as Athena describes it (columns, partition keys, parameters)."""
         self._check_catalog(CatalogName)

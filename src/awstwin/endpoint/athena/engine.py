@@ -29,6 +29,7 @@ from awstwin.endpoint.athena.exceptions import SYSTEM, QueryCancelled, QueryFail
 from awstwin.endpoint.athena.results import ResultWriter, register_renderers, result_uri, scratch_dir
 from awstwin.endpoint.athena.views import decode_view, view_table_input
 from awstwin.endpoint.errors import AwsError
+from awstwin.endpoint.glue.catalog.models import CatalogBackend
 
 MAX_VIEW_DEPTH = 16
 _LEADING = re.compile(r"\s+|--[^\n]*(?:\n|$)|/\*.*?\*/", re.DOTALL)
@@ -262,15 +263,12 @@ class Session:
 class QueryEngine:
     """Turns a `QueryRequest` into result files (and catalog changes), for real."""
 
-    def __init__(self, ctx: Any, threads: int, memory_limit_mb: int | None = None):
+    def __init__(self, ctx: Any, catalog: CatalogBackend, threads: int, memory_limit_mb: int | None = None):
         self.ctx = ctx
+        self.catalog = catalog
         self.threads = threads
         self.memory_limit_mb = memory_limit_mb
         self.state_dir: Path = ctx.state_dir
-
-    @property
-    def catalog(self) -> Any:
-        return self.ctx.backends["glue_catalog"]
 
     @property
     def s3(self) -> Any:

@@ -15,26 +15,13 @@ TABLES = ("schemata", "tables", "columns", "views")
 
 
 def _databases(catalog: Any) -> list[str]:
-    names: list[str] = []
-    token = None
-    while True:
-        page = catalog.get_databases(**({"NextToken": token} if token else {}))
-        names.extend(d["Name"] for d in page.get("DatabaseList") or [])
-        token = page.get("NextToken")
-        if not token:
-            return sorted(names)
+    return sorted(d["Name"] for d in catalog.get_databases().get("DatabaseList") or [])
 
 
 def _tables(catalog: Any) -> Iterator[tuple[str, dict[str, Any]]]:
     for database in _databases(catalog):
-        token = None
-        while True:
-            page = catalog.get_tables(DatabaseName=database, **({"NextToken": token} if token else {}))
-            for table in page.get("TableList") or []:
-                yield database, table
-            token = page.get("NextToken")
-            if not token:
-                break
+        for table in catalog.get_tables(DatabaseName=database).get("TableList") or []:
+            yield database, table
 
 
 def _presto(type_text: str) -> str:

@@ -35,10 +35,11 @@ from awstwin.endpoint.athena.executions import (
     ExecutionStore,
     QueryExecution,
 )
-from awstwin.endpoint.athena.paging import page
 from awstwin.endpoint.athena.saved import SavedApi, bind_parameters, has_placeholders
 from awstwin.endpoint.athena.workgroups import PRIMARY, WorkGroupApi, new_workgroup
 from awstwin.endpoint.context import EndpointContext
+from awstwin.endpoint.glue.catalog.models import CatalogBackend
+from awstwin.endpoint.operations import handler
 from awstwin.endpoint.persistence import StateFile
 from awstwin.endpoint.s3access import parse_s3_uri
 
@@ -90,8 +91,9 @@ def _memory_per_query(workers: int) -> int | None:
 
 
 class AthenaBackend(WorkGroupApi, CatalogApi, SavedApi):
-    def __init__(self, ctx: EndpointContext):
+    def __init__(self, ctx: EndpointContext, catalog: CatalogBackend):
         self.ctx = ctx
+        self.glue = catalog
         self.lock = threading.RLock()
         self.region = ctx.settings.region
         self.account = ctx.settings.account_id
@@ -109,7 +111,7 @@ class AthenaBackend(WorkGroupApi, CatalogApi, SavedApi):
             self.store.save(record)  # an execution cut off by a restart is now recorded as FAILED
         threads = max(1, int(os.environ.get("AWSTWIN_ATHENA_THREADS", os.cpu_count() or 1)))
         workers = max(1, int(os.environ.get("AWSTWIN_ATHENA_WORKERS", "4")))
-        self.engine = QueryEngine(ctx, threads, _memory_per_query(workers))
+        self.engine = QueryEngine(ctx, catalog, threads, _memory_per_query(workers))
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="athena-query")
         self.connections: dict[str, Any] = {}
         self.closed = False
@@ -146,6 +148,7 @@ class AthenaBackend(WorkGroupApi, CatalogApi, SavedApi):
         self.pool.shutdown(wait=True, cancel_futures=True)
 
     # -- StartQueryExecution ---------------------------------------------------------------------
+    @handler("StartQueryExecution")
     def start_query_execution(
         self,
         QueryString: str,
@@ -154,7 +157,9 @@ class AthenaBackend(WorkGroupApi, CatalogApi, SavedApi):
         ResultConfiguration: dict[str, Any] | None = None,
         WorkGroup: str | None = None,
         ExecutionParameters: list[str] | None = None,
-        **_: Any,
+        ResultReuseConfiguration: dict[str, Any] | None = None,
+        EngineConfiguration: dict[str, Any] | None = None,
+        EngineVersion: str | None = None,
     ) -> dict[str, Any]:
         """Runs Athena SQL (Trino dialect) on DuckDB over the Glue catalog's S3 files, or Hive DDL on the
         catalog, on a worker thread; writes `<OutputLocation>/<QueryExecutionId>.csv` and `.csv.metadata`."""
@@ -351,13 +356,15 @@ class AthenaBackend(WorkGroupApi, CatalogApi, SavedApi):
         )
 
     # -- reading executions ----------------------------------------------------------------------
-    def get_query_execution(self, QueryExecutionId: str, **_: Any) -> dict[str, Any]:
+    @handler("GetQueryExecution")
+    def get_query_execution(self, QueryExecutionId: str) -> dict[str, Any]:
         """Returns a query's state, statistics (bytes scanned, engine time), result location and, when it
         failed, StateChangeReason and AthenaError."""
         with self.lock:
             return {"QueryExecution": self._record(QueryExecutionId).to_api()}
 
-    def batch_get_query_execution(self, QueryExecutionIds: list[str], **_: Any) -> dict[str, Any]:
+    @handler("BatchGetQueryExecution")
+    def batch_get_query_execution(self, QueryExecutionIds: list[str]) -> dict[str, Any]:
         """Returns query executions by id; unknown ids are listed as unprocessed."""
         found, missing = [], []
         with self.lock:
@@ -375,12 +382,10 @@ class AthenaBackend(WorkGroupApi, CatalogApi, SavedApi):
                     found.append(record.to_api())
         return {"QueryExecutions": found, "UnprocessedQueryExecutionIds": missing}
 
+    @handler("ListQueryExecutions", page_size=MAX_LIST_RESULTS)
     def list_query_executions(
         self,
-        NextToken: str | None = None,
-        MaxResults: int | None = None,
         WorkGroup: str | None = None,
-        **_: Any,
     ) -> dict[str, Any]:
         """Lists a workgroup's query ids, newest first, paged; the history survives restarts."""
         with self.lock:
@@ -391,10 +396,10 @@ class AthenaBackend(WorkGroupApi, CatalogApi, SavedApi):
                 reverse=True,
             )
             ids = [r.query_id for r in records]
-        chunk, token = page(ids, NextToken, min(MaxResults or MAX_LIST_RESULTS, MAX_LIST_RESULTS))
-        return {"QueryExecutionIds": chunk, "NextToken": token}
+        return {"QueryExecutionIds": ids}
 
-    def stop_query_execution(self, QueryExecutionId: str, **_: Any) -> dict[str, Any]:
+    @handler("StopQueryExecution")
+    def stop_query_execution(self, QueryExecutionId: str) -> dict[str, Any]:
         """Interrupts a running query; it ends CANCELLED."""
         with self.lock:
             record = self._record(QueryExecutionId)
@@ -419,13 +424,13 @@ class AthenaBackend(WorkGroupApi, CatalogApi, SavedApi):
                     con.interrupt()
             time.sleep(0.05)
 
+    @handler("GetQueryResults")
     def get_query_results(
         self,
         QueryExecutionId: str,
         NextToken: str | None = None,
         MaxResults: int | None = None,
         QueryResultType: str | None = None,
-        **_: Any,
     ) -> dict[str, Any]:
         """Pages through a query's result rows (NextToken, MaxResults) with Athena column types, read back
         from its result file in S3."""
@@ -467,7 +472,8 @@ class AthenaBackend(WorkGroupApi, CatalogApi, SavedApi):
             out["UpdateCount"] = record.update_count
         return out
 
-    def get_query_runtime_statistics(self, QueryExecutionId: str, **_: Any) -> dict[str, Any]:
+    @handler("GetQueryRuntimeStatistics")
+    def get_query_runtime_statistics(self, QueryExecutionId: str) -> dict[str, Any]:
         """Returns a query's timeline and rows and bytes read and written."""
         with self.lock:
             record = self._record(QueryExecutionId)

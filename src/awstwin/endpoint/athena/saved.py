@@ -13,7 +13,7 @@ import uuid
 from typing import Any
 
 from awstwin.endpoint.athena.exceptions import InvalidRequestException, QueryFailed, ResourceNotFoundException
-from awstwin.endpoint.athena.paging import page
+from awstwin.endpoint.operations import handler
 
 
 def _placeholders(sql: str) -> list[int]:
@@ -80,6 +80,7 @@ class SavedApi:
         raise NotImplementedError
 
     # -- named queries ---------------------------------------------------------------------------
+    @handler("CreateNamedQuery")
     def create_named_query(
         self,
         Name: str,
@@ -88,7 +89,6 @@ class SavedApi:
         Description: str | None = None,
         ClientRequestToken: str | None = None,
         WorkGroup: str | None = None,
-        **_: Any,
     ) -> dict[str, Any]:
         """Saves a named query in a workgroup (idempotent with ClientRequestToken)."""
         with self.lock:
@@ -115,12 +115,14 @@ class SavedApi:
             raise InvalidRequestException(f"NamedQuery {query_id} was not found")
         return {k: v for k, v in found.items() if not k.startswith("_") and v not in ("", None)}
 
-    def get_named_query(self, NamedQueryId: str, **_: Any) -> dict[str, Any]:
+    @handler("GetNamedQuery")
+    def get_named_query(self, NamedQueryId: str) -> dict[str, Any]:
         """Returns a saved query."""
         with self.lock:
             return {"NamedQuery": self._named(NamedQueryId)}
 
-    def batch_get_named_query(self, NamedQueryIds: list[str], **_: Any) -> dict[str, Any]:
+    @handler("BatchGetNamedQuery")
+    def batch_get_named_query(self, NamedQueryIds: list[str]) -> dict[str, Any]:
         """Returns saved queries by id; unknown ids are listed as unprocessed."""
         found, missing = [], []
         with self.lock:
@@ -133,22 +135,20 @@ class SavedApi:
                     )
         return {"NamedQueries": found, "UnprocessedNamedQueryIds": missing}
 
+    @handler("ListNamedQueries", page_size=50)
     def list_named_queries(
         self,
-        NextToken: str | None = None,
-        MaxResults: int | None = None,
         WorkGroup: str | None = None,
-        **_: Any,
     ) -> dict[str, Any]:
         """Lists the ids of a workgroup's saved queries, paged."""
         with self.lock:
             group = self.workgroup(WorkGroup)["Name"]
             ids = [q["NamedQueryId"] for q in self.named_queries.values() if q["WorkGroup"] == group]
-        chunk, token = page(ids, NextToken, MaxResults or 50)
-        return {"NamedQueryIds": chunk, "NextToken": token}
+        return {"NamedQueryIds": ids}
 
+    @handler("UpdateNamedQuery")
     def update_named_query(
-        self, NamedQueryId: str, Name: str, QueryString: str, Description: str | None = None, **_: Any
+        self, NamedQueryId: str, Name: str, QueryString: str, Description: str | None = None
     ) -> dict[str, Any]:
         """Changes a saved query's name, text and description."""
         with self.lock:
@@ -159,7 +159,8 @@ class SavedApi:
             self._save_state()
         return {}
 
-    def delete_named_query(self, NamedQueryId: str, **_: Any) -> dict[str, Any]:
+    @handler("DeleteNamedQuery")
+    def delete_named_query(self, NamedQueryId: str) -> dict[str, Any]:
         """Deletes a saved query."""
         with self.lock:
             self._named(NamedQueryId)
@@ -182,13 +183,13 @@ class SavedApi:
             "LastModifiedTime": time.time(),
         }
 
+    @handler("CreatePreparedStatement")
     def create_prepared_statement(
         self,
         StatementName: str,
         WorkGroup: str,
         QueryStatement: str,
         Description: str | None = None,
-        **_: Any,
     ) -> dict[str, Any]:
         """Saves a prepared statement (`?` parameters) in a workgroup, for EXECUTE ... USING."""
         with self.lock:
@@ -207,19 +208,20 @@ class SavedApi:
             raise ResourceNotFoundException(f"Prepared statement {name} was not found in workgroup {group}")
         return {k: v for k, v in copy.deepcopy(found).items() if v not in (None, "")}
 
-    def get_prepared_statement(self, StatementName: str, WorkGroup: str, **_: Any) -> dict[str, Any]:
+    @handler("GetPreparedStatement")
+    def get_prepared_statement(self, StatementName: str, WorkGroup: str) -> dict[str, Any]:
         """Returns a prepared statement."""
         with self.lock:
             group = self.workgroup(WorkGroup)["Name"]
             return {"PreparedStatement": self._prepared(group, StatementName)}
 
+    @handler("UpdatePreparedStatement")
     def update_prepared_statement(
         self,
         StatementName: str,
         WorkGroup: str,
         QueryStatement: str,
         Description: str | None = None,
-        **_: Any,
     ) -> dict[str, Any]:
         """Replaces a prepared statement's text and description."""
         with self.lock:
@@ -229,7 +231,8 @@ class SavedApi:
             self._save_state()
         return {}
 
-    def delete_prepared_statement(self, StatementName: str, WorkGroup: str, **_: Any) -> dict[str, Any]:
+    @handler("DeletePreparedStatement")
+    def delete_prepared_statement(self, StatementName: str, WorkGroup: str) -> dict[str, Any]:
         """Deletes a prepared statement."""
         with self.lock:
             group = self.workgroup(WorkGroup)["Name"]
@@ -238,9 +241,8 @@ class SavedApi:
             self._save_state()
         return {}
 
-    def list_prepared_statements(
-        self, WorkGroup: str, NextToken: str | None = None, MaxResults: int | None = None, **_: Any
-    ) -> dict[str, Any]:
+    @handler("ListPreparedStatements", page_size=50)
+    def list_prepared_statements(self, WorkGroup: str) -> dict[str, Any]:
         """Lists a workgroup's prepared statements, paged."""
         with self.lock:
             group = self.workgroup(WorkGroup)["Name"]
@@ -248,11 +250,11 @@ class SavedApi:
                 {"StatementName": s["StatementName"], "LastModifiedTime": s["LastModifiedTime"]}
                 for s in sorted(self.prepared.get(group, {}).values(), key=lambda s: s["StatementName"])
             ]
-        chunk, token = page(items, NextToken, MaxResults or 50)
-        return {"PreparedStatements": chunk, "NextToken": token}
+        return {"PreparedStatements": items}
 
+    @handler("BatchGetPreparedStatement")
     def batch_get_prepared_statement(
-        self, PreparedStatementNames: list[str], WorkGroup: str, **_: Any
+        self, PreparedStatementNames: list[str], WorkGroup: str
     ) -> dict[str, Any]:
         """Returns a workgroup's prepared statements by name; unknown names are listed as unprocessed."""
         found, missing = [], []

@@ -83,11 +83,23 @@ def _is_hidden(relative_key: str) -> bool:
     return any(part.startswith(("_", ".")) for part in relative_key.split("/") if part)
 
 
+def table_prefix(key: str) -> str:
+    """A table or partition location's key prefix as Athena reads it: empty path parts dropped.
+
+    https://docs.aws.amazon.com/athena/latest/ug/tables-location-format.html: `s3://bucket/folder//folder/`
+    "is a valid Amazon S3 path, [but] Athena does not allow it and changes it to
+    s3://bucketname/folder/folder/, removing the extra /" (the Airflow provider's example DAG writes
+    `LOCATION 's3://bucket//table'` over objects under `table/`).
+    """
+    return "/".join(part for part in key.split("/") if part)
+
+
 def list_data_files(s3: S3Access, location: str, values: tuple[str, ...] = ()) -> list[DataFile]:
     """Every data object under `location` (a folder, recursively), as local files."""
     if not location:
         return []
     bucket, prefix = parse_s3_uri(location)
+    prefix = table_prefix(prefix)
     if prefix and not prefix.endswith("/"):
         prefix += "/"
     if not s3.bucket_exists(bucket):
@@ -149,15 +161,8 @@ def resolve(
 
 
 def all_partitions(catalog: Any, database: str, name: str) -> list[dict[str, Any]]:
-    partitions: list[dict[str, Any]] = []
-    token = None
-    while True:
-        kwargs = {"NextToken": token} if token else {}
-        page = catalog.get_partitions(DatabaseName=database, TableName=name, MaxResults=1000, **kwargs)
-        partitions.extend(page.get("Partitions") or [])
-        token = page.get("NextToken")
-        if not token:
-            return partitions
+    """Every partition of a table (in-process, a paged operation returns its whole list)."""
+    return list(catalog.get_partitions(DatabaseName=database, TableName=name).get("Partitions") or [])
 
 
 # ---------------------------------------------------------------------------------------------------

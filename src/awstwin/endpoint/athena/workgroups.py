@@ -13,7 +13,7 @@ from typing import Any
 
 from awstwin.endpoint.athena.dialect import ENGINE_VERSION
 from awstwin.endpoint.athena.exceptions import InvalidRequestException
-from awstwin.endpoint.athena.paging import page
+from awstwin.endpoint.operations import handler
 
 PRIMARY = "primary"
 DEFAULT_CONFIGURATION: dict[str, Any] = {
@@ -115,13 +115,13 @@ class WorkGroupApi:
         return chosen
 
     # -- API -------------------------------------------------------------------------------------
+    @handler("CreateWorkGroup")
     def create_work_group(
         self,
         Name: str,
         Configuration: dict[str, Any] | None = None,
         Description: str | None = None,
         Tags: list[dict[str, str]] | None = None,
-        **_: Any,
     ) -> dict[str, Any]:
         """Creates a workgroup with its result location, enforcement and bytes-scanned cutoff."""
         with self.lock:
@@ -133,14 +133,14 @@ class WorkGroupApi:
             self._save_state()
         return {}
 
-    def get_work_group(self, WorkGroup: str, **_: Any) -> dict[str, Any]:
+    @handler("GetWorkGroup")
+    def get_work_group(self, WorkGroup: str) -> dict[str, Any]:
         """Returns a workgroup and its configuration."""
         with self.lock:
             return {"WorkGroup": copy.deepcopy(self.workgroup(WorkGroup))}
 
-    def list_work_groups(
-        self, NextToken: str | None = None, MaxResults: int | None = None, **_: Any
-    ) -> dict[str, Any]:
+    @handler("ListWorkGroups", page_size=50)
+    def list_work_groups(self) -> dict[str, Any]:
         """Lists the workgroups (`primary` always among them), paged."""
         with self.lock:
             groups = sorted(self.workgroups.values(), key=lambda g: g["Name"])
@@ -154,16 +154,15 @@ class WorkGroupApi:
                 }
                 for g in groups
             ]
-        chunk, token = page(summaries, NextToken, MaxResults or 50)
-        return {"WorkGroups": chunk, "NextToken": token}
+        return {"WorkGroups": summaries}
 
+    @handler("UpdateWorkGroup")
     def update_work_group(
         self,
         WorkGroup: str,
         Description: str | None = None,
         ConfigurationUpdates: dict[str, Any] | None = None,
         State: str | None = None,
-        **_: Any,
     ) -> dict[str, Any]:
         """Changes a workgroup's description, state or configuration."""
         with self.lock:
@@ -177,9 +176,8 @@ class WorkGroupApi:
             self._save_state()
         return {}
 
-    def delete_work_group(
-        self, WorkGroup: str, RecursiveDeleteOption: bool | None = None, **_: Any
-    ) -> dict[str, Any]:
+    @handler("DeleteWorkGroup")
+    def delete_work_group(self, WorkGroup: str, RecursiveDeleteOption: bool | None = None) -> dict[str, Any]:
         """Deletes a workgroup (with its queries only when RecursiveDeleteOption is set); never `primary`."""
         with self.lock:
             self.workgroup(WorkGroup)
@@ -204,14 +202,16 @@ class WorkGroupApi:
             )
         return self.tags.setdefault(arn, {})
 
-    def tag_resource(self, ResourceARN: str, Tags: list[dict[str, str]], **_: Any) -> dict[str, Any]:
+    @handler("TagResource")
+    def tag_resource(self, ResourceARN: str, Tags: list[dict[str, str]]) -> dict[str, Any]:
         """Adds tags to a workgroup (the one taggable Athena resource locally)."""
         with self.lock:
             self._tagged(ResourceARN).update({t["Key"]: t.get("Value", "") for t in Tags})
             self._save_state()
         return {}
 
-    def untag_resource(self, ResourceARN: str, TagKeys: list[str], **_: Any) -> dict[str, Any]:
+    @handler("UntagResource")
+    def untag_resource(self, ResourceARN: str, TagKeys: list[str]) -> dict[str, Any]:
         """Removes tags from a workgroup."""
         with self.lock:
             tags = self._tagged(ResourceARN)
@@ -220,7 +220,8 @@ class WorkGroupApi:
             self._save_state()
         return {}
 
-    def list_tags_for_resource(self, ResourceARN: str, **_: Any) -> dict[str, Any]:
+    @handler("ListTagsForResource", page_size=50)
+    def list_tags_for_resource(self, ResourceARN: str) -> dict[str, Any]:
         """Returns the tags of a workgroup."""
         with self.lock:
             tags = dict(self._tagged(ResourceARN))

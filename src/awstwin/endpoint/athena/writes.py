@@ -42,6 +42,7 @@ from awstwin.endpoint.glue.catalog.formats import (
     StorageFormat,
     hive_byte,
 )
+from awstwin.endpoint.glue.catalog.table_input import external_table, storage_descriptor
 from awstwin.endpoint.s3access import parse_s3_uri
 
 # CTAS `format` -> (DuckDB COPY format, InputFormat, OutputFormat, SerDe)
@@ -300,30 +301,15 @@ class TableWriter:
         if copy_format == "parquet":
             serde_params = {"serialization.format": "1"}
         compression_param = "parquet.compression" if copy_format == "parquet" else "write.compression"
-        table_input = {
-            "Name": name,
-            "TableType": "EXTERNAL_TABLE",
-            "Parameters": {
-                "EXTERNAL": "TRUE",
-                "has_encrypted_data": "false",
-                compression_param: compression_name,
-            },
-            "PartitionKeys": keys,
-            "Retention": 0,
-            "StorageDescriptor": {
-                "Columns": columns,
-                "Location": location,
-                "InputFormat": input_format,
-                "OutputFormat": output_format,
-                "Compressed": False,
-                "NumberOfBuckets": -1,
-                "SerdeInfo": {"SerializationLibrary": serde, "Parameters": serde_params},
-                "BucketColumns": [],
-                "SortColumns": [],
-                "Parameters": {},
-                "StoredAsSubDirectories": False,
-            },
-        }
+        descriptor = storage_descriptor(
+            columns=columns,
+            location=location,
+            input_format=input_format,
+            output_format=output_format,
+            serde={"SerializationLibrary": serde, "Parameters": serde_params},
+        )
+        parameters = {"EXTERNAL": "TRUE", "has_encrypted_data": "false", compression_param: compression_name}
+        table_input = external_table(name, descriptor, partition_keys=keys, parameters=parameters)
         self.catalog.create_table(DatabaseName=database, TableInput=table_input)
         self._register_partitions(database, name, table_input, location, written, partitioned_by)
         return QueryOutcome(

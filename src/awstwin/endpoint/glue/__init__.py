@@ -9,20 +9,65 @@ The clean-room `awsglue` runtime that job scripts import lives in `awstwin/glue_
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 from awstwin.endpoint.context import EndpointContext
-from awstwin.endpoint.protocol.json_protocol import JsonService
+from awstwin.endpoint.operations import Registry
+from awstwin.endpoint.protocol.models import service_model
+from awstwin.endpoint.protocol.service import ServiceApp
+
+if TYPE_CHECKING:
+    from awstwin.endpoint.glue.catalog.models import CatalogBackend
+    from awstwin.endpoint.glue.crawler.models import CrawlerBackend
+    from awstwin.endpoint.glue.jobs.models import JobBackend
+    from awstwin.endpoint.glue.tags import TagBackend
+
+# AWS Glue answers a request that does not fit its model with this code (besides SerializationException).
+INVALID_INPUT = "InvalidInputException"
 
 
-def build(ctx: EndpointContext) -> JsonService:
+@dataclass
+class Glue:
+    """Glue's backends, each reachable by name, and the app that serves them."""
+
+    catalog: CatalogBackend
+    crawlers: CrawlerBackend
+    jobs: JobBackend
+    tags: TagBackend
+    app: ServiceApp
+
+
+def backend_classes() -> tuple[type, ...]:
+    """The classes whose `@handler` methods are Glue's operations (the actions table reads them)."""
+    from awstwin.endpoint.glue.catalog.models import CatalogBackend
+    from awstwin.endpoint.glue.crawler.models import CrawlerBackend
+    from awstwin.endpoint.glue.jobs.models import JobBackend
+    from awstwin.endpoint.glue.tags import TagBackend
+
+    return (CatalogBackend, CrawlerBackend, JobBackend, TagBackend)
+
+
+def build(ctx: EndpointContext) -> Glue:
     from awstwin.endpoint.glue.catalog.models import CatalogBackend
     from awstwin.endpoint.glue.crawler.models import CrawlerBackend
     from awstwin.endpoint.glue.jobs.models import JobBackend
     from awstwin.endpoint.glue.tags import TagBackend
 
     tags = TagBackend(ctx)
-    catalog = CatalogBackend(ctx)
-    ctx.backends["glue_catalog"] = catalog
+    catalog = CatalogBackend(ctx, tags)
     crawlers = CrawlerBackend(ctx, catalog, tags)
     jobs = JobBackend(ctx, catalog, tags)
-    ctx.backends["glue_jobs"] = jobs
-    return JsonService("glue", [catalog, crawlers, jobs, tags], validation_error_code="InvalidInputException")
+    tags.owners.update(
+        database=catalog,
+        table=catalog,
+        connection=catalog,
+        crawler=crawlers,
+        job=jobs,
+        trigger=jobs,
+        workflow=jobs,
+    )
+    backends = [catalog, crawlers, jobs, tags]
+    registry = Registry.of("glue", service_model("glue"), backends)
+    app = ServiceApp(registry, backends, invalid_input_code=INVALID_INPUT)
+    return Glue(catalog, crawlers, jobs, tags, app)

@@ -3,17 +3,18 @@
 Other Glue backends store the `Tags` of their Create* calls here (`tags.tag(tags.arn("job", name),
 Tags)`) and forget them on delete. GetTags on a resource that does not exist is an
 EntityNotFoundException, as on AWS: the backend that owns the resource kind answers
-`resource_exists(kind, names)` (see `OWNERS`).
+`resource_exists(kind, names)` (`owners`, filled in by `glue.build`).
 """
 
 from __future__ import annotations
 
 import re
 import threading
-from typing import Any
+from typing import Any, Protocol
 
 from awstwin.endpoint.context import EndpointContext
 from awstwin.endpoint.glue.exceptions import EntityNotFoundException, InvalidInputException
+from awstwin.endpoint.operations import handler
 from awstwin.endpoint.persistence import StateFile
 
 ARN = re.compile(
@@ -21,16 +22,11 @@ ARN = re.compile(
 )
 MAX_TAGS = 50
 
-# resource kind in an ARN -> the ctx.backends entry that knows whether such a resource exists
-OWNERS: dict[str, str] = {
-    "database": "glue_catalog",
-    "table": "glue_catalog",
-    "connection": "glue_catalog",
-    "crawler": "glue_crawlers",
-    "job": "glue_jobs",
-    "trigger": "glue_jobs",
-    "workflow": "glue_jobs",
-}
+
+class ResourceOwner(Protocol):
+    """A Glue backend that knows whether a resource of one of its kinds exists."""
+
+    def resource_exists(self, kind: str, names: list[str]) -> bool: ...
 
 
 class TagBackend:
@@ -39,7 +35,8 @@ class TagBackend:
         self._lock = threading.Lock()
         self._file = StateFile.under(ctx.state_dir, "glue", "tags.json")
         self._tags: dict[str, dict[str, str]] = (self._file.load() or {}).get("tags", {})
-        ctx.backends["glue_tags"] = self
+        # resource kind in an ARN (database, table, crawler, job, ...) -> the backend that owns it
+        self.owners: dict[str, ResourceOwner] = {}
 
     def arn(self, kind: str, *names: str) -> str:
         settings = self.ctx.settings
@@ -77,23 +74,24 @@ class TagBackend:
                 f"{arn!r} is not a Glue ARN (arn:aws:glue:<region>:<account>:<kind>/<name>)"
             )
         kind, names = match["kind"], match["names"].split("/")
-        owner = self.ctx.backends.get(OWNERS.get(kind, ""))
-        exists = getattr(owner, "resource_exists", None)
-        if callable(exists):
-            found = exists(kind, names)
+        owner = self.owners.get(kind)
+        if owner is not None:
+            found = owner.resource_exists(kind, names)
         else:  # a kind no backend answers for: known if it was ever tagged
             with self._lock:
                 found = arn in self._tags
         if not found:
             raise EntityNotFoundException(f"Resource {arn} not found: no {kind} named {'/'.join(names)}.")
 
-    def tag_resource(self, ResourceArn: str, TagsToAdd: dict[str, str], **_: Any) -> dict[str, Any]:
+    @handler("TagResource")
+    def tag_resource(self, ResourceArn: str, TagsToAdd: dict[str, str]) -> dict[str, Any]:
         """Adds tags to a Glue resource (database, table, connection, crawler, job)."""
         self._check(ResourceArn)
         self.tag(ResourceArn, TagsToAdd)
         return {}
 
-    def untag_resource(self, ResourceArn: str, TagsToRemove: list[str], **_: Any) -> dict[str, Any]:
+    @handler("UntagResource")
+    def untag_resource(self, ResourceArn: str, TagsToRemove: list[str]) -> dict[str, Any]:
         """Removes tags from a Glue resource."""
         self._check(ResourceArn)
         with self._lock:
@@ -105,7 +103,8 @@ class TagBackend:
             self._save()
         return {}
 
-    def get_tags(self, ResourceArn: str, **_: Any) -> dict[str, Any]:
+    @handler("GetTags")
+    def get_tags(self, ResourceArn: str) -> dict[str, Any]:
         """Returns the tags of a Glue resource (database, table, connection, crawler, job)."""
         self._check(ResourceArn)
         return {"Tags": self.tags_of(ResourceArn)}

@@ -12,14 +12,18 @@ survive a restart. Where things live:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from awstwin.endpoint.context import EndpointContext
 
+if TYPE_CHECKING:
+    from awstwin.endpoint.s3.responses import S3App
 
-def build(ctx: EndpointContext):  # noqa: ANN201 - returns the WSGI app
+
+def build(ctx: EndpointContext) -> S3App:
     from awstwin.endpoint.s3.responses import S3App
     from awstwin.endpoint.s3.store import ObjectStore
 
     assert ctx.s3_root is not None
     store = ObjectStore(ctx.s3_root, ctx.state_dir / "s3meta")
-    ctx.backends["s3"] = store
     return S3App(store, ctx.settings.region)

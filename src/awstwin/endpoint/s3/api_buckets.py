@@ -10,6 +10,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from awstwin.endpoint.operations import handler
 from awstwin.endpoint.s3 import exceptions as err
 from awstwin.endpoint.s3.api_common import OWNER, tag_set, tags_from_set
 from awstwin.endpoint.s3.store import ObjectStore
@@ -21,12 +22,13 @@ class BucketApi:
     store: ObjectStore
     region: str
 
+    @handler("ListBuckets")
     def list_buckets(
         self,
         Prefix: str | None = None,
         MaxBuckets: int | None = None,
         ContinuationToken: str | None = None,
-        **_: Any,
+        BucketRegion: str | None = None,
     ) -> dict[str, Any]:
         """Lists the buckets (the folders under s3/)."""
         buckets = [
@@ -45,8 +47,20 @@ class BucketApi:
         result["Buckets"] = buckets
         return result
 
+    @handler("CreateBucket")
     def create_bucket(
-        self, Bucket: str, CreateBucketConfiguration: dict[str, Any] | None = None, **_: Any
+        self,
+        Bucket: str,
+        CreateBucketConfiguration: dict[str, Any] | None = None,
+        ACL: str | None = None,
+        GrantFullControl: str | None = None,
+        GrantRead: str | None = None,
+        GrantReadACP: str | None = None,
+        GrantWrite: str | None = None,
+        GrantWriteACP: str | None = None,
+        ObjectLockEnabledForBucket: bool | None = None,
+        ObjectOwnership: str | None = None,
+        BucketNamespace: str | None = None,
     ) -> dict[str, Any]:
         """Creates a bucket: a folder under the state directory's s3/."""
         region = (CreateBucketConfiguration or {}).get("LocationConstraint") or US_EAST_1
@@ -55,25 +69,34 @@ class BucketApi:
         self.store.create_bucket(Bucket, region)
         return {"Location": f"/{Bucket}"}
 
-    def head_bucket(self, Bucket: str, **_: Any) -> dict[str, Any]:
+    @handler("HeadBucket")
+    def head_bucket(self, Bucket: str, ExpectedBucketOwner: str | None = None) -> dict[str, Any]:
         """Says whether a bucket exists."""
         config = self.store.bucket_config(Bucket)
         return {"BucketRegion": config.get("region", US_EAST_1), "AccessPointAlias": False}
 
-    def delete_bucket(self, Bucket: str, **_: Any) -> dict[str, Any]:
+    @handler("DeleteBucket")
+    def delete_bucket(self, Bucket: str, ExpectedBucketOwner: str | None = None) -> dict[str, Any]:
         """Deletes an empty bucket (Spark's leftover files do not count)."""
         self.store.delete_bucket(Bucket)
         return {}
 
-    def get_bucket_location(self, Bucket: str, **_: Any) -> dict[str, Any]:
+    @handler("GetBucketLocation")
+    def get_bucket_location(self, Bucket: str, ExpectedBucketOwner: str | None = None) -> dict[str, Any]:
         """Returns the bucket's region (empty for us-east-1, as on S3)."""
         region = self.store.bucket_config(Bucket).get("region", US_EAST_1)
         # us-east-1 is reported as an empty LocationConstraint, as AWS does.
         return {"LocationConstraint": None if region == US_EAST_1 else region}
 
     # ---- tags -----------------------------------------------------------------------------
+    @handler("PutBucketTagging")
     def put_bucket_tagging(
-        self, Bucket: str, Tagging: dict[str, Any] | None = None, **_: Any
+        self,
+        Bucket: str,
+        Tagging: dict[str, Any] | None = None,
+        ContentMD5: str | None = None,
+        ChecksumAlgorithm: str | None = None,
+        ExpectedBucketOwner: str | None = None,
     ) -> dict[str, Any]:
         """Sets a bucket's tags."""
         if Tagging is None:
@@ -81,21 +104,29 @@ class BucketApi:
         self.store.update_bucket_config(Bucket, tags=tags_from_set(Tagging))
         return {"_status": 204}
 
-    def get_bucket_tagging(self, Bucket: str, **_: Any) -> dict[str, Any]:
+    @handler("GetBucketTagging")
+    def get_bucket_tagging(self, Bucket: str, ExpectedBucketOwner: str | None = None) -> dict[str, Any]:
         """Returns a bucket's tags."""
         tags = self.store.bucket_config(Bucket).get("tags")
         if not tags:
             raise err.NoSuchTagSet(f"/{Bucket}")
         return {"TagSet": tag_set(tags)}
 
-    def delete_bucket_tagging(self, Bucket: str, **_: Any) -> dict[str, Any]:
+    @handler("DeleteBucketTagging")
+    def delete_bucket_tagging(self, Bucket: str, ExpectedBucketOwner: str | None = None) -> dict[str, Any]:
         """Removes a bucket's tags."""
         self.store.update_bucket_config(Bucket, tags=None)
         return {}
 
     # ---- encryption -----------------------------------------------------------------------
+    @handler("PutBucketEncryption")
     def put_bucket_encryption(
-        self, Bucket: str, ServerSideEncryptionConfiguration: dict[str, Any] | None = None, **_: Any
+        self,
+        Bucket: str,
+        ServerSideEncryptionConfiguration: dict[str, Any] | None = None,
+        ContentMD5: str | None = None,
+        ChecksumAlgorithm: str | None = None,
+        ExpectedBucketOwner: str | None = None,
     ) -> dict[str, Any]:
         """Stores a bucket's default-encryption setting."""
         if not ServerSideEncryptionConfiguration or not ServerSideEncryptionConfiguration.get("Rules"):
@@ -103,7 +134,8 @@ class BucketApi:
         self.store.update_bucket_config(Bucket, encryption=ServerSideEncryptionConfiguration)
         return {}
 
-    def get_bucket_encryption(self, Bucket: str, **_: Any) -> dict[str, Any]:
+    @handler("GetBucketEncryption")
+    def get_bucket_encryption(self, Bucket: str, ExpectedBucketOwner: str | None = None) -> dict[str, Any]:
         """Returns a bucket's default-encryption setting (stored, not applied: files are plain)."""
         config = self.store.bucket_config(Bucket).get("encryption")
         if config is None:
@@ -118,14 +150,21 @@ class BucketApi:
             }
         return {"ServerSideEncryptionConfiguration": config}
 
-    def delete_bucket_encryption(self, Bucket: str, **_: Any) -> dict[str, Any]:
+    @handler("DeleteBucketEncryption")
+    def delete_bucket_encryption(self, Bucket: str, ExpectedBucketOwner: str | None = None) -> dict[str, Any]:
         """Removes a bucket's stored default-encryption setting."""
         self.store.update_bucket_config(Bucket, encryption=None)
         return {}
 
     # ---- public access block --------------------------------------------------------------
+    @handler("PutPublicAccessBlock")
     def put_public_access_block(
-        self, Bucket: str, PublicAccessBlockConfiguration: dict[str, Any] | None = None, **_: Any
+        self,
+        Bucket: str,
+        PublicAccessBlockConfiguration: dict[str, Any] | None = None,
+        ContentMD5: str | None = None,
+        ChecksumAlgorithm: str | None = None,
+        ExpectedBucketOwner: str | None = None,
     ) -> dict[str, Any]:
         """Stores a bucket's public access block."""
         if PublicAccessBlockConfiguration is None:
@@ -135,20 +174,33 @@ class BucketApi:
         self.store.update_bucket_config(Bucket, public_access_block=PublicAccessBlockConfiguration)
         return {}
 
-    def get_public_access_block(self, Bucket: str, **_: Any) -> dict[str, Any]:
+    @handler("GetPublicAccessBlock")
+    def get_public_access_block(self, Bucket: str, ExpectedBucketOwner: str | None = None) -> dict[str, Any]:
         """Returns a bucket's stored public access block."""
         config = self.store.bucket_config(Bucket).get("public_access_block")
         if config is None:
             raise err.NoSuchPublicAccessBlock(Bucket)
         return {"PublicAccessBlockConfiguration": config}
 
-    def delete_public_access_block(self, Bucket: str, **_: Any) -> dict[str, Any]:
+    @handler("DeletePublicAccessBlock")
+    def delete_public_access_block(
+        self, Bucket: str, ExpectedBucketOwner: str | None = None
+    ) -> dict[str, Any]:
         """Removes a bucket's stored public access block."""
         self.store.update_bucket_config(Bucket, public_access_block=None)
         return {}
 
     # ---- policy ---------------------------------------------------------------------------
-    def put_bucket_policy(self, Bucket: str, Policy: str | None = None, **_: Any) -> dict[str, Any]:
+    @handler("PutBucketPolicy")
+    def put_bucket_policy(
+        self,
+        Bucket: str,
+        Policy: str | None = None,
+        ContentMD5: str | None = None,
+        ChecksumAlgorithm: str | None = None,
+        ConfirmRemoveSelfBucketAccess: bool | None = None,
+        ExpectedBucketOwner: str | None = None,
+    ) -> dict[str, Any]:
         """Stores a bucket's policy (not enforced)."""
         try:
             document = json.loads(Policy or "")
@@ -159,21 +211,30 @@ class BucketApi:
         self.store.update_bucket_config(Bucket, policy=Policy)
         return {"_status": 204}
 
-    def get_bucket_policy(self, Bucket: str, **_: Any) -> dict[str, Any]:
+    @handler("GetBucketPolicy")
+    def get_bucket_policy(self, Bucket: str, ExpectedBucketOwner: str | None = None) -> dict[str, Any]:
         """Returns a bucket's stored policy (stored, not enforced)."""
         policy = self.store.bucket_config(Bucket).get("policy")
         if policy is None:
             raise err.NoSuchBucketPolicy(Bucket)
         return {"Policy": policy}
 
-    def delete_bucket_policy(self, Bucket: str, **_: Any) -> dict[str, Any]:
+    @handler("DeleteBucketPolicy")
+    def delete_bucket_policy(self, Bucket: str, ExpectedBucketOwner: str | None = None) -> dict[str, Any]:
         """Removes a bucket's stored policy."""
         self.store.update_bucket_config(Bucket, policy=None)
         return {}
 
     # ---- versioning (the setting only) ----------------------------------------------------
+    @handler("PutBucketVersioning")
     def put_bucket_versioning(
-        self, Bucket: str, VersioningConfiguration: dict[str, Any] | None = None, **_: Any
+        self,
+        Bucket: str,
+        VersioningConfiguration: dict[str, Any] | None = None,
+        ContentMD5: str | None = None,
+        ChecksumAlgorithm: str | None = None,
+        MFA: str | None = None,
+        ExpectedBucketOwner: str | None = None,
     ) -> dict[str, Any]:
         """Stores a versioning setting (one version per key is kept)."""
         status = (VersioningConfiguration or {}).get("Status")
@@ -184,11 +245,13 @@ class BucketApi:
         self.store.update_bucket_config(Bucket, versioning=VersioningConfiguration)
         return {}
 
-    def get_bucket_versioning(self, Bucket: str, **_: Any) -> dict[str, Any]:
+    @handler("GetBucketVersioning")
+    def get_bucket_versioning(self, Bucket: str, ExpectedBucketOwner: str | None = None) -> dict[str, Any]:
         """Returns the stored versioning setting (one version per key is kept)."""
         return dict(self.store.bucket_config(Bucket).get("versioning") or {})
 
-    def get_bucket_acl(self, Bucket: str, **_: Any) -> dict[str, Any]:
+    @handler("GetBucketAcl")
+    def get_bucket_acl(self, Bucket: str, ExpectedBucketOwner: str | None = None) -> dict[str, Any]:
         """Returns the bucket owner's full-control ACL (ACLs are not enforced locally)."""
         self.store.require_bucket(Bucket)
         grantee = {"Type": "CanonicalUser", **OWNER}

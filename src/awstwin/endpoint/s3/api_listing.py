@@ -7,6 +7,7 @@ import binascii
 from typing import Any
 from urllib.parse import quote
 
+from awstwin.endpoint.operations import handler
 from awstwin.endpoint.s3 import exceptions as err
 from awstwin.endpoint.s3.api_common import OWNER, quoted
 from awstwin.endpoint.s3.store import ListResult, ObjectStore, StoredObject
@@ -67,6 +68,7 @@ class ListingApi:
             bucket, prefix, delimiter, marker, limit
         ), MAX_KEYS if max_keys is None else max_keys
 
+    @handler("ListObjectsV2")
     def list_objects_v2(
         self,
         Bucket: str,
@@ -77,7 +79,9 @@ class ListingApi:
         StartAfter: str | None = None,
         FetchOwner: bool | None = None,
         EncodingType: str | None = None,
-        **_: Any,
+        RequestPayer: str | None = None,
+        ExpectedBucketOwner: str | None = None,
+        OptionalObjectAttributes: list[Any] | None = None,
     ) -> dict[str, Any]:
         """Lists keys in S3 byte order with prefix, delimiter, StartAfter and continuation tokens; files
         written straight into the tree show up too."""
@@ -103,6 +107,7 @@ class ListingApi:
             result["NextContinuationToken"] = _token(page.last)
         return result
 
+    @handler("ListObjects")
     def list_objects(
         self,
         Bucket: str,
@@ -111,7 +116,9 @@ class ListingApi:
         MaxKeys: int | None = None,
         Marker: str | None = None,
         EncodingType: str | None = None,
-        **_: Any,
+        RequestPayer: str | None = None,
+        ExpectedBucketOwner: str | None = None,
+        OptionalObjectAttributes: list[Any] | None = None,
     ) -> dict[str, Any]:
         """Lists keys in S3 byte order with prefix, delimiter and markers (V1)."""
         encode = _encoder(EncodingType, Bucket)
@@ -132,6 +139,7 @@ class ListingApi:
             result["NextMarker"] = encode(page.last)
         return result
 
+    @handler("ListObjectVersions")
     def list_object_versions(
         self,
         Bucket: str,
@@ -141,7 +149,9 @@ class ListingApi:
         KeyMarker: str | None = None,
         VersionIdMarker: str | None = None,
         EncodingType: str | None = None,
-        **_: Any,
+        ExpectedBucketOwner: str | None = None,
+        RequestPayer: str | None = None,
+        OptionalObjectAttributes: list[Any] | None = None,
     ) -> dict[str, Any]:
         """Lists each key as its one version, "null": only the latest version of a key exists here."""
         encode = _encoder(EncodingType, Bucket)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from awstwin.endpoint.operations import handler
 from awstwin.endpoint.s3 import exceptions as err
 from awstwin.endpoint.s3.api_common import (
     OWNER,
@@ -31,6 +32,7 @@ def _part_checksum(algorithm: str | None, value: str | None) -> dict[str, Any]:
 class MultipartApi:
     store: ObjectStore
 
+    @handler("CreateMultipartUpload", whole_request=True)
     def create_multipart_upload(self, Bucket: str, Key: str, **params: Any) -> dict[str, Any]:
         """Starts a multipart upload; parts are kept aside until completed."""
         resource = f"/{Bucket}/{Key}"
@@ -50,6 +52,7 @@ class MultipartApi:
             "ChecksumType": info.get("checksum_type"),
         }
 
+    @handler("UploadPart", whole_request=True)
     def upload_part(
         self, Bucket: str, Key: str, UploadId: str, PartNumber: int, Body: Any = None, **params: Any
     ) -> dict[str, Any]:
@@ -67,6 +70,7 @@ class MultipartApi:
             **_part_checksum(algorithm, part.get("checksum")),
         }
 
+    @handler("UploadPartCopy", whole_request=True)
     def upload_part_copy(
         self, Bucket: str, Key: str, UploadId: str, PartNumber: int, CopySource: str, **params: Any
     ) -> dict[str, Any]:
@@ -86,6 +90,7 @@ class MultipartApi:
         result.update(_part_checksum(algorithm, part.get("checksum")))
         return {"CopyPartResult": result}
 
+    @handler("CompleteMultipartUpload", whole_request=True)
     def complete_multipart_upload(
         self,
         Bucket: str,
@@ -121,12 +126,22 @@ class MultipartApi:
             result["ChecksumType"] = meta.checksum_type
         return result
 
-    def abort_multipart_upload(self, Bucket: str, Key: str, UploadId: str, **_: Any) -> dict[str, Any]:
+    @handler("AbortMultipartUpload")
+    def abort_multipart_upload(
+        self,
+        Bucket: str,
+        Key: str,
+        UploadId: str,
+        RequestPayer: str | None = None,
+        ExpectedBucketOwner: str | None = None,
+        IfMatchInitiatedTime: Any | None = None,
+    ) -> dict[str, Any]:
         """Drops a multipart upload in progress and its parts."""
         self.store.require_bucket(Bucket)
         self.store.uploads.abort(Bucket, Key, UploadId)
         return {}
 
+    @handler("ListParts")
     def list_parts(
         self,
         Bucket: str,
@@ -134,7 +149,11 @@ class MultipartApi:
         UploadId: str,
         MaxParts: int | None = None,
         PartNumberMarker: str | None = None,
-        **_: Any,
+        RequestPayer: str | None = None,
+        ExpectedBucketOwner: str | None = None,
+        SSECustomerAlgorithm: str | None = None,
+        SSECustomerKey: str | None = None,
+        SSECustomerKeyMD5: str | None = None,
     ) -> dict[str, Any]:
         """Lists the parts uploaded so far."""
         self.store.require_bucket(Bucket)
@@ -172,6 +191,7 @@ class MultipartApi:
             result["NextPartNumberMarker"] = page[-1]["number"]
         return result
 
+    @handler("ListMultipartUploads")
     def list_multipart_uploads(
         self,
         Bucket: str,
@@ -180,7 +200,9 @@ class MultipartApi:
         KeyMarker: str | None = None,
         UploadIdMarker: str | None = None,
         MaxUploads: int | None = None,
-        **_: Any,
+        EncodingType: str | None = None,
+        ExpectedBucketOwner: str | None = None,
+        RequestPayer: str | None = None,
     ) -> dict[str, Any]:
         """Lists multipart uploads in progress."""
         self.store.require_bucket(Bucket)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
+from awstwin.endpoint.operations import handler
 from awstwin.endpoint.s3 import exceptions as err
 from awstwin.endpoint.s3.api_common import (
     ChecksumPlan,
@@ -43,6 +44,7 @@ def check_version(bucket: str, key: str, version_id: str | None) -> None:
 class ObjectApi:
     store: ObjectStore
 
+    @handler("PutObject", whole_request=True)
     def put_object(self, Bucket: str, Key: str, Body: Any = None, **params: Any) -> dict[str, Any]:
         """Writes an object as the plain file `<state>/s3/<bucket>/<key>`, atomically, with metadata
         and checksums."""
@@ -76,6 +78,7 @@ class ObjectApi:
         if if_match is not None and if_match.strip().strip('"') != current.meta.etag:
             raise err.PreconditionFailed(f"/{bucket}/{key}", "If-Match")
 
+    @handler("GetObject", whole_request=True)
     def get_object(self, Bucket: str, Key: str, **params: Any) -> dict[str, Any]:
         """Streams an object's file, with ranges, part numbers, conditions and checksums."""
         check_version(Bucket, Key, params.get("VersionId"))
@@ -90,6 +93,7 @@ class ObjectApi:
             result["Body"] = file_chunks(obj.path, start, end - start + 1)
         return result
 
+    @handler("HeadObject", whole_request=True)
     def head_object(self, Bucket: str, Key: str, **params: Any) -> dict[str, Any]:
         """Returns an object's size, ETag, metadata and checksums without its body."""
         check_version(Bucket, Key, params.get("VersionId"))
@@ -160,13 +164,36 @@ class ObjectApi:
             result["Expires"] = params["ResponseExpires"]
         return result
 
-    def delete_object(self, Bucket: str, Key: str, VersionId: str | None = None, **_: Any) -> dict[str, Any]:
+    @handler("DeleteObject")
+    def delete_object(
+        self,
+        Bucket: str,
+        Key: str,
+        VersionId: str | None = None,
+        MFA: str | None = None,
+        RequestPayer: str | None = None,
+        BypassGovernanceRetention: bool | None = None,
+        ExpectedBucketOwner: str | None = None,
+        IfMatch: str | None = None,
+        IfMatchLastModifiedTime: Any | None = None,
+        IfMatchSize: int | None = None,
+    ) -> dict[str, Any]:
         """Deletes an object's file (a missing key is fine, as on S3)."""
         check_version(Bucket, Key, VersionId)
         self.store.delete(Bucket, Key)
         return {}
 
-    def delete_objects(self, Bucket: str, Delete: dict[str, Any] | None = None, **_: Any) -> dict[str, Any]:
+    @handler("DeleteObjects")
+    def delete_objects(
+        self,
+        Bucket: str,
+        Delete: dict[str, Any] | None = None,
+        MFA: str | None = None,
+        RequestPayer: str | None = None,
+        BypassGovernanceRetention: bool | None = None,
+        ExpectedBucketOwner: str | None = None,
+        ChecksumAlgorithm: str | None = None,
+    ) -> dict[str, Any]:
         """Deletes up to 1,000 objects in one request, reporting each."""
         self.store.require_bucket(Bucket)
         if not Delete or not Delete.get("Objects"):
@@ -187,6 +214,7 @@ class ObjectApi:
             result["Deleted"] = deleted
         return result
 
+    @handler("CopyObject", whole_request=True)
     def copy_object(self, Bucket: str, Key: str, CopySource: str, **params: Any) -> dict[str, Any]:
         """Copies an object (metadata copied or replaced), within or across buckets."""
         resource = f"/{Bucket}/{Key}"
@@ -253,8 +281,17 @@ class ObjectApi:
         return self.store.head(bucket, key)
 
     # ---- tags -----------------------------------------------------------------------------
+    @handler("PutObjectTagging")
     def put_object_tagging(
-        self, Bucket: str, Key: str, Tagging: dict[str, Any] | None = None, **_: Any
+        self,
+        Bucket: str,
+        Key: str,
+        Tagging: dict[str, Any] | None = None,
+        VersionId: str | None = None,
+        ContentMD5: str | None = None,
+        ChecksumAlgorithm: str | None = None,
+        ExpectedBucketOwner: str | None = None,
+        RequestPayer: str | None = None,
     ) -> dict[str, Any]:
         """Sets an object's tags (the body is never touched)."""
         if Tagging is None:
@@ -270,11 +307,22 @@ class ObjectApi:
         self.store.update_meta(Bucket, Key, tags=tags)
         return {}
 
-    def get_object_tagging(self, Bucket: str, Key: str, **_: Any) -> dict[str, Any]:
+    @handler("GetObjectTagging")
+    def get_object_tagging(
+        self,
+        Bucket: str,
+        Key: str,
+        VersionId: str | None = None,
+        ExpectedBucketOwner: str | None = None,
+        RequestPayer: str | None = None,
+    ) -> dict[str, Any]:
         """Returns an object's tags."""
         return {"TagSet": tag_set(self.store.head(Bucket, Key).meta.tags)}
 
-    def delete_object_tagging(self, Bucket: str, Key: str, **_: Any) -> dict[str, Any]:
+    @handler("DeleteObjectTagging")
+    def delete_object_tagging(
+        self, Bucket: str, Key: str, VersionId: str | None = None, ExpectedBucketOwner: str | None = None
+    ) -> dict[str, Any]:
         """Removes an object's tags (the body is never touched)."""
         self.store.update_meta(Bucket, Key, tags={})
         return {}

@@ -1,7 +1,8 @@
 """Every error the local S3 can return, with the code and HTTP status AWS uses for it.
 
 Each error knows the resource it is about (`/bucket/key`), which goes into the error XML's
-`<Resource>`; messages name the bucket or key and, where it helps, what to do.
+`<Resource>`. Messages are AWS's own texts (clients and tests compare them); what the local endpoint
+can add (which key, what to do) is the error's `hint`, written to the endpoint's log.
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ class S3Error(AwsError):
         code: str | None = None,
         status: int | None = None,
         extra: dict[str, str] | None = None,
+        hint: str = "",
     ):
         super().__init__(message, code=code, status=status)
         self.resource = resource
+        self.hint = hint  # for the endpoint's log, never the wire
         # More children of <Error> (BucketName, Key, UploadId, ...) as AWS sends them.
         self.extra = dict(extra or {})
 
@@ -36,9 +39,10 @@ class NoSuchBucket(S3Error):
 
     def __init__(self, bucket: str):
         super().__init__(
-            f"The specified bucket does not exist: {bucket} (create it with CreateBucket / `aws s3 mb`)",
+            "The specified bucket does not exist",
             resource=_resource(bucket),
             extra={"BucketName": bucket},
+            hint=f"no bucket {bucket}: create it with CreateBucket / `aws s3 mb`",
         )
 
 
@@ -47,7 +51,7 @@ class NoSuchKey(S3Error):
 
     def __init__(self, bucket: str, key: str):
         super().__init__(
-            f"The specified key does not exist: s3://{bucket}/{key}",
+            "The specified key does not exist.",
             resource=_resource(bucket, key),
             extra={"Key": key},
         )
@@ -58,10 +62,11 @@ class NoSuchUpload(S3Error):
 
     def __init__(self, bucket: str, key: str, upload_id: str):
         super().__init__(
-            f"The specified multipart upload does not exist: {upload_id} for s3://{bucket}/{key} "
-            "(it was completed, aborted, or never created)",
+            "The specified upload does not exist. The upload ID may be invalid, or the upload may have "
+            "been aborted or completed.",
             resource=_resource(bucket, key),
             extra={"UploadId": upload_id},
+            hint=f"upload {upload_id} of s3://{bucket}/{key} was completed, aborted, or never created",
         )
 
 
@@ -70,7 +75,7 @@ class BucketAlreadyOwnedByYou(S3Error):
 
     def __init__(self, bucket: str):
         super().__init__(
-            f"Your previous request to create the named bucket succeeded and you already own it: {bucket}",
+            "Your previous request to create the named bucket succeeded and you already own it.",
             resource=_resource(bucket),
             extra={"BucketName": bucket},
         )
@@ -81,10 +86,10 @@ class BucketNotEmpty(S3Error):
 
     def __init__(self, bucket: str, example: str):
         super().__init__(
-            f"The bucket you tried to delete is not empty: {bucket} still holds {example!r} "
-            f"(empty it first, e.g. `aws s3 rm s3://{bucket} --recursive`)",
+            "The bucket you tried to delete is not empty",
             resource=_resource(bucket),
             extra={"BucketName": bucket},
+            hint=f"{bucket} still holds {example!r}: empty it first (`aws s3 rm s3://{bucket} --recursive`)",
         )
 
 
@@ -93,9 +98,10 @@ class InvalidBucketName(S3Error):
 
     def __init__(self, bucket: str, why: str):
         super().__init__(
-            f"The specified bucket is not valid: {bucket!r} ({why})",
+            "The specified bucket is not valid.",
             resource=_resource(bucket),
             extra={"BucketName": bucket},
+            hint=f"{bucket!r}: {why}",
         )
 
 
@@ -104,7 +110,7 @@ class InvalidRange(S3Error):
 
     def __init__(self, bucket: str, key: str, range_header: str, size: int):
         super().__init__(
-            f"The requested range is not satisfiable: {range_header} for s3://{bucket}/{key} of {size} bytes",
+            "The requested range is not satisfiable",
             resource=_resource(bucket, key),
             extra={"RangeRequested": range_header, "ActualObjectSize": str(size)},
         )
@@ -115,7 +121,7 @@ class PreconditionFailed(S3Error):
 
     def __init__(self, resource: str, condition: str):
         super().__init__(
-            f"At least one of the pre-conditions you specified did not hold: {condition} on {resource}",
+            "At least one of the pre-conditions you specified did not hold",
             resource=resource,
             extra={"Condition": condition},
         )
@@ -136,9 +142,9 @@ class MalformedXML(S3Error):
 
     def __init__(self, resource: str, why: str):
         super().__init__(
-            f"The XML you provided was not well-formed or did not validate against our published "
-            f"schema: {why}",
+            "The XML you provided was not well-formed or did not validate against our published schema",
             resource=resource,
+            hint=why,
         )
 
 
@@ -201,16 +207,14 @@ class NoSuchTagSet(S3Error):
     code, status = "NoSuchTagSet", 404
 
     def __init__(self, resource: str):
-        super().__init__(f"The TagSet does not exist: {resource} has no tags", resource=resource)
+        super().__init__("The TagSet does not exist", resource=resource)
 
 
 class NoSuchBucketPolicy(S3Error):
     code, status = "NoSuchBucketPolicy", 404
 
     def __init__(self, bucket: str):
-        super().__init__(
-            f"The bucket policy does not exist: {bucket} has no policy", resource=_resource(bucket)
-        )
+        super().__init__("The bucket policy does not exist", resource=_resource(bucket))
 
 
 class EncryptionNotFound(S3Error):
@@ -218,7 +222,7 @@ class EncryptionNotFound(S3Error):
 
     def __init__(self, bucket: str):
         super().__init__(
-            f"The server side encryption configuration was not found for bucket {bucket}",
+            "The server side encryption configuration was not found",
             resource=_resource(bucket),
         )
 
@@ -228,7 +232,7 @@ class NoSuchPublicAccessBlock(S3Error):
 
     def __init__(self, bucket: str):
         super().__init__(
-            f"The public access block configuration was not found for bucket {bucket}",
+            "The public access block configuration was not found",
             resource=_resource(bucket),
         )
 

@@ -1,8 +1,8 @@
-"""All S3 handlers in one object: each method is an operation, named as botocore names it.
+"""All S3 handlers in one object: each `@handler("PutObject", whole_request=True)` method is one operation.
 
 `PutObject` -> `put_object(Bucket=..., Key=..., Body=..., ...)`: the parameters are botocore's
 member names and the result is the operation's output shape as a dict. A handler may add
-`_status` (206, 204) to the result. Operations without a method here answer 501.
+`_status` (206, 204) to the result. Operations without a handler here answer 501.
 """
 
 from __future__ import annotations

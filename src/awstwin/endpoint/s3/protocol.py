@@ -25,7 +25,7 @@ import botocore.session
 from botocore.model import OperationModel, Shape
 from botocore.parsers import RestXMLParser
 
-from awstwin.endpoint.protocol.json_protocol import strict_models
+from awstwin.endpoint.protocol.values import strict_models
 from awstwin.endpoint.s3.exceptions import InvalidArgument, MalformedXML, NotImplementedOperation
 
 S3_NAMESPACE = "http://s3.amazonaws.com/doc/2006-03-01/"

@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from botocore import xform_name
 from werkzeug.wrappers import Request, Response
 
 from awstwin.endpoint.errors import AwsError
+from awstwin.endpoint.operations import Registry
 from awstwin.endpoint.s3 import protocol
 from awstwin.endpoint.s3.exceptions import MethodNotAllowed, NotImplementedOperation, NotModified, S3Error
 from awstwin.endpoint.s3.operations import S3Operations
@@ -88,6 +88,7 @@ class S3App:
     def __init__(self, store: ObjectStore, region: str = "us-east-1"):
         self.store = store
         self.operations = S3Operations(store, region)
+        self.registry = Registry.of("s3", protocol.s3_model(), [self.operations])
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         return self.handle(Request(environ))(environ, start_response)
@@ -103,6 +104,8 @@ class S3App:
         except NotModified as exc:
             response = Response(status=304, headers=exc.headers)
         except S3Error as exc:
+            if exc.hint:
+                log.info("S3 %s on %s %s: %s", exc.code, request.method, exc.resource or resource, exc.hint)
             response = self._error(
                 exc.code, exc.message, exc.status, exc.resource or resource, request_id, exc.extra, head
             )
@@ -124,7 +127,7 @@ class S3App:
             name = "ListBuckets"
         else:
             name = protocol.match_operation(request.method, key is not None, query, request.headers, resource)
-        handler = getattr(self.operations, xform_name(name), None)
+        handler = self.registry.get(name)
         if handler is None:
             raise NotImplementedOperation(name, resource)
         from awstwin.endpoint.s3.chunked import RequestBody
@@ -132,7 +135,7 @@ class S3App:
         op = protocol.operation(name)
         body = RequestBody(request.stream, request.headers, resource)  # type: ignore[arg-type]
         params = protocol.parse_input(op, bucket, key, query, request.headers, body, resource)
-        result = handler(**params)
+        result = handler.function(**params)
         status = result.pop("_status", 204 if name in NO_CONTENT else 200)
         if name == "GetBucketLocation":
             return self._location(result)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from awstwin.endpoint.glue.catalog.state import CatalogState, Doc, clone, now, page
+from awstwin.endpoint.glue.catalog.state import CatalogState, Doc, clone, now
 from awstwin.endpoint.glue.exceptions import (
     AlreadyExistsException,
     EntityNotFoundException,
     InvalidInputException,
 )
+from awstwin.endpoint.operations import handler
 
 # What Glue requires of a connection before it will save it, by ConnectionType.
 REQUIRED_PROPERTIES: dict[str, tuple[str, ...]] = {
@@ -64,8 +63,9 @@ class ConnectionApi:
                 props.pop(key, None)
         return out
 
+    @handler("CreateConnection")
     def create_connection(
-        self, ConnectionInput: Doc, Tags: dict[str, str] | None = None, CatalogId: str | None = None, **_: Any
+        self, ConnectionInput: Doc, Tags: dict[str, str] | None = None, CatalogId: str | None = None
     ) -> Doc:
         """Stores a Glue connection (JDBC URL, credentials or a Secrets Manager secret) for job scripts."""
         _validate(ConnectionInput)
@@ -84,21 +84,24 @@ class ConnectionApi:
         self._tag(self.state.arn("connection", name), Tags)
         return {"CreateConnectionStatus": "READY"}
 
+    @handler("GetConnection")
     def get_connection(
-        self, Name: str, HidePassword: bool = False, CatalogId: str | None = None, **_: Any
+        self,
+        Name: str,
+        HidePassword: bool = False,
+        CatalogId: str | None = None,
+        ApplyOverrideForComputeEnvironment: str | None = None,
     ) -> Doc:
         """Returns a Glue connection, its password hidden on request."""
         with self.state.lock:
             return {"Connection": self._out(self._connection(Name), HidePassword)}
 
+    @handler("GetConnections", page_size=100)
     def get_connections(
         self,
         Filter: Doc | None = None,
         HidePassword: bool = False,
-        NextToken: str | None = None,
-        MaxResults: int | None = None,
         CatalogId: str | None = None,
-        **_: Any,
     ) -> Doc:
         """Lists Glue connections, filtered by type and match criteria, paged."""
         wanted_type = (Filter or {}).get("ConnectionType")
@@ -110,12 +113,10 @@ class ConnectionApi:
                 if (not wanted_type or c.get("ConnectionType") == wanted_type)
                 and criteria <= set(c.get("MatchCriteria") or [])
             ]
-        chunk, token = page(items, NextToken, MaxResults, "GetConnections")
-        return {"ConnectionList": chunk, "NextToken": token}
+        return {"ConnectionList": items}
 
-    def update_connection(
-        self, Name: str, ConnectionInput: Doc, CatalogId: str | None = None, **_: Any
-    ) -> Doc:
+    @handler("UpdateConnection")
+    def update_connection(self, Name: str, ConnectionInput: Doc, CatalogId: str | None = None) -> Doc:
         """Replaces a Glue connection's definition."""
         _validate(ConnectionInput)
         with self.state.lock:
@@ -130,7 +131,8 @@ class ConnectionApi:
             self.state.save()
         return {}
 
-    def delete_connection(self, ConnectionName: str, CatalogId: str | None = None, **_: Any) -> Doc:
+    @handler("DeleteConnection")
+    def delete_connection(self, ConnectionName: str, CatalogId: str | None = None) -> Doc:
         """Deletes a Glue connection and its tags."""
         with self.state.lock:
             self._connection(ConnectionName)
@@ -139,9 +141,8 @@ class ConnectionApi:
         self._untag_all(self.state.arn("connection", ConnectionName))
         return {}
 
-    def batch_delete_connection(
-        self, ConnectionNameList: list[str], CatalogId: str | None = None, **_: Any
-    ) -> Doc:
+    @handler("BatchDeleteConnection")
+    def batch_delete_connection(self, ConnectionNameList: list[str], CatalogId: str | None = None) -> Doc:
         """Deletes Glue connections by name; missing ones are reported in Errors."""
         succeeded, errors = [], {}
         for name in ConnectionNameList:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from awstwin.endpoint.glue.catalog.state import CatalogState, Doc, clone, key_of, now, page
+from awstwin.endpoint.glue.catalog.state import CatalogState, Doc, clone, key_of, now
 from awstwin.endpoint.glue.exceptions import AlreadyExistsException
+from awstwin.endpoint.operations import handler
 
 
 class DatabaseApi:
@@ -20,8 +21,9 @@ class DatabaseApi:
     def _database_out(self, db: Doc) -> Doc:
         return clone(db)
 
+    @handler("CreateDatabase")
     def create_database(
-        self, DatabaseInput: Doc, CatalogId: str | None = None, Tags: dict[str, str] | None = None, **_: Any
+        self, DatabaseInput: Doc, CatalogId: str | None = None, Tags: dict[str, str] | None = None
     ) -> Doc:
         """Creates a Data Catalog database (names are lower-cased, as Glue does)."""
         name = DatabaseInput["Name"]
@@ -45,25 +47,26 @@ class DatabaseApi:
         self._tag(self.state.arn("database", key_of(name)), Tags)
         return {}
 
-    def get_database(self, Name: str, CatalogId: str | None = None, **_: Any) -> Doc:
+    @handler("GetDatabase")
+    def get_database(self, Name: str, CatalogId: str | None = None) -> Doc:
         """Returns a catalog database."""
         with self.state.lock:
             return {"Database": self._database_out(self.state.database(Name))}
 
+    @handler("GetDatabases", page_size=100)
     def get_databases(
         self,
-        NextToken: str | None = None,
-        MaxResults: int | None = None,
         CatalogId: str | None = None,
-        **_: Any,
+        ResourceShareType: str | None = None,
+        AttributesToGet: list[Any] | None = None,
     ) -> Doc:
         """Lists the catalog's databases, paged."""
         with self.state.lock:
             items = [self._database_out(self.state.databases[k]) for k in sorted(self.state.databases)]
-        chunk, token = page(items, NextToken, MaxResults, "GetDatabases")
-        return {"DatabaseList": chunk, "NextToken": token}
+        return {"DatabaseList": items}
 
-    def update_database(self, Name: str, DatabaseInput: Doc, CatalogId: str | None = None, **_: Any) -> Doc:
+    @handler("UpdateDatabase")
+    def update_database(self, Name: str, DatabaseInput: Doc, CatalogId: str | None = None) -> Doc:
         """Replaces a database's description, location and parameters."""
         with self.state.lock:
             old = self.state.database(Name)
@@ -76,7 +79,8 @@ class DatabaseApi:
             self.state.save()
         return {}
 
-    def delete_database(self, Name: str, CatalogId: str | None = None, **_: Any) -> Doc:
+    @handler("DeleteDatabase")
+    def delete_database(self, Name: str, CatalogId: str | None = None) -> Doc:
         """Deletes a database with its tables, their versions and partitions, as Glue does."""
         with self.state.lock:
             db = self.state.database(Name)

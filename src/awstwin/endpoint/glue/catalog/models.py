@@ -1,7 +1,7 @@
 """The Glue Data Catalog: databases, tables (with versions), partitions and connections.
 
 One backend object answers every catalog operation, on the wire (through the JSON protocol) and
-in-process: the Athena engine and the crawler call `ctx.backends["glue_catalog"]` with the same
+in-process: the Athena engine and the crawler hold it (`catalog`) and call it with the same
 keyword API, e.g. `catalog.get_table(DatabaseName="db", Name="t")["Table"]`. Each group of
 operations lives in its own module; the state and its persistence in `state.py`.
 """
@@ -16,6 +16,7 @@ from awstwin.endpoint.glue.catalog.databases import DatabaseApi
 from awstwin.endpoint.glue.catalog.partitions import PartitionApi
 from awstwin.endpoint.glue.catalog.state import CatalogState
 from awstwin.endpoint.glue.catalog.tables import TableApi
+from awstwin.endpoint.glue.tags import TagBackend
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +24,9 @@ log = logging.getLogger(__name__)
 class CatalogBackend(DatabaseApi, TableApi, PartitionApi, ConnectionApi):
     """State in `<state_dir>/glue/catalog.json`; tags on catalog resources go to the TagBackend."""
 
-    def __init__(self, ctx: EndpointContext):
+    def __init__(self, ctx: EndpointContext, tags: TagBackend):
         self.ctx = ctx
+        self.tags = tags
         self.state = CatalogState(ctx)
 
     def arn(self, kind: str, *names: str) -> str:
@@ -32,14 +34,11 @@ class CatalogBackend(DatabaseApi, TableApi, PartitionApi, ConnectionApi):
         return self.state.arn(kind, *names)
 
     def _tag(self, arn: str, tags: dict[str, str] | None) -> None:
-        backend = self.ctx.backends.get("glue_tags")
-        if tags and backend is not None:
-            backend.tag(arn, tags)
+        if tags:
+            self.tags.tag(arn, tags)
 
     def _untag_all(self, arn: str) -> None:
-        backend = self.ctx.backends.get("glue_tags")
-        if backend is not None:
-            backend.forget(arn)
+        self.tags.forget(arn)
 
     def resource_exists(self, kind: str, names: list[str]) -> bool:
         """For GetTags: does the database/table/connection an ARN names exist?"""

@@ -6,12 +6,13 @@ from typing import Any
 
 from awstwin.endpoint.errors import AwsError
 from awstwin.endpoint.glue.catalog.partition_filter import PartitionFilter
-from awstwin.endpoint.glue.catalog.state import CatalogState, Doc, clone, now, page, partition_key
+from awstwin.endpoint.glue.catalog.state import CatalogState, Doc, clone, now, partition_key
 from awstwin.endpoint.glue.exceptions import (
     AlreadyExistsException,
     EntityNotFoundException,
     InvalidInputException,
 )
+from awstwin.endpoint.operations import handler
 
 
 def _describe(values: list[str]) -> str:
@@ -52,8 +53,9 @@ class PartitionApi:
         partition.setdefault("Parameters", {})
         return partition
 
+    @handler("CreatePartition")
     def create_partition(
-        self, DatabaseName: str, TableName: str, PartitionInput: Doc, CatalogId: str | None = None, **_: Any
+        self, DatabaseName: str, TableName: str, PartitionInput: Doc, CatalogId: str | None = None
     ) -> Doc:
         """Adds one partition (values, location, format) to a catalog table."""
         with self.state.lock:
@@ -73,13 +75,13 @@ class PartitionApi:
             )
         partitions[key] = partition
 
+    @handler("BatchCreatePartition")
     def batch_create_partition(
         self,
         DatabaseName: str,
         TableName: str,
         PartitionInputList: list[Doc],
         CatalogId: str | None = None,
-        **_: Any,
     ) -> Doc:
         """Adds partitions to a catalog table; each one that fails is reported in Errors."""
         errors = []
@@ -93,29 +95,31 @@ class PartitionApi:
             self.state.save()
         return {"Errors": errors}
 
+    @handler("GetPartition")
     def get_partition(
         self,
         DatabaseName: str,
         TableName: str,
         PartitionValues: list[str],
         CatalogId: str | None = None,
-        **_: Any,
+        AuditContext: dict[str, Any] | None = None,
     ) -> Doc:
         """Returns one partition of a table by its values."""
         with self.state.lock:
             return {"Partition": clone(self._find(DatabaseName, TableName, PartitionValues))}
 
+    @handler("GetPartitions", page_size=1000)
     def get_partitions(
         self,
         DatabaseName: str,
         TableName: str,
         Expression: str | None = None,
-        NextToken: str | None = None,
-        MaxResults: int | None = None,
         Segment: Doc | None = None,
         ExcludeColumnSchema: bool = False,
         CatalogId: str | None = None,
-        **_: Any,
+        TransactionId: str | None = None,
+        QueryAsOfTime: Any | None = None,
+        AuditContext: dict[str, Any] | None = None,
     ) -> Doc:
         """Lists a table's partitions, filtered by an Expression over the partition keys (as sensors send),
         paged."""
@@ -134,16 +138,17 @@ class PartitionApi:
         if ExcludeColumnSchema:
             for partition in selected:
                 (partition.get("StorageDescriptor") or {}).pop("Columns", None)
-        chunk, token = page(selected, NextToken, MaxResults or 1000, f"GetPartitions on {TableName}")
-        return {"Partitions": chunk, "NextToken": token}
+        return {"Partitions": selected}
 
+    @handler("BatchGetPartition")
     def batch_get_partition(
         self,
         DatabaseName: str,
         TableName: str,
         PartitionsToGet: list[Doc],
         CatalogId: str | None = None,
-        **_: Any,
+        AuditContext: dict[str, Any] | None = None,
+        QuerySessionContext: dict[str, Any] | None = None,
     ) -> Doc:
         """Returns the partitions that exist; missing ones are simply absent, as on AWS."""
         with self.state.lock:
@@ -151,6 +156,7 @@ class PartitionApi:
             found = [partitions.get(partition_key(item["Values"])) for item in PartitionsToGet]
             return {"Partitions": [clone(p) for p in found if p is not None], "UnprocessedKeys": []}
 
+    @handler("UpdatePartition")
     def update_partition(
         self,
         DatabaseName: str,
@@ -158,7 +164,6 @@ class PartitionApi:
         PartitionValueList: list[str],
         PartitionInput: Doc,
         CatalogId: str | None = None,
-        **_: Any,
     ) -> Doc:
         """Replaces one partition's definition (its values may change)."""
         with self.state.lock:
@@ -180,8 +185,9 @@ class PartitionApi:
             raise AlreadyExistsException(f"Partition {_describe(partition['Values'])} already exists.")
         partitions[new_key] = partition
 
+    @handler("BatchUpdatePartition")
     def batch_update_partition(
-        self, DatabaseName: str, TableName: str, Entries: list[Doc], CatalogId: str | None = None, **_: Any
+        self, DatabaseName: str, TableName: str, Entries: list[Doc], CatalogId: str | None = None
     ) -> Doc:
         """Replaces the definitions of several partitions; each failure is reported in Errors."""
         errors = []
@@ -192,17 +198,19 @@ class PartitionApi:
                         DatabaseName, TableName, entry["PartitionValueList"], entry["PartitionInput"]
                     )
                 except AwsError as exc:
-                    errors.append(_error(entry["PartitionValueList"], exc))
+                    # BatchUpdatePartitionFailureEntry names the values PartitionValueList
+                    failure = _error(entry["PartitionValueList"], exc)
+                    errors.append({"PartitionValueList": failure.pop("PartitionValues"), **failure})
             self.state.save()
         return {"Errors": errors}
 
+    @handler("DeletePartition")
     def delete_partition(
         self,
         DatabaseName: str,
         TableName: str,
         PartitionValues: list[str],
         CatalogId: str | None = None,
-        **_: Any,
     ) -> Doc:
         """Deletes one partition of a table (its files stay in S3, as on AWS)."""
         with self.state.lock:
@@ -211,13 +219,13 @@ class PartitionApi:
             self.state.save()
         return {}
 
+    @handler("BatchDeletePartition")
     def batch_delete_partition(
         self,
         DatabaseName: str,
         TableName: str,
         PartitionsToDelete: list[Doc],
         CatalogId: str | None = None,
-        **_: Any,
     ) -> Doc:
         """Deletes partitions of a table by their values; missing ones are reported in Errors."""
         errors = []

@@ -6,7 +6,6 @@ Names are stored lower-case, as Glue stores database and table names, and looked
 
 from __future__ import annotations
 
-import base64
 import copy
 import json
 import threading
@@ -14,7 +13,7 @@ import time
 from typing import Any
 
 from awstwin.endpoint.context import EndpointContext
-from awstwin.endpoint.glue.exceptions import EntityNotFoundException, InvalidInputException
+from awstwin.endpoint.glue.exceptions import EntityNotFoundException
 from awstwin.endpoint.persistence import StateFile
 
 Doc = dict[str, Any]
@@ -37,30 +36,24 @@ def partition_key(values: list[str]) -> str:
     return json.dumps(list(values))
 
 
-def encode_token(offset: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
+# An account's Data Catalog has a `default` database, the one Athena's query editor and Spark use when
+# none is named (https://docs.aws.amazon.com/athena/latest/ug/understanding-tables-databases-and-the-
+# data-catalog.html: "the awsdatacatalog data source, the default database"). A new state starts with
+# it; it can be deleted like any other database.
+DEFAULT_DATABASE = "default"
 
 
-def decode_token(token: str | None, what: str) -> int:
-    if not token:
-        return 0
-    try:
-        return int(json.loads(base64.urlsafe_b64decode(token.encode()))["offset"])
-    except (ValueError, KeyError, TypeError):
-        raise InvalidInputException(
-            f"NextToken {token!r} for {what} is not valid; start without it"
-        ) from None
-
-
-def page(
-    items: list[Any], token: str | None, max_results: int | None, what: str
-) -> tuple[list[Any], str | None]:
-    """One page of `items` and the token for the next one (None when this is the last)."""
-    start = decode_token(token, what)
-    size = max_results or 100
-    chunk = items[start : start + size]
-    following = start + size
-    return chunk, (encode_token(following) if following < len(items) else None)
+def default_database(catalog_id: str) -> Doc:
+    return {
+        "Name": DEFAULT_DATABASE,
+        "Description": "Default Hive database",
+        "Parameters": {},
+        "CreateTime": now(),
+        "CatalogId": catalog_id,
+        "CreateTableDefaultPermissions": [
+            {"Principal": {"DataLakePrincipalIdentifier": "IAM_ALLOWED_PRINCIPALS"}, "Permissions": ["ALL"]}
+        ],
+    }
 
 
 class CatalogState:
@@ -77,6 +70,8 @@ class CatalogState:
         self.versions: dict[str, dict[str, list[Doc]]] = saved.get("versions", {})
         self.partitions: dict[str, dict[str, dict[str, Doc]]] = saved.get("partitions", {})
         self.connections: dict[str, Doc] = saved.get("connections", {})
+        if not saved:
+            self.databases[DEFAULT_DATABASE] = default_database(self.catalog_id)
 
     def save(self) -> None:
         with self.lock:

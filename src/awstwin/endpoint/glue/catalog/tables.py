@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from awstwin.endpoint.glue.catalog.state import CatalogState, Doc, clone, key_of, now, page
+from awstwin.endpoint.glue.catalog.state import CatalogState, Doc, clone, key_of, now
 from awstwin.endpoint.glue.exceptions import (
     AlreadyExistsException,
     EntityNotFoundException,
     InvalidInputException,
 )
+from awstwin.endpoint.operations import handler
 
 
 def name_pattern(expression: str) -> re.Pattern[str]:
@@ -39,7 +40,17 @@ class TableApi:
     def _table_input(table_input: Doc) -> Doc:
         return {k: v for k, v in clone(table_input).items() if v is not None}
 
-    def create_table(self, DatabaseName: str, TableInput: Doc, CatalogId: str | None = None, **_: Any) -> Doc:
+    @handler("CreateTable")
+    def create_table(
+        self,
+        DatabaseName: str,
+        TableInput: Doc,
+        CatalogId: str | None = None,
+        Name: str | None = None,
+        PartitionIndexes: list[Any] | None = None,
+        TransactionId: str | None = None,
+        OpenTableFormatInput: dict[str, Any] | None = None,
+    ) -> Doc:
         """Creates a catalog table (columns, partition keys, location, SerDe); Athena and jobs read it."""
         name = TableInput["Name"]
         with self.state.lock:
@@ -64,19 +75,34 @@ class TableApi:
             self.state.save()
         return {}
 
-    def get_table(self, DatabaseName: str, Name: str, CatalogId: str | None = None, **_: Any) -> Doc:
+    @handler("GetTable")
+    def get_table(
+        self,
+        DatabaseName: str,
+        Name: str,
+        CatalogId: str | None = None,
+        TransactionId: str | None = None,
+        QueryAsOfTime: Any | None = None,
+        AuditContext: dict[str, Any] | None = None,
+        IncludeStatusDetails: bool | None = None,
+        AttributesToGet: list[Any] | None = None,
+    ) -> Doc:
         """Returns a catalog table (what crawlers, Athena DDL and CreateTable wrote)."""
         with self.state.lock:
             return {"Table": clone(self.state.table(DatabaseName, Name))}
 
+    @handler("GetTables", page_size=100)
     def get_tables(
         self,
         DatabaseName: str,
         Expression: str | None = None,
-        NextToken: str | None = None,
-        MaxResults: int | None = None,
         CatalogId: str | None = None,
-        **_: Any,
+        TransactionId: str | None = None,
+        QueryAsOfTime: Any | None = None,
+        AuditContext: dict[str, Any] | None = None,
+        ResourceShareType: str | None = None,
+        IncludeStatusDetails: bool | None = None,
+        AttributesToGet: list[Any] | None = None,
     ) -> Doc:
         """Lists a database's tables, filtered by a name Expression, paged."""
         pattern = name_pattern(Expression) if Expression else None
@@ -88,9 +114,9 @@ class TableApi:
                 for k in sorted(tables)
                 if pattern is None or pattern.fullmatch(tables[k]["Name"])
             ]
-        chunk, token = page(items, NextToken, MaxResults, f"GetTables on {DatabaseName}")
-        return {"TableList": chunk, "NextToken": token}
+        return {"TableList": items}
 
+    @handler("UpdateTable")
     def update_table(
         self,
         DatabaseName: str,
@@ -98,7 +124,11 @@ class TableApi:
         SkipArchive: bool = False,
         VersionId: str | None = None,
         CatalogId: str | None = None,
-        **_: Any,
+        Name: str | None = None,
+        TransactionId: str | None = None,
+        ViewUpdateAction: str | None = None,
+        Force: bool | None = None,
+        UpdateOpenTableFormatInput: dict[str, Any] | None = None,
     ) -> Doc:
         """Replaces a table's definition; the previous one is kept as a version unless SkipArchive."""
         with self.state.lock:
@@ -134,7 +164,10 @@ class TableApi:
         self.state.versions.get(db, {}).pop(name, None)
         self.state.partitions.get(db, {}).pop(name, None)
 
-    def delete_table(self, DatabaseName: str, Name: str, CatalogId: str | None = None, **_: Any) -> Doc:
+    @handler("DeleteTable")
+    def delete_table(
+        self, DatabaseName: str, Name: str, CatalogId: str | None = None, TransactionId: str | None = None
+    ) -> Doc:
         """Deletes a table with its versions and partitions (its files stay in S3, as on AWS)."""
         with self.state.lock:
             table = self.state.table(DatabaseName, Name)
@@ -143,8 +176,13 @@ class TableApi:
         self._untag_all(self.state.arn("table", table["DatabaseName"], table["Name"]))
         return {}
 
+    @handler("BatchDeleteTable")
     def batch_delete_table(
-        self, DatabaseName: str, TablesToDelete: list[str], CatalogId: str | None = None, **_: Any
+        self,
+        DatabaseName: str,
+        TablesToDelete: list[str],
+        CatalogId: str | None = None,
+        TransactionId: str | None = None,
     ) -> Doc:
         """Deletes tables of a database with their versions and partitions; missing ones go to Errors."""
         errors = []
@@ -163,14 +201,13 @@ class TableApi:
         archived = self.state.versions.get(current["DatabaseName"], {}).get(current["Name"], [])
         return [current, *reversed(archived)]
 
+    @handler("GetTableVersions", page_size=100)
     def get_table_versions(
         self,
         DatabaseName: str,
         TableName: str,
-        NextToken: str | None = None,
-        MaxResults: int | None = None,
         CatalogId: str | None = None,
-        **_: Any,
+        AuditContext: dict[str, Any] | None = None,
     ) -> Doc:
         """Lists every version of a table, newest first, the current definition included."""
         with self.state.lock:
@@ -178,16 +215,16 @@ class TableApi:
                 {"Table": clone(t), "VersionId": t["VersionId"]}
                 for t in self._all_versions(DatabaseName, TableName)
             ]
-        chunk, token = page(items, NextToken, MaxResults, f"GetTableVersions on {TableName}")
-        return {"TableVersions": chunk, "NextToken": token}
+        return {"TableVersions": items}
 
+    @handler("GetTableVersion")
     def get_table_version(
         self,
         DatabaseName: str,
         TableName: str,
         VersionId: str | None = None,
         CatalogId: str | None = None,
-        **_: Any,
+        AuditContext: dict[str, Any] | None = None,
     ) -> Doc:
         """Returns one version of a table (the current one when no VersionId is given)."""
         with self.state.lock:
@@ -202,8 +239,9 @@ class TableApi:
                     )
             return {"TableVersion": {"Table": clone(found), "VersionId": found["VersionId"]}}
 
+    @handler("DeleteTableVersion")
     def delete_table_version(
-        self, DatabaseName: str, TableName: str, VersionId: str, CatalogId: str | None = None, **_: Any
+        self, DatabaseName: str, TableName: str, VersionId: str, CatalogId: str | None = None
     ) -> Doc:
         """Deletes an archived version of a table (never the current one)."""
         with self.state.lock:
@@ -220,14 +258,15 @@ class TableApi:
         return {}
 
     # -- search ---------------------------------------------------------------------------------
+    @handler("SearchTables", page_size=100)
     def search_tables(
         self,
         SearchText: str | None = None,
         Filters: list[Doc] | None = None,
-        NextToken: str | None = None,
-        MaxResults: int | None = None,
         CatalogId: str | None = None,
-        **_: Any,
+        SortCriteria: list[Any] | None = None,
+        ResourceShareType: str | None = None,
+        IncludeStatusDetails: bool | None = None,
     ) -> Doc:
         """Searches tables by text (names, descriptions, columns, parameters) and by Filters."""
         with self.state.lock:
@@ -235,8 +274,7 @@ class TableApi:
                 clone(t) for db in sorted(self.state.tables) for _, t in sorted(self.state.tables[db].items())
             ]
         found = [t for t in everything if _matches_text(t, SearchText) and _matches_filters(t, Filters or [])]
-        chunk, token = page(found, NextToken, MaxResults, "SearchTables")
-        return {"TableList": chunk, "NextToken": token}
+        return {"TableList": found}
 
 
 def _searchable(table: Doc) -> str:

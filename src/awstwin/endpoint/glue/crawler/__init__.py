@@ -1,6 +1,9 @@
 """Glue crawlers.
 
-- `models.py`              the crawler resources, their state machine, metrics, history, schedules
+- `models.py`              the backend: state, recovery after a restart, lookups, shutdown
+- `definitions.py`         Create/Get/List/Update/DeleteCrawler (the crawler resources)
+- `crawls.py`              StartCrawler/StopCrawler, a crawl's run and state machine, metrics, history
+- `scheduling.py`          crawler schedules and the loop that starts due crawls
 - `crawl.py`               one crawl: S3 targets -> objects (Exclusions) -> classified files -> tables
 - `classifiers.py`         WHERE TYPES ARE INFERRED: format, header and column types from a bounded sample
 - `layout.py`              which folder is a table's root and which folders are its partitions

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from awstwin.endpoint.glue.catalog.formats import FORMATS
+from awstwin.endpoint.glue.catalog.table_input import external_table
+from awstwin.endpoint.glue.catalog.table_input import storage_descriptor as catalog_storage_descriptor
 from awstwin.endpoint.glue.crawler.classifiers import merge_fields
 from awstwin.endpoint.glue.crawler.layout import ClassifiedFile, TablePlan, unique_name
 from awstwin.endpoint.glue.exceptions import EntityNotFoundException
@@ -87,33 +89,27 @@ def _serde(plan: TablePlan) -> tuple[str, Doc]:
 def storage_descriptor(plan: TablePlan, columns: list[Doc], location: str, params: dict[str, str]) -> Doc:
     key, serde = _serde(plan)
     spec = FORMATS[key]
-    return {
-        "Columns": columns,
-        "Location": location,
-        "InputFormat": spec.input_format,
-        "OutputFormat": spec.output_format,
-        "Compressed": plan.first.compression != "none",
-        "NumberOfBuckets": -1,
-        "SerdeInfo": serde,
-        "BucketColumns": [],
-        "SortColumns": [],
-        "Parameters": dict(params),
-        "StoredAsSubDirectories": False,
-    }
+    return catalog_storage_descriptor(
+        columns=columns,
+        location=location,
+        input_format=spec.input_format,
+        output_format=spec.output_format,
+        serde=serde,
+        compressed=plan.first.compression != "none",
+        parameters=params,
+    )
 
 
 def table_input(plan: TablePlan, name: str, crawler: str, columns: list[Doc] | None = None) -> Doc:
     params = crawl_parameters(plan, plan.files, crawler)
     columns = columns if columns is not None else [{"Name": n, "Type": t} for n, t in plan.columns]
-    return {
-        "Name": name,
-        "Owner": "owner",
-        "Retention": 0,
-        "TableType": "EXTERNAL_TABLE",
-        "PartitionKeys": [{"Name": k, "Type": "string"} for k in plan.partition_keys],
-        "Parameters": params,
-        "StorageDescriptor": storage_descriptor(plan, columns, plan.location, params),
-    }
+    return external_table(
+        name,
+        storage_descriptor(plan, columns, plan.location, params),
+        partition_keys=[{"Name": k, "Type": "string"} for k in plan.partition_keys],
+        parameters=params,
+        owner="owner",
+    )
 
 
 def partition_input(plan: TablePlan, index: int, columns: list[Doc], crawler: str) -> Doc:
@@ -282,17 +278,8 @@ class CatalogWriter:
             )
 
     def _all_partitions(self, name: str) -> list[Doc]:
-        found: list[Doc] = []
-        token = None
-        while True:
-            kwargs = {"NextToken": token} if token else {}
-            page = self.catalog.get_partitions(
-                DatabaseName=self.database, TableName=name, MaxResults=1000, **kwargs
-            )
-            found += page["Partitions"]
-            token = page.get("NextToken")
-            if not token:
-                return found
+        # In-process, a paged operation's handler returns the whole list (paging is the wire's).
+        return self.catalog.get_partitions(DatabaseName=self.database, TableName=name)["Partitions"]
 
     def _retire_partitions(self, name: str, stale: list[Doc]) -> None:
         if not stale:
@@ -313,15 +300,7 @@ class CatalogWriter:
 
     def retire_tables(self, target_prefixes: list[str]) -> None:
         """Tables this crawler made under its targets that the crawl no longer found."""
-        token = None
-        tables: list[Doc] = []
-        while True:
-            kwargs = {"NextToken": token} if token else {}
-            page = self.catalog.get_tables(DatabaseName=self.database, **kwargs)
-            tables += page["TableList"]
-            token = page.get("NextToken")
-            if not token:
-                break
+        tables: list[Doc] = self.catalog.get_tables(DatabaseName=self.database)["TableList"]
         for table in tables:
             params = table.get("Parameters") or {}
             location = (table.get("StorageDescriptor") or {}).get("Location", "")

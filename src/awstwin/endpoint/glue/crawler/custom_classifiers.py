@@ -13,13 +13,13 @@ import threading
 import time
 from typing import Any
 
-from awstwin.endpoint.glue.catalog.state import page
 from awstwin.endpoint.glue.crawler.classifiers import CsvOptions
 from awstwin.endpoint.glue.exceptions import (
     AlreadyExistsException,
     EntityNotFoundException,
     InvalidInputException,
 )
+from awstwin.endpoint.operations import handler
 
 Doc = dict[str, Any]
 KINDS = ("GrokClassifier", "XMLClassifier", "JsonClassifier", "CsvClassifier")
@@ -50,6 +50,7 @@ class ClassifierApi:
             raise EntityNotFoundException(f"Classifier {name} not found.")
         return found
 
+    @handler("CreateClassifier", whole_request=True)
     def create_classifier(self, **request: Any) -> Doc:
         """Stores a custom CSV classifier (delimiter, quote, header) that crawlers try before the built-in
         ones."""
@@ -64,6 +65,7 @@ class ClassifierApi:
             self._save()
         return {}
 
+    @handler("UpdateClassifier", whole_request=True)
     def update_classifier(self, **request: Any) -> Doc:
         """Changes a custom classifier's settings."""
         kind, spec = _one_kind(request, "UpdateClassifier")
@@ -76,19 +78,21 @@ class ClassifierApi:
             self._save()
         return {}
 
-    def get_classifier(self, Name: str, **_: Any) -> Doc:
+    @handler("GetClassifier")
+    def get_classifier(self, Name: str) -> Doc:
         """Returns one custom classifier."""
         with self._lock:
             return {"Classifier": copy.deepcopy(self._classifier(Name))}
 
-    def get_classifiers(self, MaxResults: int | None = None, NextToken: str | None = None, **_: Any) -> Doc:
+    @handler("GetClassifiers", page_size=100)
+    def get_classifiers(self) -> Doc:
         """Lists the custom classifiers, paged."""
         with self._lock:
             items = [copy.deepcopy(self._classifiers[n]) for n in sorted(self._classifiers)]
-        chunk, token = page(items, NextToken, MaxResults, "GetClassifiers")
-        return {"Classifiers": chunk, "NextToken": token}
+        return {"Classifiers": items}
 
-    def delete_classifier(self, Name: str, **_: Any) -> Doc:
+    @handler("DeleteClassifier")
+    def delete_classifier(self, Name: str) -> Doc:
         """Deletes a custom classifier."""
         with self._lock:
             self._classifier(Name)

@@ -1,0 +1,8 @@
+"""Glue jobs.
+
+- `models.py`       the backend: jobs and run history in one state file, recovery, shutdown
+- `definitions.py`  Create/Update/Get/List/BatchGet/DeleteJob (job definitions)
+- `runs.py`         StartJobRun, GetJobRun(s), BatchStopJobRun, a run from start to end
+- `shared.py`       constants and ids both use
+- `execution.py`, `runner.py`, `sparkconf.py`, `logs.py`, `diagnosis.py`: running a script for real
+"""

@@ -4,6 +4,10 @@ Glue writes a job's stdout to `/aws-glue/jobs/output` and its stderr to `/aws-gl
 stream per run named after the run id. Lines are batched (once a second, or when a batch is full)
 and sent with PutLogEvents through the endpoint's own CloudWatch Logs (or the external one). A copy
 of each stream stays in the run's folder, so the logs survive even when CloudWatch Logs does not.
+
+With continuous logging (on unless the run's `--enable-continuous-cloudwatch-log` is `false`), the
+driver's lines also go to `/aws-glue/jobs/logs-v2`, stream `<run id>`, where readers and the Airflow
+provider's example teardown (`prune_logs` of `/aws-glue/jobs/logs-v2` by run id) look for them.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ log = logging.getLogger(__name__)
 
 LOG_GROUP_PREFIX = "/aws-glue/jobs"
 GROUPS = {"output": f"{LOG_GROUP_PREFIX}/output", "error": f"{LOG_GROUP_PREFIX}/error"}
+CONTINUOUS_GROUP = f"{LOG_GROUP_PREFIX}/logs-v2"
 FLUSH_SECONDS = 1.0
 MAX_BATCH_EVENTS = 10_000
 MAX_BATCH_BYTES = 1_000_000  # PutLogEvents allows 1,048,576 including 26 bytes per event
@@ -28,12 +33,14 @@ MAX_EVENT_BYTES = 256 * 1024 - 26
 class RunLogs:
     """Collects lines per kind ('output', 'error') and sends them in batches from one thread."""
 
-    def __init__(self, client_factory: Callable[[], Any], stream: str, folder: Path):
+    def __init__(self, client_factory: Callable[[], Any], stream: str, folder: Path, continuous: bool = True):
         self.stream = stream
+        # kind -> CloudWatch group; 'driver' is continuous logging's copy of both kinds
+        self.groups = dict(GROUPS) | ({"driver": CONTINUOUS_GROUP} if continuous else {})
         self._client_factory = client_factory
         self._client: Any = None
         self._failed = False
-        self._pending: dict[str, list[dict[str, Any]]] = {kind: [] for kind in GROUPS}
+        self._pending: dict[str, list[dict[str, Any]]] = {kind: [] for kind in self.groups}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         folder.mkdir(parents=True, exist_ok=True)
@@ -46,6 +53,8 @@ class RunLogs:
         event = {"timestamp": int(time.time() * 1000), "message": _clip(text)}
         with self._lock:
             self._pending[kind].append(event)
+            if "driver" in self._pending:
+                self._pending["driver"].append(dict(event))
             self._files[kind].write(text + "\n")
 
     def close(self) -> None:
@@ -66,19 +75,19 @@ class RunLogs:
     def _flush(self) -> None:
         with self._lock:
             batches = {kind: events for kind, events in self._pending.items() if events}
-            self._pending = {kind: [] for kind in GROUPS}
+            self._pending = {kind: [] for kind in self.groups}
             for handle in self._files.values():
                 if not handle.closed:
                     handle.flush()
         for kind, events in batches.items():
             for batch in _batches(events):
-                self._send(GROUPS[kind], batch)
+                self._send(self.groups[kind], batch)
 
     def _connect(self) -> Any:
         if self._client is None and not self._failed:
             try:
                 client = self._client_factory()
-                for group in GROUPS.values():
+                for group in self.groups.values():
                     _ignore_exists(lambda g=group: client.create_log_group(logGroupName=g))
                     _ignore_exists(
                         lambda g=group: client.create_log_stream(logGroupName=g, logStreamName=self.stream)

@@ -172,7 +172,8 @@ class JobRunner:
         )
         python_path = [str(sparkconf.GLUE_RUNTIME_DIR), str(Path(awstwin.__file__).resolve().parent.parent)]
         python_path += self._extra_py_files(spec, run_dir / "extra")
-        logs = RunLogs(self._logs_client, spec.run_id, run_dir / "logs")
+        continuous = str(spec.arguments.get("--enable-continuous-cloudwatch-log", "true")).lower() != "false"
+        logs = RunLogs(self._logs_client, spec.run_id, run_dir / "logs", continuous)
         logs.open_streams()
         if spec.arguments.get("--additional-python-modules"):
             logs.write(
