@@ -118,7 +118,7 @@ def test_up_run_down_through_the_airflow_server(
 
         # Nothing of the stack answers beyond this machine (Airflow's log server binds every interface:
         # the scheduler must not start it). `ss -ltnp`, as a reviewer would check.
-        stack_pids = [info.endpoint_pid, *info.airflow.pids.values()]
+        stack_pids = [info.endpoint_pid, info.front_pid or 0, *info.airflow.pids.values()]
         stack_pids.append(Warehouse(info.warehouse_dir).pid or 0)
         listening = listeners(stack_pids)
         assert any(f":{port} " in line for line in listening), listening  # the UI: the check sees ours
