@@ -11,7 +11,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 PROFILE ?= local
 PORT ?= 4566
 STATE_DIR ?= .state/emulator
-export PROFILE DATA ROWS INGEST_DATE SEED
+export PROFILE DATA ROWS INGEST_DATE SEED STACK
 
 .PHONY: help install run test lint emulator bench up down logs dashboard data deploy clean
 
@@ -44,7 +44,7 @@ emulator: install ## serve the local AWS endpoint in the foreground (PORT=, STAT
 bench: install ## speed and memory measurements
 	$(PY) -m awstwin bench
 
-up: install ## start the stack (Docker Compose when an engine answers, else the embedded stack)
+up: install ## start the stack (Docker Compose when an engine answers, else the embedded stack; STACK=localstack: LocalStack + the emulator, no Docker)
 	$(PY) -m awstwin up
 
 down: install ## stop whatever `make up` started

@@ -5,6 +5,10 @@
   commands Compose resolves from the file (LocalStack's part played by a local endpoint serving S3 and
   Logs, the emulator in its external-S3 mode, Airflow's api-server, scheduler and dag-processor, the
   DAG run triggered through the REST API): how the compose wiring is exercised with no engine;
+- localstack: `make up STACK=localstack` (the real LocalStack 4.14.0 on this machine for S3, Logs,
+  IAM and STS, the emulator for Glue, Athena and Secrets Manager, the embedded Postgres, Airflow as a
+  server; the DAG run triggered through its REST API), skipped only where no Python 3.13 exists or
+  LocalStack's one-time install finds no package registry;
 - containers: LocalStack, Postgres and the emulator image in containers (testcontainers), skipped with
   the reason when no Docker engine answers.
 """
@@ -336,6 +340,63 @@ def _mount_source(service: Mapping[str, Any], target: str) -> Path:
         if mount["target"] == target:
             return Path(mount["source"])
     raise AssertionError(f"nothing is mounted at {target}")
+
+
+# ---------------------------------------------------------------------------------------------------
+# localstack
+
+
+def _free_port_pair() -> int:
+    """A free port whose next one is free too: LocalStack's and the emulator's (compose's 4566/4567)."""
+    from awstwin.ports import port_is_free
+
+    for _ in range(50):
+        port = free_port()
+        if port < 65535 and port_is_free("127.0.0.1", port + 1):
+            return port
+    raise AssertionError("no two free ports in a row")
+
+
+@contextmanager
+def localstack() -> Iterator[StackUnderTest]:
+    from tests.stack.localstack_support import installed_or_skip
+
+    from awstwin.stack.airflow_rest import DagRunWatch, glue_causes
+    from awstwin.stack.state import stack_profile
+
+    installed_or_skip()
+    with state_folder("awstwin-stacks-localstack-") as state:
+        profile = load_profile(
+            "localstack",
+            {"aws_endpoint_url": f"http://127.0.0.1:{_free_port_pair()}", "warehouse_port": free_port()},
+        )
+        previous = os.environ.get("AIRFLOW_UI_PORT")
+        os.environ["AIRFLOW_UI_PORT"] = str(free_port())
+        try:
+            info = control.start_detached(profile, state, airflow=True, artifacts_dir=state / "artifacts")
+        finally:
+            if previous is None:
+                os.environ.pop("AIRFLOW_UI_PORT", None)
+            else:
+                os.environ["AIRFLOW_UI_PORT"] = previous
+        try:
+            assert info.airflow is not None and info.aws_urls is not None
+
+            def run_dag(sut: StackUnderTest, conf: Mapping[str, Any], workdir: Path) -> Any:
+                causes = glue_causes(lambda: sut.client("glue"))
+                watch = DagRunWatch(info.airflow.api(), causes, lambda _: None)
+                return watch.run(DAG_ID, conf, timeout=1200, poll_seconds=1.0)
+
+            yield StackUnderTest(
+                name="localstack",
+                profile=stack_profile(profile),
+                aws_urls=dict(info.aws_urls),
+                job_warehouse_jdbc_url=profile.warehouse_jdbc_url,
+                run_dag=run_dag,
+                notes={"state": state, "airflow": info.airflow, "info": info},
+            )
+        finally:
+            control.stop_detached(state)
 
 
 # ---------------------------------------------------------------------------------------------------

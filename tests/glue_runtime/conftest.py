@@ -87,13 +87,3 @@ def put_object(s3_root: Path, bucket: str) -> Callable[[str, bytes | str], str]:
         return f"s3://{bucket}/{key}"
 
     return put
-
-
-@pytest.fixture(scope="session")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """A real local Postgres (database `dev`) for from_jdbc_conf tests."""
-    from awstwin.warehouse import Warehouse
-
-    server = Warehouse(tmp_path_factory.mktemp("warehouse"), port=0, settings={"fsync": "off"}).start()
-    yield server
-    server.stop()

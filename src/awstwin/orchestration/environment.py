@@ -40,13 +40,31 @@ VARIABLES: dict[str, Callable[[Profile], object]] = {
 
 
 def aws_connection(profile: Profile) -> dict[str, object]:
+    """With one endpoint for every service it is the connection's endpoint_url; with several (see
+    `endpoint_variables`) the connection names none, as in docker-compose.yml."""
     extra: dict[str, object] = {"region_name": profile.aws_region}
-    if profile.is_local:
+    if profile.is_local and not profile.service_endpoints:
         extra["endpoint_url"] = profile.aws_endpoint_url
     connection: dict[str, object] = {"conn_type": "aws", "extra": extra}
     if profile.aws_access_key_id:
         connection.update(login=profile.aws_access_key_id, password=profile.aws_secret_access_key)
     return connection
+
+
+def endpoint_variables(profile: Profile) -> dict[str, str]:
+    """botocore's standard variables for a stack whose services answer on several endpoints:
+    AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<service id> (https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html),
+    which every boto3 client in Airflow reads (hooks, operators, sensors); {} with one endpoint."""
+    if not profile.service_endpoints:
+        return {}
+    import botocore.session
+
+    session = botocore.session.get_session()
+    variables = {"AWS_ENDPOINT_URL": profile.aws_endpoint_url}
+    for service, url in profile.service_endpoints:
+        service_id = session.get_service_model(service).service_id.hyphenize().replace("-", "_").upper()
+        variables[f"AWS_ENDPOINT_URL_{service_id}"] = url
+    return variables
 
 
 def warehouse_connection(profile: Profile) -> dict[str, object]:
@@ -74,6 +92,7 @@ def airflow_environment(
         f"AIRFLOW_CONN_{AWS_CONN_ID.upper()}": json.dumps(aws_connection(profile)),
         f"AIRFLOW_CONN_{WAREHOUSE_CONN_ID.upper()}": json.dumps(warehouse_connection(profile)),
     }
+    env.update(endpoint_variables(profile))
     for name, read in VARIABLES.items():
         env[f"AIRFLOW_VAR_{name.upper()}"] = str(read(profile))
     if artifacts_dir is not None:

@@ -17,7 +17,7 @@ def client(profile: Profile, service: str) -> Any:
     """A boto3 client for `service` as the profile configures it."""
     kwargs: dict[str, Any] = {"region_name": profile.aws_region}
     if profile.is_local:
-        kwargs.update(endpoint_url=profile.aws_endpoint_url, config=_LOCAL_CONFIG)
+        kwargs.update(endpoint_url=profile.endpoint_for(service), config=_LOCAL_CONFIG)
     if profile.aws_access_key_id:
         kwargs.update(
             aws_access_key_id=profile.aws_access_key_id,

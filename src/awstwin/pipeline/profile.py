@@ -67,10 +67,18 @@ class Profile:
     curated_table_prefix: str = ""
     quarantine_table_prefix: str = ""
     warehouse_quarantine_table: str = ""
+    # Not a key of the file: set by a stack whose AWS services answer on several endpoints (the
+    # `localstack` stack, as compose: Glue, Athena and Secrets Manager apart from LocalStack).
+    # (boto3 service name, endpoint URL) pairs; every other service is AWS_ENDPOINT_URL.
+    service_endpoints: tuple[tuple[str, str], ...] = ()
 
     @property
     def is_local(self) -> bool:
         return bool(self.aws_endpoint_url)
+
+    def endpoint_for(self, service: str) -> str:
+        """The endpoint URL of a boto3 service: its own when the stack gives it one, else AWS_ENDPOINT_URL."""
+        return dict(self.service_endpoints).get(service, self.aws_endpoint_url)
 
     @property
     def raw_table(self) -> str:
@@ -119,7 +127,7 @@ class Profile:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
 
 
-_FIELDS = {f.name: f for f in dataclasses.fields(Profile) if f.name != "name"}
+_FIELDS = {f.name: f for f in dataclasses.fields(Profile) if f.name not in ("name", "service_endpoints")}
 # Keys a profile may leave out, with the value it then gets.
 OPTIONAL_DEFAULTS: dict[str, str] = {
     "aws_endpoint_url": "",

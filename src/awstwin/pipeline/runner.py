@@ -11,6 +11,7 @@ started. The exit code is the truth: 0 only when every task succeeded and raw = 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import sys
@@ -33,7 +34,7 @@ from awstwin.pipeline.paths import DAGS_DIR, REPORT_PATH, SPARK_JOBS_DIR, STATE_
 from awstwin.pipeline.profile import Profile, load_profile
 from awstwin.pipeline.report import RunReport
 from awstwin.stack.processes import wait_until
-from awstwin.stack.state import stack_for_run
+from awstwin.stack.state import stack_for_run, stack_profile
 from awstwin.stack.targets import profile_name, run_elsewhere
 
 DAG_ID = "student_performance_etl"
@@ -137,6 +138,7 @@ def run_pipeline(options: RunOptions, progress: Callable[[str], None] | None = N
     """Run every stage and return the report (also written to `options.report_path`)."""
     echo = progress or Progress()
     started = time.perf_counter()
+    options = dataclasses.replace(options, profile=stack_profile(options.profile))
     profile = options.profile
     report = RunReport(profile=profile.name, ingest_date=options.ingest_date)
     try:
@@ -195,7 +197,8 @@ def _run_stages(options: RunOptions, report: RunReport, echo: Callable[[str], No
         echo,
     )
 
-    echo(f"starting the embedded stack (profile {profile.name})")
+    kind = "localstack" if profile.service_endpoints else "embedded"
+    echo(f"starting the {kind} stack (profile {profile.name})")
     stopping: dict[str, float] = {}
 
     def stopped() -> None:  # runs after the stack's own exit

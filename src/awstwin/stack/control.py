@@ -24,16 +24,35 @@ from awstwin import local_secrets
 from awstwin.pipeline.paths import REPORT_PATH, STATE_DIR
 from awstwin.pipeline.profile import Profile, ProfileError, load_profile, parse_env_file, profile_path
 from awstwin.stack import airflow_local, compose
-from awstwin.stack.embedded import EmbeddedStack, StackInfo, stop_recorded
+from awstwin.stack.embedded import StackInfo, stop_recorded
+from awstwin.stack.localstack_stack import PROFILE_NAME as LOCALSTACK_PROFILE
 from awstwin.stack.processes import ServiceError
-from awstwin.stack.state import forget_record, read_record, record_path, running_stack, write_record
+from awstwin.stack.state import (
+    forget_record,
+    read_record,
+    record_path,
+    running_stack,
+    stack_class,
+    stack_profile,
+    write_record,
+)
+
+STACKS = {"embedded": "local", LOCALSTACK_PROFILE: LOCALSTACK_PROFILE}  # STACK= -> its profile
 
 
 def _profile_name(argv: list[str]) -> str:
+    """PROFILE (or --profile), else the profile of STACK (or --stack: embedded, localstack)."""
     parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--profile", default=os.environ.get("PROFILE") or "local")
+    parser.add_argument("--profile", default=os.environ.get("PROFILE") or "")
+    parser.add_argument("--stack", default=os.environ.get("STACK") or "")
     known, _ = parser.parse_known_args(argv)
-    return str(known.profile)
+    if known.stack and known.stack not in STACKS:
+        raise ProfileError(
+            f"STACK={known.stack!r}: choose one of {', '.join(STACKS)} (compose: a Docker engine)"
+        )
+    if known.stack and known.profile in ("", "local"):  # the Makefile's PROFILE default gives way
+        return STACKS[known.stack]
+    return str(known.profile or "local")
 
 
 def start_detached(
@@ -60,7 +79,7 @@ def start_detached(
     if stale is not None:  # recorded but not answering: clean up what is left of it first
         stop_recorded(stale)
         forget_record(state_dir)
-    stack = EmbeddedStack(profile, state_dir, echo=echo)
+    stack = stack_class(profile)(stack_profile(profile), state_dir, echo=echo)
     port = airflow_local.ui_port() if with_airflow else None
     info = stack.start(detached=True, airflow_port=port, artifacts_dir=artifacts_dir or REPORT_PATH.parent)
     write_record(info, state_dir)
@@ -85,7 +104,7 @@ def _restart_airflow(
         airflow_local.stop_recorded(info.airflow)
         info.airflow = None
         write_record(info, state_dir)
-    stack = EmbeddedStack(profile, state_dir, echo=echo)
+    stack = stack_class(profile)(stack_profile(profile), state_dir, echo=echo)
     stack.warehouse = Warehouse(
         info.warehouse_dir,
         port=info.backend_port,
@@ -115,13 +134,15 @@ def summary(info: StackInfo, reason: str = "") -> list[str]:
 
     profile = load_profile(info.profile)
     warehouse = f"postgresql://{profile.warehouse_user}@{info.warehouse_host}:{info.warehouse_port}/"
-    rows = [
-        ("AWS endpoint (S3, Glue, Athena, Logs, ...)", info.endpoint_url),
-        (
-            "warehouse (Redshift front over Postgres)",
-            warehouse + profile.warehouse_db + _password_note(profile),
-        ),
-    ]
+    if info.localstack is not None:
+        rows = [
+            ("LocalStack 4.14.0 (S3, Logs, IAM, STS)", str(info.localstack["url"])),
+            ("Glue, Athena, Secrets Manager (emulator)", info.endpoint_url),
+        ]
+    else:
+        rows = [("AWS endpoint (S3, Glue, Athena, Logs, ...)", info.endpoint_url)]
+    where = warehouse + profile.warehouse_db + _password_note(profile)
+    rows.append(("warehouse (Redshift front over Postgres)", where))
     if info.airflow is not None:
         rows += [
             ("Airflow UI and REST API", info.airflow.url),
@@ -131,7 +152,8 @@ def summary(info: StackInfo, reason: str = "") -> list[str]:
     logs = sorted({str(Path(path).parent) for path in info.logs.values()})
     rows.append(("logs (`make logs`)", ", ".join(logs)))
     why = f" because {reason}" if reason else ""
-    lines = [f"The embedded stack, as local processes{why}:"]
+    name = "`localstack` stack" if info.localstack is not None else "embedded stack"
+    lines = [f"The {name}, as local processes{why}:"]
     return lines + [f"  {name:<44}{where}" for name, where in rows]
 
 
@@ -160,17 +182,22 @@ def up(argv: list[str] | None = None) -> int:
     except ProfileError as exc:
         print(f"awstwin up: {exc}", file=sys.stderr)
         return 2
-    available, reason = compose.docker_available()
-    if available:
-        return _compose_up(reason)
-    print(f"awstwin up: {reason}; starting the embedded stack instead (in the background)")
+    if profile.name == LOCALSTACK_PROFILE:
+        reason = "STACK=localstack"
+        print("awstwin up: starting the `localstack` stack (LocalStack + the emulator, no Docker)")
+    else:
+        available, reason = compose.docker_available()
+        if available:
+            return _compose_up(reason)
+        print(f"awstwin up: {reason}; starting the embedded stack instead (in the background)")
+        reason = "no Docker engine answered"
     try:
         info = start_detached(profile)
     except (ServiceError, OSError, RuntimeError) as exc:
         print(f"awstwin up: {exc}", file=sys.stderr)
         return 1
     if info is not None:
-        print("\n".join(summary(info, "no Docker engine answered")))
+        print("\n".join(summary(info, reason)))
     print(
         "awstwin up: running; `make run` runs the DAG in it (visible in the Airflow UI), "
         f"`make down` stops it ({record_path()})"

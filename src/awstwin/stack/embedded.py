@@ -23,6 +23,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 from urllib.parse import urlparse
 
 from awstwin.pipeline.paths import POSTGRES_INIT_DIR, STATE_DIR
@@ -61,6 +62,11 @@ class StackInfo:
     front_pid: int | None = None
     front_log: str | None = None
     postgres_port: int | None = None
+    # The `localstack` stack (kind "localstack", awstwin.stack.localstack_stack): LocalStack's process
+    # (url, pid, log, state_dir), and where each AWS service answers ("*": LocalStack). The endpoint
+    # fields above are then the emulator's (Glue, Athena, Secrets Manager).
+    localstack: dict[str, Any] | None = None
+    aws_urls: dict[str, str] | None = None
 
     @property
     def backend_port(self) -> int:
@@ -81,6 +87,8 @@ class StackInfo:
     def logs(self) -> dict[str, str]:
         """Every log of the stack's services by a short name (`make logs` follows them)."""
         found = {"endpoint": self.endpoint_log, "warehouse": self.warehouse_log}
+        if self.localstack is not None:
+            found["localstack"] = str(self.localstack["log"])
         if self.front_log:
             found["redshift-front"] = self.front_log
         if self.airflow is not None:
@@ -152,6 +160,9 @@ class EmbeddedStack:
             self.profile.aws_endpoint_url.rstrip("/") + HEALTH_PATH, started, ENDPOINT_START_TIMEOUT
         )
         return started
+
+    def _endpoint_line(self, endpoint: Started) -> str:
+        return f"  endpoint  {self.profile.aws_endpoint_url} (pid {endpoint.pid}, log {endpoint.log})"
 
     def _start_warehouse(self):  # -> awstwin.warehouse.Warehouse
         from awstwin.warehouse import Warehouse
@@ -271,7 +282,7 @@ class EmbeddedStack:
             if airflow_port is not None:  # a taken UI port fails before anything starts
                 airflow_local.check_ui_port(airflow_port)
             endpoint = self._start_endpoint(detached)
-            self.echo(f"  endpoint  {self.profile.aws_endpoint_url} (pid {endpoint.pid}, log {endpoint.log})")
+            self.echo(self._endpoint_line(endpoint))
             warehouse = self._start_warehouse()
             front = self._start_front(warehouse, detached)
             self._apply_redshift_ddl(warehouse)
@@ -350,6 +361,7 @@ class EmbeddedStack:
 
 def stop_recorded(info: StackInfo) -> list[str]:
     """Stop a stack another process started (`make down`); returns what was stopped."""
+    from awstwin.stack.localstack_host.server import stop_recorded as stop_localstack
     from awstwin.warehouse import Warehouse
 
     stopped = airflow_local.stop_recorded(info.airflow) if info.airflow is not None else []
@@ -360,6 +372,8 @@ def stop_recorded(info: StackInfo) -> list[str]:
         # The leader is gone but children it started (a Spark JVM) are left in its group.
         processes.stop_group(info.endpoint_pid)
         stopped.append(f"endpoint's leftover processes (group {info.endpoint_pid})")
+    if info.localstack is not None:
+        stopped += stop_localstack(info.localstack)
     if info.front_pid and processes.alive(info.front_pid) and processes.is_ours(info.front_pid, FRONT_MARKER):
         processes.stop_group(info.front_pid)
         stopped.append(f"Redshift front (pid {info.front_pid})")

@@ -10,6 +10,9 @@ from pathlib import Path
 from awstwin.pipeline.paths import STATE_DIR
 from awstwin.pipeline.profile import Profile
 from awstwin.stack.embedded import EmbeddedStack, StackInfo, endpoint_healthy
+from awstwin.stack.localstack_host.server import healthy as localstack_healthy
+from awstwin.stack.localstack_stack import PROFILE_NAME as LOCALSTACK_PROFILE
+from awstwin.stack.localstack_stack import LocalStackStack, with_endpoints
 
 
 def record_path(state_dir: Path = STATE_DIR) -> Path:
@@ -39,9 +42,14 @@ def forget_record(state_dir: Path = STATE_DIR) -> None:
 def running_stack(profile: Profile, state_dir: Path = STATE_DIR) -> StackInfo | None:
     """The recorded stack, when it serves this profile's endpoint and warehouse and both answer."""
     info = read_record(state_dir)
-    if info is None or info.endpoint_url.rstrip("/") != profile.aws_endpoint_url.rstrip("/"):
+    if info is None:
+        return None
+    serves = (info.aws_urls or {}).get("*", info.endpoint_url)  # LocalStack in the `localstack` stack
+    if serves.rstrip("/") != profile.aws_endpoint_url.rstrip("/"):
         return None
     if info.warehouse_port != profile.warehouse_port or not endpoint_healthy(info.endpoint_url):
+        return None
+    if info.localstack is not None and not localstack_healthy(info.localstack["url"]):
         return None
     import psycopg2
 
@@ -70,9 +78,19 @@ def stack_for_run(
         echo(f"  reusing the stack `make up` started (endpoint {info.endpoint_url}, pid {info.endpoint_pid})")
         yield info, True
         return
-    with EmbeddedStack(profile, state_dir, echo=echo) as stack:
+    with stack_class(profile)(profile, state_dir, echo=echo) as stack:
         assert stack.info is not None
         yield stack.info, False
+
+
+def stack_profile(profile: Profile) -> Profile:
+    """The profile as its stack serves it (the `localstack` stack splits its endpoints)."""
+    return with_endpoints(profile) if profile.name == LOCALSTACK_PROFILE else profile
+
+
+def stack_class(profile: Profile) -> type[EmbeddedStack] | type[LocalStackStack]:
+    """The stack a profile runs on: the `localstack` stack for its profile, else the embedded one."""
+    return LocalStackStack if profile.name == LOCALSTACK_PROFILE else EmbeddedStack
 
 
 def describe(info: StackInfo) -> str:

@@ -1,8 +1,11 @@
 """Where `make run` runs the DAG: the embedded stack, the compose stack, or AWS itself.
 
 One rule, from the profile: a profile without an endpoint (aws.env) runs against AWS; the compose
-profile runs in the compose stack; any other profile on the embedded stack. `make run` without a
-PROFILE uses the compose profile while `make up`'s compose stack is running (`profile_name`).
+profile runs in the compose stack; any other profile on the embedded stack, or, for the localstack
+profile, on the `localstack` stack (LocalStack + the emulator as local processes: the runner's own
+path, with the profile's endpoints split by awstwin.stack.state.stack_profile). `make run` without a
+PROFILE uses the compose profile while `make up`'s compose stack is running, and the localstack
+profile while `make up STACK=localstack` left its stack recorded (`profile_name`).
 
 The embedded path is the runner's own (`dag.test()` in a child process), except while `make up`'s
 embedded stack runs with its Airflow server. For the others this module runs the stages that differ
@@ -39,7 +42,7 @@ if TYPE_CHECKING:
     from awstwin.pipeline.runner import RunOptions
     from awstwin.stack.embedded import StackInfo
 
-EMBEDDED, COMPOSE, AWS = "embedded", "compose", "aws"
+EMBEDDED, COMPOSE, AWS, LOCALSTACK = "embedded", "compose", "aws", "localstack"
 DEFAULT_PROFILE = "local"
 RUN_TIMEOUT = 3600.0  # a DAG run in `make up`'s Airflow
 POLL_SECONDS = 1.0
@@ -58,7 +61,14 @@ def profile_name(requested: str | None) -> str:
     """The profile `make run` uses: PROFILE as given, except that the default (local) becomes the
     compose profile while the compose stack `make up` started is running."""
     name = requested or DEFAULT_PROFILE
-    if name == DEFAULT_PROFILE and compose.docker_available()[0] and compose.is_up():
+    if name != DEFAULT_PROFILE:
+        return name
+    from awstwin.stack.state import read_record
+
+    recorded = read_record()
+    if recorded is not None and recorded.kind == LOCALSTACK:  # `make up STACK=localstack` left it
+        return recorded.profile
+    if compose.docker_available()[0] and compose.is_up():
         return compose.PROFILE_NAME
     return name
 

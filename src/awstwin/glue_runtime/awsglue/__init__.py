@@ -4,11 +4,16 @@ Written from AWS's public documentation of the library, not from its code. Only 
 puts this package on a job's PYTHONPATH; it is never installed, so it can never shadow real Glue.
 
 - `utils`         getResolvedOptions
-- `context`       GlueContext: readers, writers, logger
-- `dynamicframe`  DynamicFrame over a Spark DataFrame
-- `job`           Job.init / Job.commit
-- `transforms`    ApplyMapping, ResolveChoice, DropNullFields, Filter, Join, Select/Drop/RenameField
-- `_local/`       how the local twin does it: catalog tables, S3 paths, JDBC loads, Glue types
+- `context`       GlueContext: readers, writers, getSource / getSink, purge_*, logger
+- `dynamicframe`  DynamicFrame over a Spark DataFrame (every method of the PySpark reference)
+- `collection`    DynamicFrameCollection
+- `data_source`, `data_sink`  DataSource / DataSink (setFormat, setCatalogInfo, writeFrame)
+- `job`           Job.init / Job.commit (the bookmark hook)
+- `transforms`    every PySpark transform class (Relationalize, Map, SplitRows, Spigot, Unbox, ...)
+- `_local/`       how the local twin does it: catalog tables, choice types, records and error records,
+                  relationalize, DynamoDB JSON, S3 paths and Glue file names, JDBC reads and loads
+A member the reference documents but this runtime lacks raises GlueNotImplementedError naming it
+and the reference page (`_local/guard.py`).
 """
 
 from __future__ import annotations

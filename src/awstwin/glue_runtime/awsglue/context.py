@@ -15,7 +15,11 @@ from typing import Any
 from pyspark import SparkContext
 from pyspark.sql import DataFrame, SparkSession
 
-from awsglue._local import clients, formats, jdbc, s3paths, tables
+from awsglue._local import bookmarks, catalog_update, clients, formats, jdbc, jdbc_read, s3paths, tables
+from awsglue._local.guard import Guarded
+from awsglue.collection import DynamicFrameCollection
+from awsglue.data_sink import DataSink
+from awsglue.data_source import DataSource
 from awsglue.dynamicframe import DynamicFrame, DynamicFrameReader, DynamicFrameWriter
 
 # Session settings every Glue job has, whoever created the SparkContext (see jobs/sparkconf.py for
@@ -65,7 +69,9 @@ class _DataFrameReader:
         return self._frames.from_options(*args, **kwargs).toDF()
 
 
-class GlueContext:
+class GlueContext(Guarded):
+    _glue_owner = "GlueContext"
+
     def __init__(self, sparkContext: SparkContext | None = None, **options: Any):  # noqa: N803
         self._sc = sparkContext or SparkContext.getOrCreate()
         self.spark_session = SparkSession.builder.getOrCreate()
@@ -99,6 +105,72 @@ class GlueContext:
     def write_dynamic_frame_from_jdbc_conf(self, *args: Any, **kwargs: Any) -> DynamicFrame:
         return self.write_dynamic_frame.from_jdbc_conf(*args, **kwargs)
 
+    def create_dynamic_frame_from_rdd(self, *args: Any, **kwargs: Any) -> DynamicFrame:
+        return self.create_dynamic_frame.from_rdd(*args, **kwargs)
+
+    def write_from_options(self, frame_or_dfc: Any, *args: Any, **kwargs: Any) -> Any:
+        """write_dynamic_frame_from_options for a frame, or for every frame of a collection."""
+        if isinstance(frame_or_dfc, DynamicFrameCollection):
+            for key in frame_or_dfc:
+                self.write_dynamic_frame.from_options(frame_or_dfc.select(key), *args, **kwargs)
+            return frame_or_dfc
+        return self.write_dynamic_frame.from_options(frame_or_dfc, *args, **kwargs)
+
+    def write_from_jdbc_conf(self, frame_or_dfc: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(frame_or_dfc, DynamicFrameCollection):
+            for key in frame_or_dfc:
+                self.write_dynamic_frame.from_jdbc_conf(frame_or_dfc.select(key), *args, **kwargs)
+            return frame_or_dfc
+        return self.write_dynamic_frame.from_jdbc_conf(frame_or_dfc, *args, **kwargs)
+
+    # -- sources and sinks as objects ----------------------------------------------------------------
+    def getSource(self, connection_type: str, transformation_ctx: str = "", **options: Any) -> DataSource:  # noqa: N802
+        """A DataSource for `connection_type` (s3, file, postgresql, redshift); setFormat, then getFrame()."""
+        return DataSource(self, connection_type, transformation_ctx, **options)
+
+    def getSink(  # noqa: N802
+        self,
+        connection_type: str,
+        format: str | None = None,  # noqa: A002
+        transformation_ctx: str = "",
+        **options: Any,
+    ) -> DataSink:
+        """A DataSink: setFormat, setCatalogInfo (with enableUpdateCatalog / updateBehavior /
+        partitionKeys), then writeFrame(frame)."""
+        return DataSink(self, connection_type, format, transformation_ctx, **options)
+
+    def extract_jdbc_conf(self, connection_name: str, catalog_id: str | None = None) -> dict[str, str]:
+        """The Glue connection's `user`, `password`, `vendor`, `url` (no database) and `fullUrl`."""
+        connection = clients.get_connection(connection_name, catalog_id)
+        props = connection.get("ConnectionProperties") or {}
+        target = jdbc.connection_target(connection_name, None, catalog_id)
+        full_url = props.get("JDBC_CONNECTION_URL", "")
+        vendor = full_url.split(":", 2)[1] if full_url.count(":") >= 2 else ""
+        return {
+            "user": target.user or "",
+            "password": target.password or "",
+            "vendor": vendor,
+            "url": full_url.rsplit("/", 1)[0] if full_url.count("/") >= 3 else full_url,
+            "fullUrl": full_url,
+            "enforceSSL": str(props.get("JDBC_ENFORCE_SSL", "false")).lower(),
+        }
+
+    def add_ingestion_time_columns(self, dataFrame: DataFrame, timeGranularity: str = "") -> DataFrame:  # noqa: N803
+        """ingest_year, ingest_month, ingest_day (and ingest_hour / ingest_minute) of now, in UTC."""
+        from pyspark.sql import functions as F
+
+        levels = ["year", "month", "day", "hour", "minute"]
+        granularity = (timeGranularity or "day").lower()
+        if granularity not in levels[2:]:
+            raise ValueError(f"timeGranularity {timeGranularity!r} is not one of 'day', 'hour', 'minute'")
+        now = datetime.now(UTC)
+        width = {"year": 4}
+        result = dataFrame
+        for level in levels[: levels.index(granularity) + 1]:
+            value = str(getattr(now, level)).zfill(width.get(level, 2))
+            result = result.withColumn(f"ingest_{level}", F.lit(value))
+        return result
+
     def purge_s3_path(
         self, s3_path: str, options: dict[str, Any] | None = None, transformation_ctx: str = ""
     ) -> None:
@@ -106,6 +178,56 @@ class GlueContext:
         hours = float((options or {}).get("retentionPeriod", 168))
         removed = s3paths.delete_older_than(s3_path, time.time() - hours * 3600)
         self._logger.info(f"purge_s3_path: removed {removed} objects under {s3_path}")
+
+    def purge_table(
+        self,
+        database: str,
+        table_name: str,
+        options: dict[str, Any] | None = None,
+        transformation_ctx: str = "",
+        catalog_id: str | None = None,
+    ) -> None:
+        """Delete a table's files older than `retentionPeriod` hours (168 by default), only in the
+        partitions matching `partitionPredicate` when given; a partition left with no files is deleted
+        from the catalog, as Glue does."""
+        options = options or {}
+        cutoff = time.time() - float(options.get("retentionPeriod", 168)) * 3600
+        table = clients.get_table(database, table_name, catalog_id)
+        keys = tables.StorageFormat.from_table(table).partition_keys
+        if not keys:
+            location = (table.get("StorageDescriptor") or {}).get("Location", "")
+            removed = s3paths.delete_older_than(location, cutoff)
+            self._logger.info(f"purge_table: removed {removed} objects of {database}.{table_name}")
+            return
+        partitions = clients.get_partitions(database, table_name, None, catalog_id)
+        chosen = tables.select_partitions(
+            self.spark_session, keys, partitions, options.get("partitionPredicate", "")
+        )
+        emptied = []
+        for partition in chosen:
+            location = (partition.get("StorageDescriptor") or {}).get("Location", "")
+            s3paths.delete_older_than(location, cutoff)
+            if not s3paths.has_objects(location):
+                emptied.append({"Values": partition["Values"]})
+        for start in range(0, len(emptied), 25):
+            clients.client("glue").batch_delete_partition(
+                DatabaseName=database, TableName=table_name, PartitionsToDelete=emptied[start : start + 25]
+            )
+        self._logger.info(
+            f"purge_table: {database}.{table_name}: {len(emptied)} partitions emptied and deleted"
+        )
+
+    def transition_table(self, *args: Any, **kwargs: Any) -> None:
+        raise NotImplementedError(
+            "transition_table changes S3 storage classes, which the local S3 does not have; "
+            "see https://docs.aws.amazon.com/glue/latest/dg/aws-glue-api-crawler-pyspark-extensions-glue-context.html"
+        )
+
+    def transition_s3_path(self, *args: Any, **kwargs: Any) -> None:
+        raise NotImplementedError(
+            "transition_s3_path changes S3 storage classes, which the local S3 does not have; "
+            "see https://docs.aws.amazon.com/glue/latest/dg/aws-glue-api-crawler-pyspark-extensions-glue-context.html"
+        )
 
     # -- what the readers and writers do ---------------------------------------------------------
     def _read_catalog(
@@ -115,15 +237,44 @@ class GlueContext:
         push_down_predicate: str,
         additional_options: dict[str, Any],
         catalog_id: str | None,
+        transformation_ctx: str = "",
     ) -> DataFrame:
         if not database or not table_name:
             raise ValueError("create_dynamic_frame.from_catalog needs database and table_name")
         table = clients.get_table(database, table_name, catalog_id)
+        connection_name = (table.get("Parameters") or {}).get("connectionName")
+        if connection_name:
+            return self._read_jdbc_table(
+                table, connection_name, transformation_ctx, additional_options, catalog_id
+            )
+        location = (table.get("StorageDescriptor") or {}).get("Location", "")
+        bookmarks.current().s3_files(transformation_ctx, [location])
         partitions = None
         if table.get("PartitionKeys"):
             expression = additional_options.get("catalogPartitionPredicate")
             partitions = clients.get_partitions(database, table_name, expression, catalog_id)
         return tables.read_table(self.spark_session, table, partitions, push_down_predicate)
+
+    def _read_jdbc_table(
+        self,
+        table: dict[str, Any],
+        connection_name: str,
+        transformation_ctx: str,
+        options: dict[str, Any],
+        catalog_id: str | None,
+    ) -> DataFrame:
+        """A JDBC-backed catalog table, read through its Glue connection; the catalog's columns (when it
+        lists any) pick and order the database's columns."""
+        name = f"{table.get('DatabaseName')}.{table.get('Name')}"
+        location = (table.get("StorageDescriptor") or {}).get("Location", "")
+        database, dbtable = jdbc_read.split_location(location, name)
+        target = jdbc.connection_target(connection_name, database, catalog_id)
+        query = bookmarks.current().jdbc_query(transformation_ctx, dbtable, None, options)
+        frame = jdbc_read.read_table(self.spark_session, target, dbtable, query)
+        listed = [c["Name"] for c in (table.get("StorageDescriptor") or {}).get("Columns") or []]
+        present = {c.lower(): c for c in frame.columns}
+        chosen = [present[c.lower()] for c in listed if c.lower() in present]
+        return frame.select(*[f"`{c}`" for c in chosen]) if chosen else frame
 
     def _read_options(
         self,
@@ -131,13 +282,42 @@ class GlueContext:
         connection_options: dict[str, Any],
         fmt: str | None,
         format_options: dict[str, Any],
+        transformation_ctx: str = "",
     ) -> DataFrame:
-        if (connection_type or "").lower() != "s3":
+        kind = (connection_type or "").lower()
+        if kind in JDBC_CONNECTION_TYPES:
+            return self._read_jdbc_options(kind, connection_options, transformation_ctx)
+        if kind != "s3":
             raise formats.FormatError(
                 f"create_dynamic_frame.from_options(connection_type={connection_type!r}) is not supported "
-                "locally; read S3 (connection_type='s3') or a catalog table"
+                f"locally; read S3 (connection_type='s3'), {', '.join(JDBC_CONNECTION_TYPES)} "
+                "or a catalog table"
             )
+        bookmarks.current().s3_files(transformation_ctx, formats.s3_paths(connection_options))
         return formats.read(self.spark_session, connection_options, fmt or "", format_options)
+
+    def _read_jdbc_options(self, kind: str, options: dict[str, Any], transformation_ctx: str) -> DataFrame:
+        """connection_options: `url`, `user`, `password`, `dbtable` (or `query`), or `connectionName`."""
+        dbtable = options.get("dbtable") or ""
+        if options.get("connectionName"):
+            target = jdbc.connection_target(options["connectionName"], options.get("database"))
+        else:
+            target = jdbc.target_from_properties(
+                f"{kind} connection_options",
+                {
+                    "JDBC_CONNECTION_URL": options.get("url", ""),
+                    "USERNAME": options.get("user", ""),
+                    "PASSWORD": options.get("password", ""),
+                },
+                options.get("database"),
+            )
+        query = options.get("query") or options.get("sampleQuery")
+        if not dbtable and not query:
+            raise formats.FormatError(f"{kind} connection_options need 'dbtable' (schema.table) or 'query'")
+        if dbtable and "." not in dbtable:
+            dbtable = f"public.{dbtable}"
+        query = bookmarks.current().jdbc_query(transformation_ctx, dbtable, query, options)
+        return jdbc_read.read_table(self.spark_session, target, dbtable or "query", query)
 
     def _write_options(
         self,
@@ -181,6 +361,13 @@ class GlueContext:
         table = clients.get_table(database, table_name, catalog_id)
         table.setdefault("DatabaseName", database)
         register = formats.flag(additional_options.get("enableUpdateCatalog"))
+        updates_schema = (
+            additional_options.get("updateBehavior", "UPDATE_IN_DATABASE") == "UPDATE_IN_DATABASE"
+        )
+        # with enableUpdateCatalog, new fields of the frame become new columns of the table first
+        if register and updates_schema and catalog_update.add_frame_columns(frame, table, catalog_id):
+            table = clients.get_table(database, table_name, catalog_id)
+            table.setdefault("DatabaseName", database)
         tables.write_table(self.spark_session, frame, table, register)
 
     def _write_jdbc_conf(

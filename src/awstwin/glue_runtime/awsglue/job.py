@@ -1,7 +1,8 @@
 """Job: the bracket around a Glue script's work (`init` at the start, `commit` at the end).
 
-On Glue, `commit` saves job-bookmark state. Bookmarks are not kept locally: every run reads all of
-its input, as a job with `--job-bookmark-option job-bookmark-disable` does.
+On Glue, `commit` saves job-bookmark state. Bookmarks are not kept locally yet: every run reads all of
+its input, as a job with `--job-bookmark-option job-bookmark-disable` does. `commit` calls the
+bookmark hook (`_local/bookmarks.py`), where a bookmark store plugs in.
 """
 
 from __future__ import annotations
@@ -9,15 +10,37 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any
 
+from awsglue._local import bookmarks
+from awsglue._local.guard import Guarded
+
 if TYPE_CHECKING:
     from awsglue.context import GlueContext
 
 
-class Job:
+class Job(Guarded):
+    _glue_owner = "Job"
+
     def __init__(self, glue_context: GlueContext):
         self._glue_context = glue_context
         self._name: str | None = None
         self._args: dict[str, Any] = {}
+
+    @classmethod
+    def continuation_options(cls) -> list[str]:
+        return [
+            "--continuation-option",
+            "continuation-enabled",
+            "continuation-readonly",
+            "continuation-ignore",
+        ]
+
+    @classmethod
+    def job_bookmark_options(cls) -> list[str]:
+        return ["--job-bookmark-option", "job-bookmark-enable", "job-bookmark-pause", "job-bookmark-disable"]
+
+    @classmethod
+    def job_bookmark_range_options(cls) -> list[str]:
+        return ["--job-bookmark-from", "--job-bookmark-to"]
 
     def init(self, job_name: str, args: dict[str, Any] | None = None) -> None:
         self._name = job_name
@@ -34,3 +57,4 @@ class Job:
     def commit(self) -> None:
         if self._name is None:
             raise RuntimeError("Job.commit() was called before Job.init(job_name, args)")
+        bookmarks.current().commit(self._name, self._args.get("JOB_RUN_ID"))

@@ -275,7 +275,7 @@ class JobRunner:
         if self.ctx.s3_root is not None:
             env["AWSTWIN_S3_ROOT"] = str(self.ctx.s3_root)
         if spec.command in SPARK_COMMANDS:
-            conf = sparkconf.session_conf(self.ctx.s3_root, run_dir / "tmp")
+            conf = sparkconf.session_conf(self.ctx.s3_root, run_dir / "tmp", env[ENDPOINT_ENV["s3"]])
             conf["spark.app.name"] = spec.job_name
             conf.update(spark_conf_overrides(spec.arguments.get("--conf")))
             env["SPARK_CONF_DIR"] = str(sparkconf.write_conf_dir(run_dir / "spark-conf", conf))

@@ -2,10 +2,14 @@
 
 A Glue script creates its own `SparkContext()` before our runtime is involved, so the job runner hands
 these settings to Spark the way Spark reads them itself: a `spark-defaults.conf` (and a quiet
-`log4j2.properties`) in `SPARK_CONF_DIR`. When S3 objects are plain files (the endpoint serves S3),
-the `s3://`, `s3a://` and `s3n://` schemes are mapped onto that tree, so plain Spark I/O on S3 paths
-works unchanged: by a small Hadoop FileSystem compiled once from `glue_runtime/java/` (any bucket),
-or, when no `javac` is available, by Hadoop's ViewFileSystemOverloadScheme (buckets present at start).
+`log4j2.properties`) in `SPARK_CONF_DIR`. Plain Spark I/O on `s3://`, `s3a://` and `s3n://` paths
+works unchanged in both of the endpoint's S3 modes, through small Hadoop FileSystems compiled once
+from `glue_runtime/java/`:
+- S3 objects are plain files (the endpoint serves S3): the schemes map onto that tree
+  (S3TreeFileSystem; any bucket), or, with no `javac`, Hadoop's ViewFileSystemOverloadScheme (buckets
+  present at start);
+- S3 is elsewhere (LocalStack, another S3 server): S3RestFileSystem speaks the S3 REST API to it,
+  unless hadoop-aws is on Spark's classpath (the compose image), whose S3A is then used as configured.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ log = logging.getLogger(__name__)
 GLUE_RUNTIME_DIR = Path(awstwin.__file__).resolve().parent / "glue_runtime"
 JAVA_SOURCES = GLUE_RUNTIME_DIR / "java"
 S3_TREE_FILESYSTEM = "awstwin.hadoop.S3TreeFileSystem"
+S3_REST_FILESYSTEM = "awstwin.hadoop.S3RestFileSystem"
 S3_SCHEMES = ("s3", "s3a", "s3n")
 
 # What every local Glue Spark session runs with, and why:
@@ -90,8 +95,16 @@ def _sources() -> list[Path]:
     return sorted(JAVA_SOURCES.rglob("*.java"))
 
 
-def s3_tree_jar() -> Path | None:
-    """The compiled S3-over-files FileSystem, built on first use into a cache keyed by its source.
+def hadoop_aws_jar() -> Path | None:
+    """hadoop-aws in pyspark's own jars (the compose image adds it), else None (pyspark ships none)."""
+    import pyspark
+
+    jars = sorted((Path(pyspark.__file__).parent / "jars").glob("hadoop-aws-*.jar"))
+    return jars[-1] if jars else None
+
+
+def filesystems_jar() -> Path | None:
+    """The compiled S3 FileSystems (files and REST), built on first use into a cache keyed by their source.
 
     Returns None (and logs why) when it cannot be built: no `javac`, no Hadoop jar, a compile error.
     """
@@ -105,7 +118,7 @@ def s3_tree_jar() -> Path | None:
     for path in sources:
         digest.update(path.read_bytes())
     digest.update(hadoop.name.encode())
-    target = cache_dir() / f"awstwin-s3tree-{digest.hexdigest()[:16]}.jar"
+    target = cache_dir() / f"awstwin-s3fs-{digest.hexdigest()[:16]}.jar"
     with _compile_lock:
         if target.exists():
             return target
@@ -127,7 +140,7 @@ def s3_tree_jar() -> Path | None:
 
 def s3_tree_conf(s3_root: Path) -> dict[str, str]:
     """Spark settings that make s3:// paths the plain files under `s3_root`."""
-    jar = s3_tree_jar()
+    jar = filesystems_jar()
     if jar is not None:
         conf = {"spark.jars": str(jar), "spark.hadoop.fs.s3tree.root": str(s3_root)}
         for scheme in S3_SCHEMES:
@@ -149,8 +162,24 @@ def viewfs_conf(s3_root: Path) -> dict[str, str]:
     return conf
 
 
-def session_conf(s3_root: Path | None = None, scratch: Path | None = None) -> dict[str, str]:
-    """Every Spark setting of a local Glue session; `scratch` holds Spark's temporary files."""
+def s3_rest_conf(s3_url: str) -> dict[str, str]:
+    """Spark settings that make s3:// paths objects of the S3 server at `s3_url`, over its REST API
+    (credentials and region from the job's standard AWS environment); {} when that cannot be built."""
+    jar = filesystems_jar()
+    if jar is None:
+        log.warning("no s3:// for Spark in this job: the S3 FileSystem could not be built (see above)")
+        return {}
+    conf = {"spark.jars": str(jar), "spark.hadoop.fs.s3rest.endpoint": s3_url}
+    for scheme in S3_SCHEMES:
+        conf[f"spark.hadoop.fs.{scheme}.impl"] = S3_REST_FILESYSTEM
+    return conf
+
+
+def session_conf(
+    s3_root: Path | None = None, scratch: Path | None = None, s3_url: str | None = None
+) -> dict[str, str]:
+    """Every Spark setting of a local Glue session; `scratch` holds Spark's temporary files. S3 is the
+    files under `s3_root` when given, else the S3 server at `s3_url` (see the module's docstring)."""
     conf = dict(SPARK_DEFAULTS)
     if scratch is not None:
         conf["spark.local.dir"] = str(scratch / "spark-local")
@@ -159,6 +188,8 @@ def session_conf(s3_root: Path | None = None, scratch: Path | None = None) -> di
         (scratch / "java-tmp").mkdir(parents=True, exist_ok=True)
     if s3_root is not None:
         conf.update(s3_tree_conf(s3_root))
+    elif s3_url and hadoop_aws_jar() is None:
+        conf.update(s3_rest_conf(s3_url))
     return conf
 
 

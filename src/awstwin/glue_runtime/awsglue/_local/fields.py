@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import DataType, StructType
@@ -97,9 +99,14 @@ def rename_path(frame: DataFrame, old: list[str], new: list[str]) -> DataFrame:
     """Rename the field at `old` to `new` (same parent struct, or top level to top level)."""
     found = resolve(frame, old, case_sensitive=True)
     if found is None:
-        raise FieldError(
-            f"rename_field: no field {'.'.join(old)!r} in the frame ({', '.join(frame.columns)})"
+        # Records are self-describing: a record without the field is left as it is, so a field that no
+        # record has renames nothing (as on Glue). Say so, since it is usually a typo.
+        print(
+            f"WARN DynamicFrame: rename_field: no field {'.'.join(old)!r} in the frame "
+            f"({', '.join(frame.columns)}); nothing renamed",
+            file=sys.stderr,
         )
+        return frame
     if len(old) == 1 and len(new) == 1:
         return frame.withColumnRenamed(old[0], new[0])
     if old[:-1] != new[:-1]:

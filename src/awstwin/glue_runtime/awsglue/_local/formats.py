@@ -2,16 +2,18 @@
 
 Glue's documented defaults are kept: CSV has no header unless `withHeader`, columns are then named
 `col0, col1, ...`; writing CSV writes a header unless `writeHeader` is false; S3 writes add files
-(they never replace what is there); `recurse` reads sub-folders.
+(they never replace what is there; each write's files are named as Glue names them, see
+`naming.py`); `recurse` reads sub-folders.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 
-from awsglue._local import s3paths
+from awsglue._local import naming, s3paths
 
 READ_FORMATS = ("csv", "json", "parquet", "glueparquet", "orc")
 WRITE_FORMATS = ("csv", "json", "parquet", "glueparquet", "orc")
@@ -100,8 +102,8 @@ def write_files(
         raise FormatError(
             f"partitionKeys {missing} are not columns of the frame ({', '.join(frame.columns)})"
         )
-    with s3paths.write_folder(path) as folder:
-        writer = frame.write.mode("append")
+    with s3paths.write_folder(path) as folder, naming.glue_named_output(Path(folder), fmt) as staging:
+        writer = frame.write.mode("overwrite")
         if partition_keys:
             writer = writer.partitionBy(*partition_keys)
         if fmt == "csv":
@@ -111,10 +113,10 @@ def write_files(
                 sep=format_options.get("separator", ","),
                 quote="" if quote in ("-1", -1) else quote,
                 escape=format_options.get("escaper") or "\\",
-            ).csv(str(folder))
+            ).csv(str(staging))
         elif fmt == "json":
-            writer.json(str(folder))
+            writer.json(str(staging))
         elif fmt == "orc":
-            writer.orc(str(folder))
+            writer.orc(str(staging))
         else:
-            writer.option("compression", format_options.get("compression", "snappy")).parquet(str(folder))
+            writer.option("compression", format_options.get("compression", "snappy")).parquet(str(staging))

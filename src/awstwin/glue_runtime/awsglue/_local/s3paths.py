@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from awstwin.endpoint.s3access import S3_SCHEMES, S3Access, TreeS3Access, parse_s3_uri
+from awstwin.endpoint.s3access import S3_SCHEMES, S3Access, TreeS3Access, is_spark_artifact, parse_s3_uri
 
 
 class S3PathError(Exception):
@@ -134,3 +134,16 @@ def delete_older_than(uri: str, cutoff_epoch: float) -> int:
         else:
             store.client.delete_object(Bucket=bucket, Key=key)  # type: ignore[attr-defined]
     return len(doomed)
+
+
+def has_objects(uri: str) -> bool:
+    """True when any data object is left under `uri` (Spark's hidden files do not count)."""
+    store = access()
+    bucket, prefix = parse_s3_uri(uri)
+    return any(True for _ in _data_keys(store, bucket, prefix))
+
+
+def _data_keys(store: S3Access, bucket: str, prefix: str) -> Iterator[str]:
+    for info in store.list_objects(bucket, prefix):
+        if not is_spark_artifact(info.key):
+            yield info.key

@@ -17,9 +17,11 @@ from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql.types import IntegerType, StringType, StructField, StructType
+from pyspark.sql.types import ArrayType, IntegerType, MapType, StringType, StructField, StructType
 
 from awsglue._local import s3paths
+from awsglue._local.choice import failing_columns, is_choice, make_choice, members, typed_or_choice
+from awsglue._local.records import conform
 from awsglue._local.types import cast, legacy_casts, spark_type_name
 from awstwin.endpoint.glue.catalog.formats import Column, StorageFormat
 
@@ -71,10 +73,38 @@ def read_table(
         frames.append(frame)
     if not frames:
         return empty_frame(spark, fmt.columns + fmt.partition_keys)
+    frames = align_choices(frames)
     result = frames[0]
     for frame in frames[1:]:
         result = result.unionByName(frame)
     return result
+
+
+def align_choices(frames: list[DataFrame]) -> list[DataFrame]:
+    """A column that is a choice in one partition's frame is a choice in all of them (with the plain
+    values as its typed member), so the partitions union into one frame."""
+    choice_members: dict[str, list[str]] = {}
+    for frame in frames:
+        for field in frame.schema.fields:
+            if is_choice(field):
+                choice_members.setdefault(field.name, members(field))
+    if not choice_members:
+        return frames
+    aligned = []
+    for frame in frames:
+        columns = []
+        for field in frame.schema.fields:
+            if field.name in choice_members and not is_choice(field):
+                typed, *_ = choice_members[field.name]
+                values = {
+                    m: (F.col(f"`{field.name}`") if m == typed else F.lit(None).cast("string"))
+                    for m in choice_members[field.name]
+                }
+                columns.append(make_choice(field.name, values))
+            else:
+                columns.append(F.col(f"`{field.name}`"))
+        aligned.append(frame.select(*columns))
+    return aligned
 
 
 def _partition_format(table: dict[str, Any], partition: dict[str, Any]) -> StorageFormat:
@@ -134,9 +164,41 @@ def _header(fmt: StorageFormat) -> str:
 
 
 def _typed(spark: SparkSession, frame: DataFrame, fields: dict[str, Any], columns: list[Column]) -> DataFrame:
-    """Select `columns` from `fields` (name -> Column expression) in catalog types."""
+    """Select `columns` from `fields` (name -> Column expression) in catalog types.
+
+    A text value that does not cast to its column's type makes that column a choice of the type and
+    string, as a DynamicFrame reads it (AWS's medicare sample: `provider id` is
+    `choice<long,string>` because two records hold text), so `resolveChoice` has something to settle.
+    Nested catalog types are matched to the file's fields by name, never by position.
+    """
+    current = {
+        f.name: f.dataType for f in frame.select(*[fields[c.name].alias(c.name) for c in columns]).schema
+    }
     with legacy_casts(spark):
-        return frame.select(*[cast(fields[c.name], c.type).alias(c.name) for c in columns])
+        checks = {
+            c.name: _fails(fields[c.name], c.type)
+            for c in columns
+            if isinstance(current[c.name], StringType)
+            and spark_type_name(c.type) not in (None, "string")
+            and _is_primitive(c.type)
+        }
+        choices = failing_columns(frame, checks)
+        selected = []
+        for c in columns:
+            wanted = _parse_type(spark_type_name(c.type) or "string")
+            if not _is_primitive(c.type) and isinstance(wanted, (StructType, ArrayType, MapType)):
+                selected.append(conform(fields[c.name], current[c.name], wanted).alias(c.name))
+            else:
+                selected.append(typed_or_choice(fields[c.name], c.type, c.name, c.name in choices))
+        return frame.select(*selected)
+
+
+def _is_primitive(glue_type: str) -> bool:
+    return not glue_type.strip().lower().startswith(("struct", "array", "map"))
+
+
+def _fails(raw: Any, glue_type: str) -> Any:
+    return raw.isNotNull() & (F.trim(raw) != "") & cast(raw, glue_type).isNull()
 
 
 def _read_csv(spark: SparkSession, fmt: StorageFormat, target: s3paths.ReadTarget) -> DataFrame:
@@ -238,8 +300,10 @@ def write_table(
             f"cannot write to table {table.get('DatabaseName')}.{table.get('Name')}: the frame lacks "
             f"columns {missing} (it has {', '.join(frame.columns)})"
         )
-    fields = {c.name: F.col(f"`{present[c.name.lower()]}`") for c in wanted}
-    typed = _typed(spark, frame, fields, wanted)
+    with legacy_casts(spark):
+        typed = frame.select(
+            *[cast(F.col(f"`{present[c.name.lower()]}`"), c.type).alias(c.name) for c in wanted]
+        )
     keys = [k.name for k in fmt.partition_keys]
     options: dict[str, Any] = {}
     if fmt.kind == "csv":

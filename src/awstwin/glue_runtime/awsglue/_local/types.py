@@ -78,3 +78,32 @@ def cast(column: Column, glue_type: str) -> Column:
 def same_type(current: DataType, glue_type: str) -> bool:
     target = spark_type_name(glue_type)
     return target is None or current.simpleString() == target
+
+
+# Spark type name -> the name Glue's DynamicFrame schema gives it (printSchema, choice members).
+GLUE_NAMES: dict[str, str] = {
+    "bigint": "long",
+    "int": "int",
+    "smallint": "short",
+    "tinyint": "byte",
+    "string": "string",
+    "double": "double",
+    "float": "float",
+    "boolean": "boolean",
+    "date": "date",
+    "timestamp": "timestamp",
+    "timestamp_ntz": "timestamp",
+    "binary": "binary",
+    "void": "null",
+}
+
+
+def glue_type_name(data_type: DataType) -> str:
+    """`LongType()` -> `long`, `DecimalType(10,2)` -> `decimal`, `StructType` -> `struct`."""
+    simple = data_type.simpleString()
+    if simple.startswith("decimal"):
+        return "decimal"
+    for prefix in ("struct", "array", "map"):
+        if simple.startswith(prefix):
+            return prefix
+    return GLUE_NAMES.get(simple, simple)
