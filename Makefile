@@ -11,9 +11,12 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 PROFILE ?= local
 PORT ?= 4566
 STATE_DIR ?= .state/emulator
-export PROFILE DATA ROWS INGEST_DATE SEED STACK
+TEST_WORKERS ?= auto
+# The markers tests/conftest.py derives (pyproject.toml lists them): what `make test-fast` leaves out.
+FAST_TESTS := not slow and not spark and not browser and not docker and not network
+export PROFILE DATA DATA_ENCODING ROWS INGEST_DATE SEED STACK
 
-.PHONY: help install run test lint emulator bench up down logs dashboard data deploy clean
+.PHONY: help install run test test-fast lint emulator bench up down logs dashboard data deploy clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -22,21 +25,27 @@ help: ## list the targets
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet uv==$(UV_VERSION)
 
+# --compile-bytecode: every process (a run, each test worker, each Airflow task) then imports Airflow,
+# PySpark and boto3 from .pyc instead of compiling them again (these machines set PYTHONDONTWRITEBYTECODE).
 $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
-	$(UV) sync --frozen --python $(PYTHON)
+	$(UV) sync --frozen --compile-bytecode --python $(PYTHON)
 	@touch $@
 
 install: $(VENV)/.synced ## create .venv from the lock file
 
-run: install ## run the whole pipeline (DATA=, ROWS=, INGEST_DATE=, PROFILE=local|compose|aws)
+run: install ## run the whole pipeline (DATA=, DATA_ENCODING=, ROWS=, INGEST_DATE=, PROFILE=local|compose|aws)
 	$(PY) -m awstwin run
 
-test: install ## the one test command (unit, conformance, end-to-end, DAG integrity)
-	$(PY) -m pytest
+test: install ## the one test command: every tier, in parallel (TEST_WORKERS=, default one per core)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
-lint: install ## ruff
+test-fast: install ## the unit and wire tests only (no Spark, Airflow run, stack, browser, Docker, network)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile -m "$(FAST_TESTS)"
+
+lint: install ## ruff, and the import contract (.importlinter: layers, no cycles; docs/ARCHITECTURE.md)
 	$(VENV)/bin/ruff check src tests dags spark_jobs
 	$(VENV)/bin/ruff format --check src tests dags spark_jobs
+	PYTHONPATH=src/awstwin/glue_runtime $(VENV)/bin/lint-imports
 
 emulator: install ## serve the local AWS endpoint in the foreground (PORT=, STATE_DIR=)
 	$(PY) -m awstwin.endpoint --port $(PORT) --state-dir $(STATE_DIR)

@@ -1,16 +1,18 @@
-"""Glue 5.0 job: validate one ingest date of the raw Student Performance CSV, write the curated and
-quarantine zones, and load the warehouse, replacing that date.
+"""Glue 5.0 job: validate one run's upload of the raw Student Performance CSV (one ingest date), write
+the run's curated and quarantine folders, and load the run's warehouse staging tables. The job
+publishes nothing: the DAG does, once every check on what the job wrote has passed.
 
 Runs unchanged on AWS Glue (Redshift through the job's JDBC connection, staged in --TempDir) and on the
 local endpoint (the clean-room awsglue runtime, Postgres). Arguments, all set by the job's
 DefaultArguments (infra/pipeline.yaml) except --ingest_date, which the DAG passes per run:
-  --database, --raw_table            the crawled raw table; its partition for the date says where
-                                     the raw file is
+  --database, --raw_table            the crawled table of every kept raw run (runs_raw_...); its
+                                     partition (ingest_date, run) says where the run's upload is
   --curated_path, --quarantine_path  s3://<bucket>/curated/student_performance/, .../quarantine/...
   --connection_name                  the Glue JDBC connection to the warehouse
   --target_database                  e.g. dev
   --target_table, --quarantine_table e.g. public.student_performance_factors, ..._quarantine
   --ingest_date                      YYYY-MM-DD
+  --run                              the run's id (the DAG's params.run): [0-9a-z_], at most 32
   --TempDir                          staging for the warehouse load
   --extra-py-files                   student_performance_schema.py: the rules (awstwin.data.schema)
 
@@ -25,17 +27,20 @@ What it does, and why this way:
 - row_key: a hash of the row's original values plus its occurrence number among identical rows, so
   it is the same on every re-run of the same file, whatever Spark's partitioning.
 - raw = loaded + quarantined is asserted before anything is written; the job fails otherwise.
-- Zones: the date's folder is purged, then written (Parquet), so a re-run replaces it. For no rows
-  Spark still writes one schema-only file, so the zone's crawler finds the table even when nothing
-  was quarantined (seen locally; the Athena reconciliation needs that table).
-- Warehouse: two from_jdbc_conf loads. The first only fills the quarantine staging table; the second
-  fills the main staging table and, in its postactions, replaces the date in both tables and drops
-  both staging tables: everything a reader sees changes in that one transaction. Replacing the whole
-  date (not only the row keys of this upload) is what a re-run means: a row now quarantined, or gone
-  from a corrected file, must leave the table too. Only portable SQL (Postgres and Redshift):
-  CREATE TABLE (LIKE ...), DELETE ... WHERE, INSERT ... SELECT, DROP TABLE; tables named outright.
+- Zones: the run's own folder, <zone>/student_performance/ingest_date=<d>/run=<id>/, is purged (a
+  retry of the same run) and written (Parquet). No reader looks there until the DAG publishes the
+  run. For no rows Spark still writes one schema-only file, so the zone's crawler finds the table
+  even when nothing was quarantined (seen locally; the Athena reconciliation needs that table).
+- Warehouse: two from_jdbc_conf loads into the run's staging tables, <table>_stage_<run> (created
+  LIKE their tables). The first only fills the quarantine staging table; the second fills the main
+  one (and creates the quarantine one when a load of no rows was skipped). The DAG's gates check
+  them, and its publish step replaces the date in both tables from them in one transaction.
+  Replacing the whole date (not only the row keys of this upload) is what a re-run means: a row now
+  quarantined, or gone from a corrected file, must leave the table too. Only portable SQL (Postgres
+  and Redshift): CREATE TABLE (LIKE ...), DROP TABLE; tables named outright.
 """
 
+import re
 import sys
 from datetime import UTC, date, datetime
 
@@ -60,8 +65,10 @@ ARGUMENTS = [
     "target_table",
     "quarantine_table",
     "ingest_date",
+    "run",
     "TempDir",
 ]
+RUN_ID = r"[0-9a-z_]{1,32}"  # the DAG's params.run: it goes into folder and table names
 INTEGER_TEXT = r"^[+-]?[0-9]+$"
 SQL_INTEGER = (-(2**31), 2**31 - 1)  # what the warehouse's INTEGER columns hold
 ORIGINAL_VALUE_CHARS = 256  # quarantine keeps this much of each original value (VARCHAR(1024) bytes)
@@ -72,15 +79,17 @@ WHITESPACE = r"\u0009\u000A\u000D\u000C\u000B"
 
 
 # -- read ------------------------------------------------------------------------------------------
-def raw_location(database: str, table: str, ingest_date: str) -> str:
-    """Where the crawler found this date's raw file: the catalog partition's own location."""
+def raw_location(database: str, table: str, ingest_date: str, run: str) -> str:
+    """Where the crawler found this run's raw file: the catalog partition's own location."""
     glue = boto3.client("glue")
     try:
-        partition = glue.get_partition(DatabaseName=database, TableName=table, PartitionValues=[ingest_date])
+        partition = glue.get_partition(
+            DatabaseName=database, TableName=table, PartitionValues=[ingest_date, run]
+        )
     except glue.exceptions.EntityNotFoundException:
         raise RuntimeError(
-            f"{database}.{table} has no partition ingest_date={ingest_date}: "
-            "upload the raw file and run the raw crawler first"
+            f"{database}.{table} has no partition ingest_date={ingest_date}/run={run}: "
+            "upload the raw file to that folder and run the raw crawler first"
         ) from None
     return partition["Partition"]["StorageDescriptor"]["Location"]
 
@@ -197,9 +206,9 @@ def quarantine_rows(rejected):
 
 
 # -- write -----------------------------------------------------------------------------------------
-def replace_zone_partition(glue_context, df, zone_path: str, ingest_date: str, name: str) -> str:
-    """Make the zone's folder for this date hold exactly `df`, as Parquet."""
-    target = f"{zone_path.rstrip('/')}/ingest_date={ingest_date}/"
+def write_run_folder(glue_context, df, zone_path: str, ingest_date: str, run: str, name: str) -> str:
+    """Make the run's folder of the zone hold exactly `df`, as Parquet."""
+    target = f"{zone_path.rstrip('/')}/ingest_date={ingest_date}/run={run}/"
     glue_context.purge_s3_path(target, {"retentionPeriod": 0})
     glue_context.write_dynamic_frame.from_options(
         frame=DynamicFrame.fromDF(df, glue_context, name),
@@ -211,24 +220,15 @@ def replace_zone_partition(glue_context, df, zone_path: str, ingest_date: str, n
     return target
 
 
-def stage_name(table: str, ingest_date: str) -> str:
-    """A staging table per date, next to its table: two dates never share one."""
-    return f"{table}_stage_{ingest_date.replace('-', '')}"
+def stage_name(table: str, run: str) -> str:
+    """The run's staging table, next to its table (the DAG's gates and publish step use this name)."""
+    return f"{table}_stage_{run}"
 
 
-def replace_date_sql(table: str, stage: str, columns: list[str], ingest_date: str) -> str:
-    names = ", ".join(columns)
-    return (
-        f"DELETE FROM {table} WHERE ingest_date = CAST('{ingest_date}' AS DATE); "
-        f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage}; "
-        f"DROP TABLE {stage};"
-    )
-
-
-def load_warehouse(glue_context, args: dict, ingest_date: str, loaded, quarantined) -> None:
-    """Both tables' rows of the date replaced in one transaction (the second load's)."""
+def load_stages(glue_context, args: dict, run: str, loaded, quarantined) -> tuple[str, str]:
+    """The run's rows into its two staging tables; nothing a reader sees changes."""
     target, quarantine = args["target_table"], args["quarantine_table"]
-    stage, quarantine_stage = stage_name(target, ingest_date), stage_name(quarantine, ingest_date)
+    stage, quarantine_stage = stage_name(target, run), stage_name(quarantine, run)
     common = {"database": args["target_database"]}
     glue_context.write_dynamic_frame.from_jdbc_conf(
         frame=DynamicFrame.fromDF(quarantined, glue_context, "quarantine_stage"),
@@ -251,13 +251,11 @@ def load_warehouse(glue_context, args: dict, ingest_date: str, loaded, quarantin
             # The quarantine stage exists unless a load of no rows was skipped: then it is empty.
             "preactions": f"DROP TABLE IF EXISTS {stage}; CREATE TABLE {stage} (LIKE {target}); "
             f"CREATE TABLE IF NOT EXISTS {quarantine_stage} (LIKE {quarantine});",
-            "postactions": replace_date_sql(target, stage, loaded.columns, ingest_date)
-            + " "
-            + replace_date_sql(quarantine, quarantine_stage, quarantined.columns, ingest_date),
         },
         redshift_tmp_dir=args["TempDir"],
         transformation_ctx="load",
     )
+    return stage, quarantine_stage
 
 
 # -- the run ---------------------------------------------------------------------------------------
@@ -278,12 +276,15 @@ def rows_per_reason(counts: dict[str, int]) -> dict[str, int]:
 def main() -> None:
     args = getResolvedOptions(sys.argv, ARGUMENTS)
     ingest_date = date.fromisoformat(args["ingest_date"]).isoformat()  # refuse anything but YYYY-MM-DD
+    run = args["run"]
+    if not re.fullmatch(RUN_ID, run):
+        raise ValueError(f"--run {run!r} is not a run id ({RUN_ID}): it names folders and tables")
     glue_context = GlueContext(SparkContext.getOrCreate())
     job = Job(glue_context)
     job.init(args["JOB_NAME"], args)
     logger = glue_context.get_logger()
 
-    location = raw_location(args["database"], args["raw_table"], ingest_date)
+    location = raw_location(args["database"], args["raw_table"], ingest_date, run)
     logger.info(f"ingest_date={ingest_date}: reading {location}")
     raw = read_raw_text(glue_context, location)
     # One load time for the whole run (a literal: the same value wherever Spark evaluates it).
@@ -311,22 +312,22 @@ def main() -> None:
     curated = curated_rows(valid)
     quarantined = quarantine_rows(rejected).coalesce(1)
     written = [
-        replace_zone_partition(glue_context, curated, args["curated_path"], ingest_date, "curated"),
-        replace_zone_partition(glue_context, quarantined, args["quarantine_path"], ingest_date, "quarantine"),
+        write_run_folder(glue_context, curated, args["curated_path"], ingest_date, run, "curated"),
+        write_run_folder(glue_context, quarantined, args["quarantine_path"], ingest_date, run, "quarantine"),
     ]
     logger.info(f"ingest_date={ingest_date}: wrote {', '.join(written)}")
 
     as_date = F.lit(ingest_date).cast("date").alias("ingest_date")
-    load_warehouse(
+    stages = load_stages(
         glue_context,
         args,
-        ingest_date,
+        run,
         curated.select(as_date, *curated.columns),
         quarantined.select(as_date, *quarantined.columns),
     )
     logger.info(
-        f"ingest_date={ingest_date}: {args['target_table']} holds {loaded_rows} rows and "
-        f"{args['quarantine_table']} {quarantined_rows} rows for the date"
+        f"ingest_date={ingest_date}: staged {loaded_rows} rows in {stages[0]} and {quarantined_rows} in "
+        f"{stages[1]}; the DAG publishes them once its checks pass"
     )
     checked.unpersist()
     job.commit()

@@ -7,13 +7,14 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 
-from awstwin.config import EndpointSettings
+from awstwin.core.config import EndpointSettings
 from awstwin.endpoint.server import EndpointServer
 from awstwin.warehouse import Warehouse
 
@@ -31,6 +32,70 @@ def _find_real_dataset() -> Path:
 
 
 REAL_DATASET = _find_real_dataset()
+
+# ---------------------------------------------------------------------------------------------------
+# Test tiers. pyproject.toml registers the markers (--strict-markers); most are derived here from what
+# a test uses, so a new test file gets its tier without edits; a test marks itself where this cannot
+# tell (e.g. `pytestmark = pytest.mark.spark` in a module whose tests run Glue Spark jobs through the
+# API, `pytest.mark.network` for a test that needs a package registry). `make test-fast` deselects
+# slow, spark, browser, docker and network; `make test` runs everything.
+
+TESTS = Path(__file__).resolve().parent
+# Fixtures that start Spark in the test process.
+SPARK_FIXTURES = frozenset({"spark", "glue_context"})
+# Fixtures that start Airflow (its operators in the test process, a `dag.test()` run), endpoint
+# processes or a whole stack.
+SLOW_FIXTURES = frozenset({"airflow", "airflow_aws", "airflow_home", "airflow_env", "emulators", "stack_dir"})
+# Test folders whose every test runs the whole pipeline (Airflow, a Glue Spark job, the warehouse).
+PIPELINE_FOLDERS = frozenset({"e2e", "containers"})
+
+
+def tiers_of(item: pytest.Item) -> set[str]:
+    """The markers a test gets from where it lives and the fixtures it uses."""
+    tiers = set()
+    folder = Path(item.path).resolve().relative_to(TESTS).parts[0]
+    if folder in PIPELINE_FOLDERS:
+        tiers |= {"slow", "spark"}
+    fixtures = set(getattr(item, "fixturenames", ()))
+    if SPARK_FIXTURES & fixtures:
+        tiers |= {"slow", "spark"}
+    if SLOW_FIXTURES & fixtures or Path(item.path).name.endswith("cli.py"):
+        tiers.add("slow")  # test_*cli.py: drives the AWS CLI / awslocal, one process per command
+    if (
+        item.get_closest_marker("spark")
+        or item.get_closest_marker("browser")
+        or item.get_closest_marker("docker")
+    ):
+        tiers.add("slow")  # each of these starts something big: a JVM, a browser, containers
+    return tiers
+
+
+# A hint, never a failure: tests that ran long without a tier marker are listed at the end of the run.
+HINT_SECONDS = 10.0
+_long_unmarked: list[tuple[str, float]] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call" and report.duration > HINT_SECONDS and "slow" not in report.keywords:
+        _long_unmarked.append((report.nodeid, report.duration))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _long_unmarked:
+        terminalreporter.section(
+            f"tests over {HINT_SECONDS:.0f} s without a `slow` marker (make test-fast runs them)"
+        )
+        for nodeid, seconds in sorted(_long_unmarked, key=lambda found: -found[1]):
+            terminalreporter.line(f"{seconds:6.1f} s  {nodeid}")
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by these markers
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        for tier in sorted(tiers_of(item)):
+            if item.get_closest_marker(tier) is None:
+                item.add_marker(tier)
+
 
 # Every response must fit botocore's output shapes while testing.
 os.environ["AWSTWIN_STRICT_MODEL"] = "1"
@@ -68,17 +133,36 @@ def aws(endpoint: EndpointServer) -> Callable[[str], Any]:
     return make
 
 
+@contextmanager
+def server_folder(prefix: str) -> Iterator[Path]:
+    """A fresh folder for a server's data, in the system temp dir, removed afterwards.
+
+    Not under tmp_path, which a parallel pytest session (another worker's, another helper's) may prune
+    while the server still runs.
+    """
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def local_warehouse(prefix: str = "awstwin-warehouse-") -> Iterator[Warehouse]:
+    """A real local Postgres (db dev, user awsuser) on a free port, fsync off, stopped afterwards."""
+    with server_folder(prefix) as folder:
+        server = Warehouse(folder, port=0, settings={"fsync": "off"}).start()
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
 @pytest.fixture(scope="session")
 def warehouse() -> Iterator[Warehouse]:
-    """A real local Postgres (db dev, user awsuser) on a free port.
-
-    Made in the system temp dir, not tmp_path, which a parallel pytest session may prune.
-    """
-    folder = Path(tempfile.mkdtemp(prefix="awstwin-warehouse-"))
-    server = Warehouse(folder, port=0, settings={"fsync": "off"}).start()
-    yield server
-    server.stop()
-    shutil.rmtree(folder, ignore_errors=True)
+    """A real local Postgres (db dev, user awsuser) on a free port."""
+    with local_warehouse() as server:
+        yield server
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ from __future__ import annotations
 import importlib
 import sys
 
-from awstwin.procutil import keep_files_private
+from awstwin.core.parent_death import keep_files_private
 
 COMMANDS: dict[str, tuple[str, str]] = {
-    "run": ("awstwin.pipeline.runner", "run the pipeline end to end and write artifacts/run_report.json"),
+    "run": ("awstwin.pipeline.launch", "run the pipeline end to end and write artifacts/run_report.json"),
     "up": ("awstwin.stack.control:up", "start the stack in the background"),
     "down": ("awstwin.stack.control:down", "stop what `up` started"),
     "logs": ("awstwin.stack.control:logs", "follow the stack's logs"),

@@ -6,7 +6,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from awstwin import local_secrets
+from awstwin.core import local_secrets
 from awstwin.stack.compose import COMPOSE_FILE, secrets_env_file
 
 REPO = COMPOSE_FILE.parent

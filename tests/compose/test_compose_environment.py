@@ -15,15 +15,15 @@ from typing import Any
 import pytest
 from tests.compose.compose_cli import REPO
 
-from awstwin import local_secrets
-from awstwin.config import EndpointSettings
+from awstwin.core import local_secrets
+from awstwin.core.config import EndpointSettings
+from awstwin.core.paths import DAGS_DIR, STATE_DIR
+from awstwin.core.profile import load_profile
 from awstwin.orchestration.environment import VARIABLES, airflow_environment
-from awstwin.pipeline.paths import DAGS_DIR, STATE_DIR
-from awstwin.pipeline.profile import load_profile
 from awstwin.stack.compose import ComposeStack
 
 AIRFLOW_SERVICES = ("airflow-init", "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor")
-# Settings of awstwin.config the emulator container leaves to their defaults, and why that is right.
+# Settings of awstwin.core.config the emulator container leaves to their defaults, and why that is right.
 EMULATOR_DEFAULTS_BY_DESIGN = {
     "AWSTWIN_HOST": "the image's CMD passes --host 0.0.0.0",
     "AWSTWIN_PORT": "the image's CMD passes --port 4566",
@@ -41,8 +41,8 @@ def _env(services: dict[str, Any], name: str) -> dict[str, str]:
 
 
 def test_every_setting_the_emulator_reads_is_defined(services: dict[str, Any]) -> None:
-    """Scans awstwin/config.py for the variables it reads, so a new setting cannot go unnoticed."""
-    source = (REPO / "src" / "awstwin" / "config.py").read_text()
+    """Scans awstwin/core/config.py for the variables it reads, so a new setting cannot go unnoticed."""
+    source = (REPO / "src" / "awstwin" / "core" / "config.py").read_text()
     read = set(re.findall(r'_env\("([A-Z0-9_]+)"', source))
     assert {"AWSTWIN_EXTERNAL_S3_URL", "AWSTWIN_EXTERNAL_LOGS_URL"} <= read
     defined = set(_env(services, "emulator"))

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from tests.compose.compose_cli import REPO, run_compose
 
-from awstwin import local_secrets
+from awstwin.core import local_secrets
 from awstwin.stack.compose import COMPOSE_FILE
 
 # An exact version (1.2 or 1.2.3, maybe with a variant such as -bookworm), optionally plus a digest.

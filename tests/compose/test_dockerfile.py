@@ -163,6 +163,7 @@ public class SiteProbe {
 """
 
 
+@pytest.mark.slow  # starts a JVM with Hadoop's client
 def test_hadoop_reads_the_site_file_the_image_writes(tmp_path: Path) -> None:
     """Hadoop's own Configuration (pyspark's jars) loads core-site.xml from the classpath, as Spark does
     with HADOOP_CONF_DIR, and expands the endpoint from the job's environment."""

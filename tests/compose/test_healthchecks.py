@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from awstwin.ports import free_port
+from awstwin.core.ports import free_port
 
 
 def _argv(service: dict[str, Any], container_port: int, local_port: int) -> list[str]:

@@ -25,7 +25,7 @@ import boto3
 import pytest
 from tests.conformance.conftest import crawl_done, query_done, run_done
 
-from awstwin.ports import free_port
+from awstwin.core.ports import free_port
 
 
 class Emulator:

@@ -190,6 +190,7 @@ job.commit()
 """
 
 
+@pytest.mark.spark
 def test_a_glueetl_run_reads_and_writes_s3_with_from_options_and_transforms(aws, glue, s3, bucket):
     s3.put_object(
         Bucket=bucket,

@@ -32,9 +32,10 @@ from typing import Any
 import pytest
 from tests.containers.scenario import DAG_ID, StackUnderTest
 
-from awstwin.pipeline.paths import DAGS_DIR
-from awstwin.pipeline.profile import load_profile
-from awstwin.ports import free_port
+from awstwin.core.paths import DAGS_DIR
+from awstwin.core.ports import free_port
+from awstwin.core.processes import Started, start_group, stop_group, wait_http
+from awstwin.core.profile import load_profile
 from awstwin.stack import control
 from awstwin.stack.compose import (
     AWS_SERVICE_CONTAINERS,
@@ -45,7 +46,6 @@ from awstwin.stack.compose import (
     docker_available,
     resolved_config,
 )
-from awstwin.stack.processes import Started, start_group, stop_group, wait_http
 
 REPO = COMPOSE_FILE.parent
 BIN = Path(sys.executable).parent
@@ -348,7 +348,7 @@ def _mount_source(service: Mapping[str, Any], target: str) -> Path:
 
 def _free_port_pair() -> int:
     """A free port whose next one is free too: LocalStack's and the emulator's (compose's 4566/4567)."""
-    from awstwin.ports import port_is_free
+    from awstwin.core.ports import port_is_free
 
     for _ in range(50):
         port = free_port()

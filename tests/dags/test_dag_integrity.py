@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from awstwin.core.profile import load_profile
 from awstwin.data import schema
 from awstwin.pipeline import rules
-from awstwin.pipeline.profile import load_profile
 
 REPO = Path(__file__).resolve().parents[2]
 DAGS = REPO / "dags"
@@ -30,9 +30,12 @@ ALLOWED_OPERATORS = {
     "SQLColumnCheckOperator",
     "SQLExecuteQueryOperator",
 }
-# The one exception: rendering the dashboard is Python (awstwin.dashboard), not a stock operator.
-PYTHON_TASKS = {"build_dashboard"}
+# The exceptions: rendering the dashboard (awstwin.dashboard), and the catalog side of publishing,
+# which no stock operator does (Glue BatchUpdatePartition through the stock hook's client,
+# awstwin.pipeline.publication).
+PYTHON_TASKS = {"remove_stale_runs", "publish_zones", "restore_zones", "build_dashboard"}
 FLOW = [
+    "remove_stale_runs",
     "crawl_raw",
     "check_raw_rows",
     "start_glue_job",
@@ -40,7 +43,8 @@ FLOW = [
     "crawl_curated",
     "reconcile_zones",
     "gate_row_counts",
-    "build_marts",
+    "publish_zones",
+    "publish_warehouse",
     "build_dashboard",
 ]
 
@@ -95,8 +99,13 @@ def test_pipeline_flow_order(dag_bag) -> None:
         assert downstream in dag.get_task(upstream).downstream_task_ids, (upstream, downstream)
     gates = {"gate_row_counts", "gate_columns", "gate_accepted_values"}
     assert dag.get_task("reconcile_zones").downstream_task_ids == gates
-    assert dag.get_task("build_marts").upstream_task_ids == gates
+    assert dag.get_task("publish_zones").upstream_task_ids == gates
     assert dag.get_task("reconcile_zones").upstream_task_ids == {"crawl_curated", "crawl_quarantine"}
+    # Nothing is published before every check passed; a failed warehouse swap puts the zones back.
+    restore = dag.get_task("restore_zones")
+    assert restore.upstream_task_ids == {"publish_warehouse", "publish_zones"}
+    assert restore.trigger_rule == "one_failed"
+    assert dag.get_task("build_dashboard").upstream_task_ids == {"publish_warehouse"}
     start = dag.get_task("start_glue_job")
     assert start.wait_for_completion is False
     sensor = dag.get_task("wait_for_glue_job")
@@ -124,6 +133,8 @@ def test_the_rules_beside_the_dag_are_the_schema_modules() -> None:
 
 def test_gates_check_every_rule_of_the_schema(dag_bag) -> None:
     dag = dag_bag.dags["student_performance_etl"]
+    for gate in ("gate_row_counts", "gate_columns", "gate_accepted_values"):  # the run's staging table
+        assert dag.get_task(gate).table == "{{ var.value.warehouse_table }}_stage_{{ params.run }}"
     mapping = dag.get_task("gate_columns").column_mapping
     for column in schema.INTEGER_COLUMNS:
         checks = mapping[column.sql_name]
@@ -146,13 +157,26 @@ def test_gates_check_every_rule_of_the_schema(dag_bag) -> None:
     }
 
 
-def test_marts_run_every_marts_file_in_name_order(dag_bag) -> None:
+def test_publishing_swaps_the_rows_and_builds_every_mart_in_one_task(dag_bag) -> None:
+    """One SQLExecuteQueryOperator, one transaction: the date's rows, then every marts file in order."""
     from awstwin.dashboard.marts import sql_files
 
     module = _dag_module()
     assert [str(p.relative_to(DAGS)) for p in sql_files()] == module.MARTS_SQL
-    task = dag_bag.dags["student_performance_etl"].get_task("build_marts")
-    assert task.split_statements is True
+    assert module.PUBLISH_SQL == ["sql/publish/10_warehouse_rows.sql"]
+    task = dag_bag.dags["student_performance_etl"].get_task("publish_warehouse")
+    files = [*module.PUBLISH_SQL, *module.MARTS_SQL]
+    assert task.sql == [(DAGS / name).read_text() for name in files]  # the DagBag reads the files in
+    assert task.split_statements is True and task.autocommit is False
+
+
+def test_the_runs_tables_and_run_ids_agree_with_the_package() -> None:
+    """The DAG cannot import awstwin at parse time: its copies of these must be the package's."""
+    from awstwin.core.profile import RUNS_TABLE_PREFIX
+    from awstwin.pipeline.runs import RUN_PATTERN
+
+    module = _dag_module()
+    assert module.RUNS_TABLE_PREFIX == RUNS_TABLE_PREFIX and module.RUN_PATTERN == RUN_PATTERN
 
 
 def test_dag_file_holds_no_profile_value() -> None:
@@ -193,6 +217,7 @@ def test_dag_file_holds_no_profile_value() -> None:
         assert f"var.value.{name}" in text
 
 
+@pytest.mark.slow  # a fresh interpreter imports Airflow
 def test_dag_imports_in_a_clean_interpreter(tmp_path: Path) -> None:
     """Importing the file alone (as Airflow's DAG processor does) prints no error."""
     env = {**os.environ, "AIRFLOW_HOME": str(tmp_path), "AIRFLOW__CORE__LOAD_EXAMPLES": "False"}

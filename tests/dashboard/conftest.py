@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from tests.conftest import REAL_DATASET
+from tests.conftest import REAL_DATASET, local_warehouse
 from tests.dashboard.warehouse_rows import (
     FALLBACK_DDL,
     GENERATED_DATE,
@@ -19,25 +19,20 @@ from tests.dashboard.warehouse_rows import (
     typed_valid_rows,
 )
 
+from awstwin.core.paths import POSTGRES_INIT_DIR
 from awstwin.dashboard.marts import build_marts
 from awstwin.data import generator
-from awstwin.pipeline.paths import POSTGRES_INIT_DIR
 from awstwin.warehouse import Warehouse
 
 
 @pytest.fixture(scope="session")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
+def warehouse() -> Iterator[Warehouse]:
     """A real local Postgres on a free port with the warehouse table from postgres_init/."""
-    server = Warehouse(
-        tmp_path_factory.mktemp("dashboard-warehouse"), port=0, settings={"fsync": "off"}
-    ).start()
-    try:
+    with local_warehouse("awstwin-dashboard-warehouse-") as server:
         if (POSTGRES_INIT_DIR / "001_student_performance_factors.sql").exists():
             server.apply_sql_dir(POSTGRES_INIT_DIR)
         server.execute(FALLBACK_DDL)
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -11,11 +11,14 @@ import pytest
 from tests.dashboard.headless_chromium import INSTALL_HINT, find_chromium, open_page
 from tests.dashboard.warehouse_rows import LoadedDate
 
+from awstwin.core.paths import ARTIFACTS_DIR
 from awstwin.dashboard import render_dashboard
 from awstwin.dashboard.charts import CHARTS
-from awstwin.pipeline.paths import ARTIFACTS_DIR
 
-pytestmark = pytest.mark.skipif(find_chromium() is None, reason=f"needs headless Chromium: {INSTALL_HINT}")
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(find_chromium() is None, reason=f"needs headless Chromium: {INSTALL_HINT}"),
+]
 
 SCREENSHOT = ARTIFACTS_DIR / "dashboard.png"
 LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:")

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from tests.dashboard.warehouse_rows import GENERATED_DATE, LoadedDate
 
+from awstwin.core.paths import PROJECT_DIR
 from awstwin.dashboard import build_dashboard
 from awstwin.dashboard.data import MartsNotBuiltError
 from awstwin.dashboard.serve import main
-from awstwin.pipeline.paths import PROJECT_DIR
 
 
 def test_build_dashboard_writes_the_file_and_the_s3_object(

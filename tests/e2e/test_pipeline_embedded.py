@@ -1,14 +1,19 @@
-"""The whole pipeline on the embedded stack, through the runner's own functions, in five DAG runs on
+"""The whole pipeline on the embedded stack, through the runner's own functions, in eight DAG runs on
 one stack (each run costs tens of seconds, so every test below reads one of them):
 
 1. a generated file with a bad value in every checked column (and untidy categories), ingest date D1:
    each bad row quarantined with its reason and original value, zones, gates, marts, dashboard;
-2. the real Kaggle file (../shared/data) as D2: 6606 loaded + 1 quarantined, KPIs equal to the
-   figures computed here from the CSV with the csv module alone;
+2. the real Kaggle file (../shared/data), named `_students.csv` (a name Spark and Athena would skip),
+   as D2: 6606 loaded + 1 quarantined, KPIs equal to the figures computed here from the CSV alone;
 3. D1 again: the warehouse, the zones and the marts hold the same rows once; D2 is untouched;
+Then three runs of D2 that fail, each of which must leave D2 exactly as run 2 left it (raw file,
+zones, catalog partitions through Glue and Athena, warehouse rows, quarantine, marts, reports):
 4. a file whose share of invalid rows exceeds the gate, through `make run`'s own main(): exit 1,
-   the failed check named, no marts for that date;
-5. a Glue script that raises: the run fails naming the task and the script's own error.
+   the failed check named, "nothing was published" and the date's last good counts apart;
+5. a Glue script that raises: the run fails naming the task and the script's own error;
+6. a warehouse that refuses the publishing transaction (a trigger raises, as a full disk would):
+   the catalog partitions already flipped are put back;
+7. and a good run of D2 that replaces it everywhere, removing the failed runs' folders.
 (And one run that stops before its DAG: a warehouse table with an earlier layout.)
 """
 
@@ -21,6 +26,7 @@ import json
 import shutil
 import sqlite3
 import tempfile
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -34,13 +40,13 @@ import pyarrow.parquet as pq
 import pytest
 from tests.conftest import REAL_DATASET
 
+from awstwin.core.paths import JOB_LIBRARIES, STATE_DIR
+from awstwin.core.ports import free_port
+from awstwin.core.profile import SCHEMA_MODULE_KEY, Profile, load_profile
 from awstwin.data import faults, generator, schema
 from awstwin.pipeline import runner
-from awstwin.pipeline.paths import JOB_LIBRARIES, STATE_DIR
-from awstwin.pipeline.profile import SCHEMA_MODULE_KEY, Profile, load_profile
 from awstwin.pipeline.report import RunReport
 from awstwin.pipeline.runner import DAG_ID, RunOptions, run_pipeline
-from awstwin.ports import free_port
 from awstwin.stack import control
 
 D1, D2, D3, D4 = "2024-05-01", "2024-05-02", "2024-05-03", "2024-05-04"
@@ -50,6 +56,7 @@ FAULT_ROWS = 1000
 INVALID = {c.name: len(faults.invalid_kinds(c)) for c in schema.COLUMNS}
 UNTIDY = {"Gender": 2, "Motivation_Level": 1, "School_Type": 1}
 TASKS = [
+    "remove_stale_runs",
     "crawl_raw",
     "check_raw_rows",
     "start_glue_job",
@@ -60,9 +67,12 @@ TASKS = [
     "gate_row_counts",
     "gate_columns",
     "gate_accepted_values",
-    "build_marts",
+    "publish_zones",
+    "publish_warehouse",
+    "restore_zones",
     "build_dashboard",
 ]
+ZONES = ("raw", "curated", "quarantine")
 
 RAISING_SCRIPT = """
 import sys
@@ -176,6 +186,97 @@ def _parquet_rows(profile: Profile, prefix: str) -> int:
     return sum(pq.read_table(io.BytesIO(b)).num_rows for b in body)
 
 
+def _tables(profile: Profile) -> dict[str, str]:
+    return {
+        "raw": profile.raw_table,
+        "curated": profile.curated_table,
+        "quarantine": profile.quarantine_table,
+    }
+
+
+def _partitions(profile: Profile, ingest_date: str) -> dict[str, list[tuple[list[str], str]]]:
+    """Each published table's partitions of the date, as Glue GetPartitions answers."""
+    glue = _client(profile, "glue")
+    found = {}
+    for zone, table in _tables(profile).items():
+        partitions = glue.get_partitions(
+            DatabaseName=profile.glue_database, TableName=table, Expression=f"ingest_date = '{ingest_date}'"
+        )["Partitions"]
+        found[zone] = [(p["Values"], p["StorageDescriptor"]["Location"]) for p in partitions]
+    return found
+
+
+def _published_prefix(profile: Profile, zone: str, ingest_date: str) -> str:
+    """The folder (a key prefix) the published partition of the date points at."""
+    [(_, location)] = _partitions(profile, ingest_date)[zone]
+    return location.split(f"s3://{profile.bucket}/", 1)[1]
+
+
+def _athena_counts(profile: Profile, ingest_date: str) -> tuple[int, int, int]:
+    """(raw, curated, quarantined) rows of the date through the published tables, in one query."""
+    athena = _client(profile, "athena")
+    counts = ", ".join(
+        f"(SELECT COUNT(*) FROM {table} WHERE ingest_date = '{ingest_date}')"
+        for table in _tables(profile).values()
+    )
+    query = athena.start_query_execution(
+        QueryString=f"SELECT {counts}",
+        QueryExecutionContext={"Database": profile.glue_database},
+        WorkGroup=profile.athena_workgroup,
+    )["QueryExecutionId"]
+    deadline = time.monotonic() + 60
+    while True:
+        status = athena.get_query_execution(QueryExecutionId=query)["QueryExecution"]["Status"]
+        if status["State"] in ("SUCCEEDED", "FAILED", "CANCELLED"):
+            break
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert status["State"] == "SUCCEEDED", status
+    row = athena.get_query_results(QueryExecutionId=query)["ResultSet"]["Rows"][1]["Data"]
+    raw, curated, quarantined = (int(cell["VarCharValue"]) for cell in row)
+    return raw, curated, quarantined
+
+
+def _objects(profile: Profile, prefix: str, but_run: str | None = None) -> dict[str, str]:
+    """{key: ETag} under a prefix, leaving out one run's own folders."""
+    s3 = _client(profile, "s3")
+    found = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=profile.bucket, Prefix=prefix):
+        for item in page.get("Contents", []):
+            if but_run is None or f"/run={but_run}/" not in item["Key"]:
+                found[item["Key"]] = item["ETag"]
+    return found
+
+
+def _marts(profile: Profile, ingest_date: str) -> dict[str, list[tuple[Any, ...]]]:
+    from awstwin.dashboard.marts import MART_TABLES
+
+    return {
+        table: sorted(_query(profile, f"SELECT * FROM marts.{table} WHERE ingest_date = %s", (ingest_date,)))
+        for table in MART_TABLES
+    }
+
+
+def _everything(profile: Profile, ingest_date: str, but_run: str | None = None) -> dict[str, Any]:
+    """All a reader can see of one date: catalog partitions, Athena counts, the zones' objects (but
+    the given run's own folders), the reports, the warehouse rows, the quarantine and the marts."""
+    return {
+        "partitions": _partitions(profile, ingest_date),
+        "athena": _athena_counts(profile, ingest_date),
+        "objects": {
+            zone: _objects(profile, f"{zone}/student_performance/ingest_date={ingest_date}/", but_run)
+            for zone in ZONES
+        },
+        "reports": {  # the date's own report and dashboard (each run also keeps its report in run=<id>/)
+            key: etag
+            for key, etag in _objects(profile, f"reports/{ingest_date}/").items()
+            if "/run=" not in key
+        },
+        "warehouse": _date_state(profile, ingest_date),
+        "marts": _marts(profile, ingest_date),
+    }
+
+
 # -- the runs --------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def faulty(stack: Stack) -> tuple[generator.GeneratedDataset, RunReport]:
@@ -192,9 +293,13 @@ def faulty(stack: Stack) -> tuple[generator.GeneratedDataset, RunReport]:
 
 @pytest.fixture(scope="module")
 def real(stack: Stack, faulty: Any) -> RunReport:
+    """The real file under a name Hadoop-style readers would skip: the upload has a name of its own."""
     if not REAL_CSV.is_file():
         pytest.skip(f"the real dataset is not at {REAL_CSV} (make data downloads it)")
-    return _run(stack, "real", D2, data=REAL_CSV)
+    hidden = stack.work / "real" / "_students.csv"
+    hidden.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(REAL_CSV, hidden)
+    return _run(stack, "real", D2, data=hidden)
 
 
 @pytest.fixture(scope="module")
@@ -208,21 +313,75 @@ def rerun(stack: Stack, faulty: Any, real: RunReport) -> tuple[dict[str, Any], d
 
 
 @pytest.fixture(scope="module")
-def gate_failure(stack: Stack, rerun: Any) -> tuple[int, str, RunReport]:
-    """`make run` (runner.main) on a file with 10% invalid rows: the quarantine share gate fails."""
+def good_d2(stack: Stack, real: RunReport, rerun: Any) -> dict[str, Any]:
+    """D2 as the real file's run left it: what every failed run of D2 below must leave untouched."""
+    return _everything(stack.profile, D2)
+
+
+@pytest.fixture(scope="module")
+def gate_failure(stack: Stack, good_d2: Any) -> tuple[int, str, RunReport]:
+    """`make run` (runner.main) on a file with 10% invalid rows, for D2: the quarantine share gate fails."""
     data = generator.generate(
         stack.work / "gate" / "student_performance_gate.csv",
         rows=240,
         seed=9,
         invalid_rows={"Exam_Score": 24},
     )
-    options = _options(stack, "gate", D3, data=data.path)
+    options = _options(stack, "gate", D2, data=data.path)
     with pytest.MonkeyPatch.context() as patch:  # main() reads its options from the environment
         patch.setattr(runner, "options_from_env", lambda: options)
-        stderr = io.StringIO()
-        with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(io.StringIO()):
+        stderr, stdout = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(stdout):
             code = runner.main([])
-    return code, stderr.getvalue(), RunReport(**json.loads(options.report_path.read_text()))
+    report = RunReport(**json.loads(options.report_path.read_text()))
+    return code, stderr.getvalue() + stdout.getvalue(), report
+
+
+@pytest.fixture(scope="module")
+def raising(stack: Stack, gate_failure: Any, tmp_path_factory: pytest.TempPathFactory) -> RunReport:
+    """A Glue script that raises, on D2."""
+    scripts = tmp_path_factory.mktemp("scripts")
+    (scripts / "raising_etl.py").write_text(RAISING_SCRIPT)
+    return _run(
+        stack,
+        "raising",
+        D2,
+        rows=120,
+        seed=3,
+        scripts_dir=scripts,
+        template_overrides={"GlueScriptKey": "scripts/raising_etl.py"},
+    )
+
+
+REFUSE_D2 = f"""
+CREATE OR REPLACE FUNCTION public.awstwin_e2e_refuse() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'could not extend file: No space left on device (injected by the e2e test)';
+END $$ LANGUAGE plpgsql;
+CREATE TRIGGER awstwin_e2e_refuse BEFORE INSERT ON public.student_performance_factors
+    FOR EACH ROW WHEN (NEW.ingest_date = DATE '{D2}') EXECUTE FUNCTION public.awstwin_e2e_refuse();
+"""
+
+
+@pytest.fixture(scope="module")
+def warehouse_failure(stack: Stack, raising: Any) -> RunReport:
+    """D2 with a good file while the warehouse refuses the date's rows (a trigger raises as a full disk
+    would): every check passes, publish_zones flips the partitions, the swap's transaction fails."""
+    _query_commit(stack.profile, REFUSE_D2)
+    try:
+        return _run(stack, "warehouse-failure", D2, rows=150, seed=4)
+    finally:
+        _query_commit(
+            stack.profile,
+            "DROP TRIGGER awstwin_e2e_refuse ON public.student_performance_factors; "
+            "DROP FUNCTION public.awstwin_e2e_refuse();",
+        )
+
+
+@pytest.fixture(scope="module")
+def replaced(stack: Stack, warehouse_failure: Any) -> RunReport:
+    """Then a good run of D2 with another file: it replaces the real file's rows everywhere."""
+    return _run(stack, "replaced", D2, rows=300, seed=12)
 
 
 # -- 1. a bad value in every checked column --------------------------------------------------------
@@ -263,18 +422,20 @@ def test_untidy_categories_load_in_the_domains_spelling(stack: Stack, faulty: An
 def test_zones_catalog_gates_and_airflow_agree(stack: Stack, faulty: Any) -> None:
     data, report = faulty
     profile = stack.profile
-    assert _parquet_rows(profile, f"curated/student_performance/ingest_date={D1}/") == report.rows_loaded
-    assert (
-        _parquet_rows(profile, f"quarantine/student_performance/ingest_date={D1}/") == report.rows_quarantined
-    )
+    assert _parquet_rows(profile, _published_prefix(profile, "curated", D1)) == report.rows_loaded
+    assert _parquet_rows(profile, _published_prefix(profile, "quarantine", D1)) == report.rows_quarantined
+    assert _athena_counts(profile, D1) == (FAULT_ROWS, report.rows_loaded, report.rows_quarantined)
     glue = _client(profile, "glue")
-    for table in (profile.raw_table, profile.curated_table, profile.quarantine_table):
-        partition = glue.get_partition(
-            DatabaseName=profile.glue_database, TableName=table, PartitionValues=[D1]
-        )
-        assert (
-            partition["Partition"]["StorageDescriptor"]["Location"].rstrip("/").endswith(f"ingest_date={D1}")
-        )
+    for zone, table in _tables(profile).items():  # published: keyed by date, at the run's folders
+        keys = glue.get_table(DatabaseName=profile.glue_database, Name=table)["Table"]["PartitionKeys"]
+        assert [k["Name"] for k in keys] == ["ingest_date"]
+        assert _partitions(profile, D1)[zone] == [
+            ([D1], f"s3://{profile.bucket}/{zone}/student_performance/ingest_date={D1}/run={report.run}/")
+        ]
+        runs = glue.get_table(DatabaseName=profile.glue_database, Name=f"runs_{table}")["Table"]
+        assert [k["Name"] for k in runs["PartitionKeys"]] == ["ingest_date", "run"]
+    raw = _objects(profile, _published_prefix(profile, "raw", D1))
+    assert list(raw) == [f"raw/student_performance/ingest_date={D1}/run={report.run}/student_performance.csv"]
     curated = glue.get_table(DatabaseName=profile.glue_database, Name=profile.curated_table)["Table"]
     types = {c["Name"]: c["Type"] for c in curated["StorageDescriptor"]["Columns"]}
     assert types["exam_score"] == "int" and types["gender"] == "string"
@@ -287,7 +448,17 @@ def test_zones_catalog_gates_and_airflow_agree(stack: Stack, faulty: Any) -> Non
             "SELECT task_id, state FROM task_instance WHERE dag_id = ? AND run_id = ?",
             (DAG_ID, report.run_id),
         ).fetchall()
-    assert dict(rows) == dict.fromkeys(TASKS, "success")
+    assert dict(rows) == {**dict.fromkeys(TASKS, "success"), "restore_zones": "skipped"}
+    # Published: no staging table is left, and the report says so.
+    assert report.published is True and report.staged is None and report.last_good is None
+    assert (
+        _query(
+            profile,
+            "SELECT table_name FROM information_schema.tables WHERE table_name LIKE %s",
+            ("%_stage_%",),
+        )
+        == []
+    )
 
 
 def test_report_marts_and_dashboard_are_published(stack: Stack, faulty: Any) -> None:
@@ -304,12 +475,14 @@ def test_report_marts_and_dashboard_are_published(stack: Stack, faulty: Any) -> 
     page = s3.get_object(Bucket=profile.bucket, Key=f"reports/{D1}/dashboard.html")["Body"].read()
     assert page == local.read_bytes() and b"<html" in page[:500].lower()
     written = json.loads((stack.work / "faulty" / "run_report.json").read_text())
-    copy = json.loads(
-        s3.get_object(Bucket=profile.bucket, Key=f"reports/{D1}/run_report.json")["Body"].read()
-    )
-    assert written["s3_uri"] == copy["s3_uri"] == f"s3://{profile.bucket}/reports/{D1}/run_report.json"
-    for key in ("status", "ingest_date", "kpis", "quarantine_reasons", "dashboard", "rows_loaded"):
-        assert copy[key] == written[key], key
+    own = f"reports/{D1}/run={report.run}/run_report.json"
+    assert written["s3_uri"] == f"s3://{profile.bucket}/{own}"
+    for key in (own, f"reports/{D1}/run_report.json"):  # the run's own copy, and the date's
+        copy = json.loads(s3.get_object(Bucket=profile.bucket, Key=key)["Body"].read())
+        for field in ("status", "ingest_date", "kpis", "quarantine_reasons", "dashboard", "rows_loaded"):
+            assert copy[field] == written[field], (key, field)
+    quarantined = f"{report.rows_quarantined} rows of {FAULT_ROWS:,} were quarantined"
+    assert b'id="quarantine"' in page and quarantined.encode() in page
 
 
 # -- 2. the real file ------------------------------------------------------------------------------
@@ -372,10 +545,14 @@ def _kpis_from_csv(path: Path) -> dict[str, Any]:
     }
 
 
-def test_the_real_file_reconciles_and_names_its_one_reason(real: RunReport) -> None:
+def test_the_real_file_reconciles_and_names_its_one_reason(stack: Stack, real: RunReport) -> None:
     assert real.status == "success", real.error
+    assert real.dataset["source"].endswith("/_students.csv") and real.warnings == []
     assert (real.rows_raw, real.rows_loaded, real.rows_quarantined) == (6607, 6606, 1)
     assert real.quarantine_reasons == {"Exam_Score:out_of_range": 1}
+    assert _athena_counts(stack.profile, D2) == (6607, 6606, 1)
+    page = (stack.work / "real" / "dashboard.html").read_text()
+    assert "1 row of 6,607 was quarantined and left out of every figure: Exam Score out of range (1)" in page
 
 
 def test_the_real_files_kpis_equal_the_csvs_own(real: RunReport) -> None:
@@ -394,22 +571,23 @@ def test_rerunning_a_date_replaces_it_and_leaves_other_dates_alone(stack: Stack,
     assert after[D1]["kpis"][0][1:] == before[D1]["kpis"][0][1:]
     assert after[D2] == before[D2]  # the other date: same rows, same load time, same marts
     profile = stack.profile
-    assert _parquet_rows(profile, f"curated/student_performance/ingest_date={D1}/") == after[D1]["rows"]
-    raw = _client(profile, "s3").list_objects_v2(
-        Bucket=profile.bucket, Prefix=f"raw/student_performance/ingest_date={D1}/"
-    )
-    assert len(raw["Contents"]) == 1
+    assert _parquet_rows(profile, _published_prefix(profile, "curated", D1)) == after[D1]["rows"]
+    assert _published_prefix(profile, "raw", D1).endswith(f"/run={report.run}/")
     dates = _query(
         profile,
         f"SELECT ingest_date, COUNT(*) FROM {profile.warehouse_table} GROUP BY ingest_date ORDER BY 1",
     )
     assert [(str(d), n) for d, n in dates] == [(D1, after[D1]["rows"]), (D2, after[D2]["rows"])]
-    for zone in ("raw", "curated", "quarantine"):  # one folder per date in every zone
+    for zone in ZONES:  # one folder per date in every zone, in it the run before (kept) and this one
         listed = _client(profile, "s3").list_objects_v2(
             Bucket=profile.bucket, Prefix=f"{zone}/student_performance/", Delimiter="/"
         )
         folders = [p["Prefix"].split("/")[-2] for p in listed.get("CommonPrefixes", [])]
         assert folders == [f"ingest_date={D1}", f"ingest_date={D2}"], (zone, folders)
+        runs = {
+            key.split("/")[3] for key in _objects(profile, f"{zone}/student_performance/ingest_date={D1}/")
+        }
+        assert len(runs) == 2 and f"run={report.run}" in runs, (zone, runs)
     marts = _query(profile, "SELECT ingest_date, n FROM marts.kpi_summary ORDER BY ingest_date")
     assert [(str(d), n) for d, n in marts] == [(D1, after[D1]["rows"]), (D2, after[D2]["rows"])]
     # No staging table is left behind.
@@ -419,19 +597,105 @@ def test_rerunning_a_date_replaces_it_and_leaves_other_dates_alone(stack: Stack,
     assert stages == []
 
 
-# -- 4. a failing gate -----------------------------------------------------------------------------
-def test_a_failing_gate_fails_make_run_naming_the_check(stack: Stack, gate_failure: Any) -> None:
-    code, stderr, report = gate_failure
-    assert code == 1
-    assert "task gate_row_counts failed" in stderr and "quarantined_share_within_limit" in stderr
-    assert report.status == "failed" and report.error["task"] == "gate_row_counts"
-    assert (report.rows_loaded, report.rows_quarantined) == (216, 24)
-    states = {t["task_id"]: t["state"] for t in report.tasks}
-    assert states["wait_for_glue_job"] == "success" and states["build_marts"] == "upstream_failed"
+# -- 4.-6. failed runs of D2 leave it exactly as its last good run left it -----------------------------
+def _assert_d2_untouched(stack: Stack, good_d2: dict[str, Any], report: RunReport) -> None:
+    """Everything a reader sees of D2 is as the real file's run left it; the failed run changed only its
+    own run=<id> folders (kept for a look until the next run)."""
+    now = _everything(stack.profile, D2, but_run=report.run)
+    for part in good_d2:
+        assert now[part] == good_d2[part], part
+    assert now["athena"] == (6607, 6606, 1)
+    assert report.published is False and report.rows_loaded is None and report.rows_quarantined is None
+    assert report.last_good == {"rows_loaded": 6606, "rows_quarantined": 1}
     assert report.kpis is None and report.dashboard is None
-    assert _query(stack.profile, "SELECT COUNT(*) FROM marts.kpi_summary WHERE ingest_date = %s", (D3,)) == [
-        (0,)
-    ]
+    summary = report.summary()
+    assert f"FAILED: nothing was published; ingest_date {D2} is as its last good run left it" in summary
+    last_good = f"last good    ingest_date {D2} holds loaded 6606, quarantined 1: from its last good run"
+    assert last_good in summary
+    s3 = _client(stack.profile, "s3")
+    own = json.loads(
+        s3.get_object(Bucket=stack.profile.bucket, Key=f"reports/{D2}/run={report.run}/run_report.json")[
+            "Body"
+        ].read()
+    )
+    assert own["status"] == "failed" and own["published"] is False
+
+
+def test_a_failing_gate_fails_make_run_and_publishes_nothing(
+    stack: Stack, good_d2: Any, gate_failure: Any
+) -> None:
+    code, output, report = gate_failure
+    assert code == 1
+    assert "task gate_row_counts failed" in output and "quarantined_share_within_limit" in output
+    assert report.status == "failed" and report.error["task"] == "gate_row_counts"
+    assert report.staged == {"rows_loaded": 216, "rows_quarantined": 24}  # in its staging tables
+    assert "this run: raw 240, nothing loaded; it staged 216 valid + 24 quarantined (not published)" in output
+    states = {t["task_id"]: t["state"] for t in report.tasks}
+    assert states["wait_for_glue_job"] == "success"
+    assert states["publish_zones"] == states["publish_warehouse"] == "upstream_failed"
+    _assert_d2_untouched(stack, good_d2, report)
+    # What the run wrote is there to look at: its folders, its runs-table rows and staging tables.
+    assert _query(
+        stack.profile, f"SELECT COUNT(*) FROM {stack.profile.warehouse_table}_stage_{report.run}"
+    ) == [(216,)]
+
+
+def test_a_raising_glue_script_fails_the_run_with_its_error(
+    stack: Stack, good_d2: Any, raising: RunReport
+) -> None:
+    report = raising
+    assert report.status == "failed"
+    assert report.error is not None and report.error["task"] == "wait_for_glue_job"
+    message = report.error["message"]
+    assert f"Glue job {stack.profile.glue_job} run jr_" in message and "FAILED" in message
+    assert f"ValueError: boom: this script refuses ingest_date {D2}" in message
+    states = {t["task_id"]: t["state"] for t in report.tasks}
+    assert states["start_glue_job"] == "success" and states["wait_for_glue_job"] == "failed"
+    assert states["gate_row_counts"] == "upstream_failed"
+    assert report.staged is None  # it wrote nothing
+    written = json.loads((stack.work / "raising" / "run_report.json").read_text())
+    assert written["status"] == "failed" and written["error"]["task"] == "wait_for_glue_job"
+    assert "boom" in report.summary()
+    _assert_d2_untouched(stack, good_d2, report)
+
+
+def test_a_warehouse_that_refuses_the_swap_leaves_the_zones_as_they_were(
+    stack: Stack, good_d2: Any, warehouse_failure: RunReport
+) -> None:
+    report = warehouse_failure
+    assert report.status == "failed" and report.error["task"] == "publish_warehouse", report.error
+    assert "No space left on device (injected by the e2e test)" in report.error["message"]
+    states = {t["task_id"]: t["state"] for t in report.tasks}
+    assert states["publish_zones"] == "success"  # the partitions were flipped ...
+    assert states["restore_zones"] == "success"  # ... and put back
+    assert states["build_dashboard"] == "upstream_failed"
+    assert report.staged == {
+        "rows_loaded": 150 - report.staged["rows_quarantined"],
+        "rows_quarantined": report.staged["rows_quarantined"],
+    }
+    _assert_d2_untouched(stack, good_d2, report)
+
+
+# -- 7. the next good run replaces the date -----------------------------------------------------------
+def test_the_next_good_run_replaces_the_date_everywhere(
+    stack: Stack, good_d2: Any, warehouse_failure: RunReport, replaced: RunReport
+) -> None:
+    report, profile = replaced, stack.profile
+    assert report.status == "success" and report.published, report.error
+    assert report.rows_loaded + report.rows_quarantined == 300
+    assert _athena_counts(profile, D2) == (300, report.rows_loaded, report.rows_quarantined)
+    state = _date_state(profile, D2)
+    assert (state["rows"], state["quarantined"]) == (report.rows_loaded, report.rows_quarantined)
+    assert state["kpis"][0][1] == report.rows_loaded
+    for zone in ZONES:  # the failed runs' folders are gone; the real file's run stays, superseded
+        runs = {
+            key.split("/")[3] for key in _objects(profile, f"{zone}/student_performance/ingest_date={D2}/")
+        }
+        assert runs == {f"run={report.run}", good_d2["partitions"][zone][0][1].rstrip("/").rsplit("/", 1)[1]}
+    stages = _query(
+        profile, "SELECT table_name FROM information_schema.tables WHERE table_name LIKE %s", ("%_stage_%",)
+    )
+    assert stages == []  # the failed runs' staging tables were dropped, this run's swapped in
 
 
 def test_a_table_from_an_earlier_layout_stops_the_run_before_it_starts(stack: Stack) -> None:
@@ -448,33 +712,3 @@ def test_a_table_from_an_earlier_layout_stops_the_run_before_it_starts(stack: St
         in report.error["message"]
     )
     assert "make clean" in report.error["message"] and "dag_run" not in report.stages
-
-
-# -- 5. a raising Glue script ----------------------------------------------------------------------
-def test_a_raising_glue_script_fails_the_run_with_its_error(
-    stack: Stack, gate_failure: Any, tmp_path: Path
-) -> None:
-    scripts = tmp_path / "scripts"
-    scripts.mkdir()
-    (scripts / "raising_etl.py").write_text(RAISING_SCRIPT)
-    report = _run(
-        stack,
-        "raising",
-        D4,
-        rows=120,
-        seed=3,
-        scripts_dir=scripts,
-        template_overrides={"GlueScriptKey": "scripts/raising_etl.py"},
-    )
-    assert report.status == "failed"
-    assert report.error is not None and report.error["task"] == "wait_for_glue_job"
-    message = report.error["message"]
-    assert f"Glue job {stack.profile.glue_job} run jr_" in message and "FAILED" in message
-    assert "ValueError: boom: this script refuses ingest_date 2024-05-04" in message
-    states = {t["task_id"]: t["state"] for t in report.tasks}
-    assert states["start_glue_job"] == "success" and states["wait_for_glue_job"] == "failed"
-    assert states["gate_row_counts"] == "upstream_failed"
-    assert report.rows_loaded == 0
-    written = json.loads((stack.work / "raising" / "run_report.json").read_text())
-    assert written["status"] == "failed" and written["error"]["task"] == "wait_for_glue_job"
-    assert "boom" in report.summary()

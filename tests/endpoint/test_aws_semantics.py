@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 import uuid
 
-from awstwin.config import EndpointSettings
+from awstwin.core.config import EndpointSettings
 from awstwin.endpoint.server import Endpoint
 
 
@@ -62,11 +62,19 @@ def test_a_new_catalog_has_the_default_database(tmp_path):
 
 
 def test_job_runs_log_to_the_continuous_logging_group(aws, tmp_path):
-    """The provider's example_glue teardown prunes `/aws-glue/jobs/logs-v2` streams by run id."""
+    """The provider's example_glue teardown prunes `/aws-glue/jobs/logs-v2` streams by run id; runs
+    write there with `--enable-continuous-cloudwatch-log true` (Glue 4.0 and earlier:
+    https://docs.aws.amazon.com/glue/latest/dg/monitor-continuous-logging-enable.html)."""
     script = tmp_path / "hello.py"
     script.write_text("print('hello from the driver')\n")
     glue, logs, name = aws("glue"), aws("logs"), f"logs-v2-{uuid.uuid4().hex[:8]}"
-    glue.create_job(Name=name, Role="r", Command={"Name": "pythonshell", "ScriptLocation": str(script)})
+    glue.create_job(
+        Name=name,
+        Role="r",
+        GlueVersion="3.0",
+        Command={"Name": "pythonshell", "ScriptLocation": str(script)},
+        DefaultArguments={"--enable-continuous-cloudwatch-log": "true"},
+    )
     run_id = glue.start_job_run(JobName=name)["JobRunId"]
     deadline = time.monotonic() + 60
     while (run := glue.get_job_run(JobName=name, RunId=run_id)["JobRun"])["JobRunState"] not in (

@@ -43,6 +43,13 @@ def test_names_are_not_abbreviated() -> None:
         getResolvedOptions(["script.py", "--JOB_NAME", "x"], ["JOB"])
 
 
+def test_a_prefix_of_an_asked_name_counts_as_it_as_in_aws_library() -> None:
+    """AWS's getResolvedOptions is argparse with its defaults: `--metadata` is taken for
+    `--metadata_location` (https://github.com/awslabs/aws-glue-libs/pull/206 shows it on Glue)."""
+    argv = ["script.py", "--metadata_location", "example", "--JOB_ID", "", "--metadata", "True"]
+    assert getResolvedOptions(argv, ["metadata_location"]) == {"metadata_location": "True"}
+
+
 def test_python_shell_import_needs_no_spark() -> None:
     import subprocess
     import sys

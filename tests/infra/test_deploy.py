@@ -1,5 +1,5 @@
 """`make deploy PROFILE=aws`: refuses clearly without credentials or with a local profile, and runs a
-change set through CloudFormation (moto's, behind the local endpoint) then uploads the job's script.
+change set through CloudFormation (the local endpoint's) then uploads the job's script.
 The real template's AWS-only choices (generated password, workgroup endpoint) are checked resolved."""
 
 from __future__ import annotations
@@ -11,15 +11,16 @@ from typing import Any
 import pytest
 from tests.infra.aws_env import endpoint_caller, without_credentials
 
-from awstwin.infra import deploy
+from awstwin.core.paths import SPARK_JOBS_DIR, TEMPLATE
+from awstwin.core.profile import Profile, load_profile
+from awstwin.endpoint.cloudformation.intrinsics import Resolver
+from awstwin.infra import deploy, stacks
 from awstwin.infra.account import expand
 from awstwin.infra.parameters import PARAMETERS, template_parameters
-from awstwin.infra.template import Resolver, load_template, parameter_values
-from awstwin.pipeline.paths import SPARK_JOBS_DIR, TEMPLATE
-from awstwin.pipeline.profile import Profile, load_profile
+from awstwin.infra.template import load_template, parameter_values
 
-# A template moto's CloudFormation can run (it has no Glue types: the job is listed, not created),
-# declaring every parameter deploy passes, with the job's script where the real template puts it.
+# A small template declaring every parameter deploy passes, with the job's script where the real
+# template puts it; its job is named after the stack, so each test's stack makes its own.
 SMALL_TEMPLATE = """
 Parameters:
 {parameters}
@@ -35,7 +36,7 @@ Resources:
   EtlJob:
     Type: AWS::Glue::Job
     Properties:
-      Name: !Ref GlueJobName
+      Name: !Sub ${{AWS::StackName}}-${{GlueJobName}}
       Role: !GetAtt GlueRole.Arn
       Command: {{Name: glueetl, ScriptLocation: !Sub "s3://${{BucketName}}/${{GlueScriptKey}}"}}
 """
@@ -90,7 +91,6 @@ def test_an_endpoint_override_in_the_shell_is_refused(
     assert "unset AWS_ENDPOINT_URL" in capsys.readouterr().err
 
 
-@pytest.mark.filterwarnings("ignore:Tried to parse AWS..Glue..Job")  # moto lists it, AWS creates it
 def test_a_change_set_creates_the_stack_and_the_script_is_uploaded(
     aws: Callable[[str], Any], small_template: Path
 ) -> None:
@@ -118,7 +118,6 @@ def test_a_change_set_creates_the_stack_and_the_script_is_uploaded(
     assert "stack deploy-test is up to date" in lines
 
 
-@pytest.mark.filterwarnings("ignore:Tried to parse AWS..Glue..Job")
 def test_a_run_against_aws_finds_job_files_that_are_not_this_checkouts(
     aws: Callable[[str], Any], small_template: Path, tmp_path: Path
 ) -> None:
@@ -167,7 +166,7 @@ def test_no_execute_leaves_the_change_set_for_review(aws: Callable[[str], Any], 
     ],
 )
 def test_change_set_type(status: str | None, expected: str) -> None:
-    assert deploy.change_set_type(status, "s") == expected
+    assert stacks.change_set_type(status, "s") == expected
 
 
 @pytest.mark.parametrize(
@@ -175,8 +174,8 @@ def test_change_set_type(status: str | None, expected: str) -> None:
     [("ROLLBACK_COMPLETE", "delete-stack --stack-name s"), ("UPDATE_IN_PROGRESS", "wait for it to finish")],
 )
 def test_stack_states_cloudformation_refuses_are_explained(status: str, message: str) -> None:
-    with pytest.raises(deploy.DeployError, match=message):
-        deploy.change_set_type(status, "s")
+    with pytest.raises(stacks.DeployError, match=message):
+        stacks.change_set_type(status, "s")
 
 
 def test_on_aws_the_password_is_generated_and_the_connection_uses_the_workgroup() -> None:

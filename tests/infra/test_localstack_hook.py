@@ -9,6 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 HOOK = REPO / "localstack" / "init" / "ready.d" / "10-create-bucket.sh"
 
@@ -23,6 +25,7 @@ def _run(endpoint_url: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["sh", str(HOOK)], env=env, capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow  # the hook runs the AWS CLI, one process per command
 def test_hook_creates_the_bucket_once(endpoint: Any, aws: Callable[[str], Any]) -> None:
     first = _run(endpoint.url)
     assert first.returncode == 0, first.stderr

@@ -1,5 +1,6 @@
-"""Provisioning infra/pipeline.yaml on a fresh local endpoint creates every resource, uploads the job's
-script, and provisioning again updates instead of failing."""
+"""Provisioning infra/pipeline.yaml on a fresh local endpoint deploys it as a CloudFormation stack on the
+endpoint (a change set, as on AWS): every resource is created by the endpoint's own services, the job's
+script is uploaded, and provisioning again updates the stack (or changes nothing)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,12 @@ from typing import Any
 
 import pytest
 
+from awstwin.core.paths import JOB_LIBRARIES, SPARK_JOBS_DIR, TEMPLATE
+from awstwin.core.profile import SCHEMA_MODULE_KEY, Profile, load_profile
+from awstwin.endpoint.cloudformation.resources import NOT_LOCAL, RESOURCE_TYPES
 from awstwin.infra.parameters import template_parameters
 from awstwin.infra.provision import ProvisionError, provision
-from awstwin.infra.resources import NOT_LOCAL, RESOURCE_TYPES
 from awstwin.infra.template import load_template
-from awstwin.pipeline.paths import JOB_LIBRARIES, SPARK_JOBS_DIR, TEMPLATE
-from awstwin.pipeline.profile import SCHEMA_MODULE_KEY, Profile, load_profile
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +30,8 @@ def profile(endpoint: Any) -> Profile:
             "glue_database": "provision_test_db",
             "glue_role": "provision-test-role",
             "raw_crawler": "provision_test_crawler",
+            "curated_crawler": "provision_test_curated",
+            "quarantine_crawler": "provision_test_quarantine",
             "glue_job": "provision_test_job",
             "glue_connection": "provision_test_connection",
             "athena_workgroup": "provision_test_wg",
@@ -44,7 +47,9 @@ def first(profile: Profile, aws: Callable[[str], Any]):
 def test_every_resource_is_created_or_says_what_serves_it(first) -> None:
     resources = load_template(TEMPLATE)["Resources"]
     local = {name for name, r in resources.items() if r["Type"] in RESOURCE_TYPES}
-    assert sorted(first.created) == sorted(local)
+    assert first.action == "create"
+    assert sorted(first.created) == sorted(set(resources) - {"WarehouseClientIngress"})
+    assert set(first.physical_ids) == local
     assert first.updated == []
     assert first.conditioned_out == {"WarehouseClientIngress": "AllowClient"}  # no client CIDR given
     assert set(first.not_local) == set(resources) - local - {"WarehouseClientIngress"}
@@ -61,7 +66,8 @@ def test_every_resource_is_there(first, profile: Profile, aws: Callable[[str], A
     assert glue.get_database(Name=profile.glue_database)["Database"]["Name"] == profile.glue_database
     crawler = glue.get_crawler(Name=profile.raw_crawler)["Crawler"]
     assert crawler["Targets"]["S3Targets"][0]["Path"] == profile.raw_location
-    assert crawler["TablePrefix"] == profile.raw_table_prefix
+    # The crawler catalogs every run (runs_raw_...); the DAG publishes raw_... itself.
+    assert crawler["TablePrefix"] + "student_performance" == profile.runs_table(profile.raw_table)
     assert crawler["Role"].endswith(f":role/{profile.glue_role}")
     job = glue.get_job(JobName=profile.glue_job)["Job"]
     assert job["Command"]["Name"] == "glueetl"
@@ -138,15 +144,17 @@ def test_provisioning_again_updates(
     script.write_text("raise SystemExit('not run here')\n")
     params = template_parameters(profile, GlueScriptKey="scripts/other_etl.py")
     again = provision(aws, params, "provision-test", scripts_dir=tmp_path)
-    assert again.created == []
-    assert sorted(again.updated) == sorted(first.created)
+    assert again.action == "update"
+    assert again.created == [] and again.updated == ["EtlJob"]  # the one resource that reads the key
     assert again.outputs["WarehouseSecretArn"] == first.outputs["WarehouseSecretArn"]
     job = aws("glue").get_job(JobName=profile.glue_job)["Job"]
     assert job["Command"]["ScriptLocation"] == f"s3://{profile.bucket}/scripts/other_etl.py"
     # and back, so the module leaves the job as the template says
-    provision(aws, template_parameters(profile), "provision-test")
+    back = provision(aws, template_parameters(profile), "provision-test")
     job = aws("glue").get_job(JobName=profile.glue_job)["Job"]
     assert job["Command"]["ScriptLocation"] == profile.script_location
+    same = provision(aws, template_parameters(profile), "provision-test")
+    assert back.action == "update" and same.action == "none" and same.updated == []
 
 
 def test_a_missing_script_is_named(

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from awstwin.endpoint.cloudformation.resources import generate_password
 from awstwin.infra.provision import provision
-from awstwin.infra.resources import generate_password
 
 TEMPLATE = """
 Parameters:
@@ -57,7 +57,7 @@ def test_a_generated_password_is_kept_on_update(aws: Callable[[str], Any], templ
     assert value["username"] == "admin" and len(value["password"]) == 24
     assert not set(value["password"]) & set("\"'@/\\ ")
     again = provision(aws, {}, "secret-generated", template, scripts_dir=template.parent)
-    assert again.updated == ["Secret"] and _value(aws, again.outputs["Arn"]) == value
+    assert again.action == "none" and _value(aws, again.outputs["Arn"]) == value
 
 
 def test_a_given_password_is_stored_and_replaced(aws: Callable[[str], Any], template: Path) -> None:

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
+from awstwin.core.paths import SPARK_JOBS_DIR
 from awstwin.data import schema
 from awstwin.endpoint.glue.jobs import sparkconf
-from awstwin.pipeline.paths import SPARK_JOBS_DIR
 
 SCRIPT = SPARK_JOBS_DIR / "student_performance_etl.py"
 logging.getLogger("py4j").setLevel(logging.WARNING)  # py4j logs while the interpreter exits
@@ -187,7 +187,7 @@ def test_the_script_imports_nothing_aws_glue_lacks() -> None:
     boto3, pyspark, awsglue and the rules module shipped with --extra-py-files."""
     import ast
 
-    allowed = {"sys", "datetime", "boto3", "pyspark", "awsglue", "student_performance_schema"}
+    allowed = {"re", "sys", "datetime", "boto3", "pyspark", "awsglue", "student_performance_schema"}
     tree = ast.parse(SCRIPT.read_text())
     imported = set()
     for node in ast.walk(tree):

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from awstwin.pipeline import runner
+from awstwin.pipeline.runs import is_run
 
 
 def test_defaults() -> None:
@@ -36,12 +37,18 @@ def test_bad_input_exits_2(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Captu
     assert runner.main(["--rows", "5"]) == 2
 
 
-def test_a_missing_data_file_fails_the_run_naming_it(tmp_path: Path) -> None:
+def test_settings_name_the_encoding_and_give_each_run_its_own_id() -> None:
+    first, second = runner.options_from_env({"DATA_ENCODING": "latin-1"}), runner.options_from_env({})
+    assert first.encoding == "latin-1" and second.encoding is None
+    assert first.run != second.run and is_run(first.run) and is_run(second.run)
+
+
+def test_a_missing_data_file_is_refused_naming_it(tmp_path: Path) -> None:
     options = runner.options_from_env({"DATA": str(tmp_path / "missing.csv")})
     options.state_dir = tmp_path
     options.report_path = tmp_path / "report.json"
     report = runner.run_pipeline(options, progress=lambda _: None)
     assert report.status == "failed"
-    assert report.error["task"] == "prepare_data"
+    assert report.error["task"] == "preflight"
     assert "missing.csv: no such file" in report.error["message"]
     assert (tmp_path / "report.json").is_file()

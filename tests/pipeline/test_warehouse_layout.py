@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from awstwin.core.paths import POSTGRES_INIT_DIR
 from awstwin.pipeline.layout import LOADED_COLUMNS, QUARANTINE_COLUMNS
-from awstwin.pipeline.paths import POSTGRES_INIT_DIR
 from awstwin.warehouse.sqlfiles import sql_files
 
 

@@ -14,12 +14,14 @@ from typing import Any
 import pytest
 from tests.infra.aws_env import endpoint_caller, without_credentials
 
+from awstwin.core.paths import DAGS_DIR
+from awstwin.core.ports import free_port
+from awstwin.core.profile import Profile, load_profile
 from awstwin.infra import account
-from awstwin.pipeline.paths import DAGS_DIR
-from awstwin.pipeline.profile import Profile, load_profile
+from awstwin.pipeline import targets
 from awstwin.pipeline.runner import RunOptions, main, run_pipeline
-from awstwin.ports import free_port
-from awstwin.stack import compose, targets
+from awstwin.pipeline.targets.aws import aws_run_environment, check_warehouse_reachable
+from awstwin.stack import compose
 
 # A stand-in for what `make deploy` leaves: the real template's output keys, the warehouse's secret.
 DEPLOYED = """
@@ -129,7 +131,7 @@ def test_the_aws_run_environment_goes_to_aws_itself(
     deployed: tuple[Profile, account.Caller], tmp_path: Path
 ) -> None:
     concrete, _ = account.deployed_profile(*deployed)
-    env = targets.aws_run_environment(concrete, tmp_path)
+    env = aws_run_environment(concrete, tmp_path)
     connection = json.loads(env["AIRFLOW_CONN_AWS_DEFAULT"])
     assert connection == {"conn_type": "aws", "extra": {"region_name": "us-east-1"}}
     warehouse = json.loads(env["AIRFLOW_CONN_REDSHIFT_DEFAULT"])
@@ -137,7 +139,7 @@ def test_the_aws_run_environment_goes_to_aws_itself(
     assert env["AIRFLOW__CORE__DAGS_FOLDER"] == str(DAGS_DIR)
     assert not [k for k in env if k.startswith("AWS_ENDPOINT_URL")]
     with pytest.raises(ValueError, match="local endpoint"):
-        targets.aws_run_environment(load_profile("local"), tmp_path)
+        aws_run_environment(load_profile("local"), tmp_path)
 
 
 def test_a_stack_deployed_with_other_names_is_refused(deployed: tuple[Profile, account.Caller]) -> None:
@@ -151,7 +153,7 @@ def test_an_unreachable_warehouse_says_how_to_open_it() -> None:
         warehouse_host="127.0.0.1", warehouse_port=free_port(), warehouse_password="x"
     )
     with pytest.raises(ConnectionError, match="WAREHOUSE_CLIENT_CIDR=auto"):
-        targets.check_warehouse_reachable(profile, timeout=2)
+        check_warehouse_reachable(profile, timeout=2)
 
 
 def test_which_stack_a_run_goes_to(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from awstwin.core.paths import DAGS_DIR, PROFILES_DIR, SPARK_JOBS_DIR
+from awstwin.core.profile import Profile, load_profile, parse_env_file
 from awstwin.infra.account import expand, with_stack
 from awstwin.orchestration.environment import VARIABLES, airflow_environment
-from awstwin.pipeline.paths import DAGS_DIR, PROFILES_DIR, SPARK_JOBS_DIR
-from awstwin.pipeline.profile import Profile, load_profile, parse_env_file
-from awstwin.stack.targets import AWS, COMPOSE, EMBEDDED, aws_run_environment, target_for
+from awstwin.pipeline.targets import AWS, COMPOSE, EMBEDDED, target_for
+from awstwin.pipeline.targets.aws import aws_run_environment
 
 PROFILES = sorted(path.stem for path in PROFILES_DIR.glob("*.env"))
 # Every file that is the pipeline itself: deployed as is, whichever the profile.

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
+from awstwin.core.paths import DAGS_DIR
+from awstwin.core.profile import Profile, load_profile
 from awstwin.infra.parameters import template_parameters
 from awstwin.infra.provision import provision
 from awstwin.orchestration.environment import VARIABLES, airflow_environment
-from awstwin.pipeline.paths import DAGS_DIR
-from awstwin.pipeline.profile import Profile, load_profile
 
 # Variable -> how to look for the resource it names (a boto3 call that raises when it is not there).
 RESOURCES: dict[str, Callable[[Callable[[str], Any], str], object]] = {

@@ -19,6 +19,9 @@ from tests.redshift.conftest import rows
 HERE = Path(__file__).parent
 ENV_PROJECT = HERE / "dbt_env"
 PROJECT = HERE / "dbt_project"
+# Syncs dbt into a side environment from the registry on first use, then runs dbt: both tiers.
+pytestmark = [pytest.mark.network, pytest.mark.slow]
+
 ENV_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "awstwin" / "dbt-env"
 
 

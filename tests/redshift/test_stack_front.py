@@ -11,8 +11,8 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from awstwin.pipeline.profile import load_profile
-from awstwin.ports import free_port
+from awstwin.core.ports import free_port
+from awstwin.core.profile import load_profile
 from awstwin.stack.embedded import EmbeddedStack
 
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from awstwin import local_secrets
-from awstwin.pipeline.paths import PROFILES_DIR, PROJECT_DIR, STATE_DIR
-from awstwin.pipeline.profile import load_profile, parse_env_file
+from awstwin.core import local_secrets
+from awstwin.core.paths import PROFILES_DIR, PROJECT_DIR, STATE_DIR
+from awstwin.core.profile import load_profile, parse_env_file
 from awstwin.warehouse import Warehouse
 
 # Secrets the project once shipped as literals: no tracked file may hold them again.
@@ -47,7 +47,7 @@ def test_an_older_file_keeps_its_values_and_gains_the_new_ones(tmp_path: Path) -
 def test_processes_starting_at_once_agree(tmp_path: Path) -> None:
     code = (
         "import json, pathlib, sys\n"
-        "from awstwin import local_secrets\n"
+        "from awstwin.core import local_secrets\n"
         "print(json.dumps(local_secrets.load(pathlib.Path(sys.argv[1]))))\n"
     )
     starts = [

@@ -21,6 +21,8 @@ from tests.security.listening import beyond_loopback
 
 from awstwin.endpoint.server import EndpointServer
 
+pytestmark = pytest.mark.spark  # a Glue Spark job run through the API
+
 BUCKET = "private-files"
 GOING = ("STARTING", "RUNNING", "STOPPING", "WAITING")
 LISTENERS_MARK = "LISTENERS "

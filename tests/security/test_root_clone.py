@@ -6,9 +6,8 @@ Before the warehouse ran Postgres in a user namespace, `bash .ci/run` failed the
 created could not reach the Postgres binaries inside `.venv` (PermissionError), and elsewhere it added
 o+x to every folder above the data directory.
 
-Slow (a clone, `make install`, a whole `make run`, the warehouse tests: minutes). The project registers
-no pytest markers yet; this module is the first candidate for a `slow` one. It tests the worktree's
-committed HEAD (what `git clone` takes), not uncommitted edits.
+Slow (a clone, `make install`, a whole `make run`, the warehouse tests: minutes). It tests the
+worktree's committed HEAD (what `git clone` takes), not uncommitted edits.
 """
 
 from __future__ import annotations
@@ -24,13 +23,17 @@ from pathlib import Path
 
 import pytest
 
-from awstwin.pipeline.paths import PROJECT_DIR
+from awstwin.core.paths import PROJECT_DIR
 
 ROWS = 500  # enough for every task and gate; the run's cost is its processes, not its rows
 INSTALL_TIMEOUT = 900
 RUN_TIMEOUT = 1800
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="this is about running as root: run it as root")
+pytestmark = [
+    pytest.mark.skipif(os.geteuid() != 0, reason="this is about running as root: run it as root"),
+    pytest.mark.slow,
+    pytest.mark.spark,  # the clone's `make run` runs the Glue Spark job
+]
 
 
 def _offline(command: str) -> list[str]:

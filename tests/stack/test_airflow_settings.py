@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from awstwin.core.paths import DAGS_DIR
+from awstwin.core.processes import ServiceError
+from awstwin.core.profile import load_profile
 from awstwin.orchestration.environment import airflow_environment
-from awstwin.pipeline.paths import DAGS_DIR
-from awstwin.pipeline.profile import load_profile
 from awstwin.stack import airflow_local, compose
 from awstwin.stack.airflow_local import AirflowInfo, Ports, prepare_home, server_environment, ui_port
 from awstwin.stack.airflow_rest import AirflowApi, AirflowRestError
 from awstwin.stack.embedded import StackInfo
-from awstwin.stack.processes import ServiceError
 
 
 def _environment(home: Path) -> dict[str, str]:

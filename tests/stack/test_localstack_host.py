@@ -21,7 +21,7 @@ import pytest
 from tests.containers.stacks import healthcheck
 from tests.stack.localstack_support import installed_or_skip
 
-from awstwin.stack import processes
+from awstwin.core import processes
 from awstwin.stack.localstack_host import install, toolchain
 from awstwin.stack.localstack_host.server import LocalStackServer, compose_service, stop_recorded
 
@@ -82,6 +82,8 @@ def test_the_lock_pins_every_package_with_hashes() -> None:
     assert hashes >= len(pins)
 
 
+@pytest.mark.network  # installs LocalStack from the registry on first use (installed_or_skip)
+@pytest.mark.slow
 def test_the_install_is_made_once_and_reused_until_the_lock_changes(tmp_path: Path) -> None:
     installation = installed_or_skip()
     marker = installation.venv / install.MARKER_NAME
@@ -96,6 +98,7 @@ def test_the_install_is_made_once_and_reused_until_the_lock_changes(tmp_path: Pa
 
 
 @pytest.mark.skipif(os.geteuid() != 0 or shutil.which("unshare") is None, reason="needs root and unshare")
+@pytest.mark.slow  # an install attempt in a namespace without network
 def test_a_registry_that_does_not_answer_is_said_so(tmp_path: Path) -> None:
     """In a network namespace with no network and an empty uv cache, the install fails saying the
     registry did not answer (the test tier skips on that instead of failing)."""
@@ -147,6 +150,8 @@ def _client(server: LocalStackServer, service: str):  # noqa: ANN202
     )
 
 
+@pytest.mark.network  # installs LocalStack from the registry on first use (installed_or_skip)
+@pytest.mark.slow
 def test_it_runs_the_compose_files_ready_hooks_through_its_own_init_mechanism(
     server: LocalStackServer,
 ) -> None:
@@ -161,6 +166,8 @@ def test_it_runs_the_compose_files_ready_hooks_through_its_own_init_mechanism(
         healthcheck(compose_service(), {4566: server.port}, dict(os.environ), 30)
 
 
+@pytest.mark.network  # installs LocalStack from the registry on first use (installed_or_skip)
+@pytest.mark.slow
 def test_it_serves_the_services_the_compose_file_names(server: LocalStackServer) -> None:
     services = compose_service()["environment"]["SERVICES"].split(",")
     assert sorted(services) == ["iam", "logs", "s3", "sts"]
@@ -189,6 +196,8 @@ def _listening(pids: set[int]) -> list[str]:
 
 
 @pytest.mark.skipif(shutil.which("ss") is None, reason="needs ss (iproute2)")
+@pytest.mark.network  # installs LocalStack from the registry on first use (installed_or_skip)
+@pytest.mark.slow
 def test_it_listens_on_loopback_only(server: LocalStackServer) -> None:
     assert server.started is not None
     addresses = _listening(set(processes.session_members(server.started.pid)))
@@ -196,6 +205,8 @@ def test_it_listens_on_loopback_only(server: LocalStackServer) -> None:
     assert all(a.startswith(("127.", "[::1]")) for a in addresses), addresses
 
 
+@pytest.mark.network  # installs LocalStack from the registry on first use (installed_or_skip)
+@pytest.mark.slow
 def test_its_files_stay_in_its_state_folder(server: LocalStackServer) -> None:
     """Its caches and HOME are in the state folder; the init hooks are linked, read from the repo."""
     assert any((server.state_dir / "cache").iterdir())  # plux's entry-point cache
@@ -203,6 +214,8 @@ def test_its_files_stay_in_its_state_folder(server: LocalStackServer) -> None:
     assert link.is_symlink() and link.resolve() == (install.PROJECT_DIR / "localstack/init/ready.d").resolve()
 
 
+@pytest.mark.network  # installs LocalStack from the registry on first use (installed_or_skip)
+@pytest.mark.slow
 def test_it_stops_with_everything_it_started(tmp_path: Path) -> None:
     installation = installed_or_skip()
     server = LocalStackServer(tmp_path / "ls", installation=installation, echo=lambda _: None)
@@ -212,6 +225,8 @@ def test_it_stops_with_everything_it_started(tmp_path: Path) -> None:
     assert stop_recorded(info) == []
 
 
+@pytest.mark.network  # installs LocalStack from the registry on first use (installed_or_skip)
+@pytest.mark.slow
 def test_it_dies_with_the_process_that_started_it(tmp_path: Path) -> None:
     """SIGKILL the starter: the kernel sends LocalStack SIGTERM (PR_SET_PDEATHSIG) and it goes."""
     installed_or_skip()

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from awstwin.core import aws
+from awstwin.core.profile import ProfileError, load_profile
 from awstwin.orchestration.environment import AWS_CONN_ID, airflow_environment
-from awstwin.pipeline import aws
-from awstwin.pipeline.profile import ProfileError, load_profile
-from awstwin.stack import compose, control, targets
+from awstwin.pipeline import targets
+from awstwin.stack import compose, control
 from awstwin.stack.embedded import StackInfo
 from awstwin.stack.localstack_stack import with_endpoints
 from awstwin.stack.state import stack_profile, write_record

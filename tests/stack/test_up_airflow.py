@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 from tests.security.listening import beyond_loopback, listeners
 
-from awstwin.pipeline.paths import STATE_DIR
-from awstwin.pipeline.profile import Profile, load_profile
+from awstwin.core.paths import STATE_DIR
+from awstwin.core.ports import free_port
+from awstwin.core.processes import ServiceError, session_members
+from awstwin.core.profile import Profile, load_profile
 from awstwin.pipeline.runner import DAG_ID, RunOptions, run_pipeline
-from awstwin.ports import free_port
 from awstwin.stack import control
 from awstwin.stack.airflow_rest import AirflowRestError
-from awstwin.stack.processes import ServiceError, session_members
 from awstwin.stack.state import read_record
 from awstwin.warehouse import Warehouse
 
@@ -67,6 +67,7 @@ def _wait_gone(folder: Path, sessions: list[int], seconds: float = 20.0) -> list
     return _left(folder, sessions)
 
 
+@pytest.mark.slow  # `make up` with Airflow's three servers, a DAG run through them, `make down`
 def test_up_run_down_through_the_airflow_server(
     state: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -101,7 +102,10 @@ def test_up_run_down_through_the_airflow_server(
         assert report.status == "success", (report.error, lines)
         states = {task["task_id"]: task["state"] for task in report.tasks}
         assert {"crawl_raw", "wait_for_glue_job", "build_dashboard"} <= set(states)
-        assert set(states.values()) == {"success"}, states
+        # restore_zones runs only when publishing failed (trigger rule one_failed): skipped here.
+        assert {task: state for task, state in states.items() if state != "success"} == {
+            "restore_zones": "skipped"
+        }, states
         assert report.rows_raw == ROWS == (report.rows_loaded or 0) + (report.rows_quarantined or 0)
         assert report.stack == "reused" and report.run_id
         assert json.loads(options.report_path.read_text())["run_id"] == report.run_id

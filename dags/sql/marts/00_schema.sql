@@ -81,3 +81,11 @@ CREATE TABLE IF NOT EXISTS marts.study_hours_regression (
     sum_yy      BIGINT NOT NULL,
     sum_xy      BIGINT NOT NULL
 );
+
+-- Rows of the date that failed validation, per list of reasons as the quarantine table holds it
+-- ("Exam_Score:out_of_range", several joined by ';'): how many rows were left out of every figure, and why.
+CREATE TABLE IF NOT EXISTS marts.quarantine_summary (
+    ingest_date DATE          NOT NULL,
+    reasons     VARCHAR(1024) NOT NULL,
+    n           BIGINT        NOT NULL
+);

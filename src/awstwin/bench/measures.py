@@ -13,7 +13,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from awstwin.ports import free_port
+from awstwin.core.ports import free_port
 
 REPO = Path(__file__).resolve().parents[3]
 

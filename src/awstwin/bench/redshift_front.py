@@ -15,7 +15,7 @@ from pathlib import Path
 import boto3
 import psycopg2
 
-from awstwin.ports import free_port
+from awstwin.core.ports import free_port
 
 ROUND_TRIPS = 2000
 ROWS = 200_000
@@ -56,7 +56,7 @@ def _connect_when_up(port: int, warehouse):  # noqa: ANN001, ANN202
 
 
 def measure() -> dict[str, float]:
-    from awstwin.config import EndpointSettings
+    from awstwin.core.config import EndpointSettings
     from awstwin.endpoint.server import EndpointServer
     from awstwin.warehouse import Warehouse
 

@@ -1,75 +1,137 @@
-"""Run every measurement in its own process and write artifacts/bench.json."""
+"""`make bench`: every comparison side by side, written to artifacts/bench.json and printed as a table.
+
+    make bench                          # everything but pipeline_10m
+    make bench BENCH_QUICK=1            # the comparisons that take seconds (S3, Athena, crawler, start)
+    python -m awstwin bench --only s3_list_10k,athena_select_1 --runs 5
+    python -m awstwin bench --big       # pipeline_10m too
+
+Each comparison measures awstwin and its baseline alternately (A B A B ...), `--runs` times (3 by
+default), and reports min and median of each and their ratio; the machine's load average is recorded
+with every comparison, since on a shared machine that is what the absolute seconds depend on.
+When it may (root, `unshare` present), the bench runs in a private network namespace: the stacks'
+fixed ports (4566, 5439, 8080) are then its own, and everything it measures runs offline.
+"""
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
-import subprocess
+import platform
+import shutil
 import sys
 import time
+import traceback
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
-from awstwin.bench.measures import MEASURES, REPO
-from awstwin.bench.targets import TARGETS, verdict
+from awstwin.bench import harness
+from awstwin.bench.harness import Comparison
+from awstwin.bench.options import Options, parse
+from awstwin.core.paths import ARTIFACTS_DIR
 
-# Benchmarks that live next to their service's tests (they reuse those tests' fixtures).
-SERVICE_BENCHES = ["tests.endpoint.s3.bench_s3", "tests.endpoint.athena.bench_athena"]
-
-
-def _measure_in_child(name: str) -> dict[str, float]:
-    code = (
-        f"import json; from awstwin.bench.measures import MEASURES; print(json.dumps(MEASURES[{name!r}]()))"
-    )
-    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "failed")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+SUITES = (
+    "awstwin.bench.suites.s3",
+    "awstwin.bench.suites.athena",
+    "awstwin.bench.suites.startup",
+    "awstwin.bench.suites.glue",
+    "awstwin.bench.suites.pipelines",
+)
+NETNS_MARK = "AWSTWIN_BENCH_NETNS"
 
 
-def _line(name: str, value: float) -> str:
-    unit = TARGETS.get(name, ("", 0, ""))[2]
-    target = ""
-    if name in TARGETS:
-        op, bound, _ = TARGETS[name]
-        target = f"target {op} {bound:g} {unit}  {verdict(name, value)}"
-    return f"  {name:<34} {value:>12.2f} {unit:<7} {target}"
+def run_suites(
+    suites: list[Callable[[Options], Iterator[Comparison]]], options: Options
+) -> tuple[list[dict], dict[str, str]]:
+    """Every comparison the suites yield, measured in turn; a suite that fails is recorded and the
+    others still run."""
+    entries: list[dict] = []
+    failures: dict[str, str] = {}
+    for suite in suites:
+        name = getattr(suite, "__module__", repr(suite))
+        try:
+            for comparison in suite(options):
+                options.log(f"bench {comparison.name} vs {comparison.baseline_name or '(no baseline)'} ...")
+                load_before = os.getloadavg()[0]
+                began = time.perf_counter()
+                entry = harness.interleave(comparison, options.runs, options.log)
+                entry["load_average"] = [round(load_before, 1), round(os.getloadavg()[0], 1)]
+                entry["wall_s"] = round(time.perf_counter() - began, 1)
+                entries.append(entry)
+                for line in list(harness.table([entry]))[1:]:
+                    options.log(line)
+        except Exception as exc:  # noqa: BLE001 - one broken suite must not lose the others' numbers
+            failures[name] = f"{type(exc).__name__}: {exc}"
+            options.log(f"bench suite {name} FAILED: {exc}\n{traceback.format_exc()}")
+    return entries, failures
+
+
+def machine() -> dict:
+    return {
+        "cpus": os.cpu_count(),
+        "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9, 1),
+        "python": platform.python_version(),
+        "load_average_at_start": [round(x, 1) for x in os.getloadavg()],
+        "private_network_namespace": os.environ.get(NETNS_MARK) == "1",
+    }
+
+
+def write(entries: list[dict], failures: dict[str, str], options: Options, started: dict, out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    metrics = {"machine": {**started, "load_average_at_end": [round(x, 1) for x in os.getloadavg()]}}
+    document = {
+        "comparisons": entries,
+        "metrics": metrics,
+        "failures": failures,
+        "runs": options.runs,
+        "written_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    out.write_text(json.dumps(document, indent=2) + "\n")
+
+
+def _in_private_network() -> bool:
+    """Re-run this command in a private network namespace when allowed; True when already in one."""
+    if os.environ.get(NETNS_MARK) == "1":
+        return True
+    if os.environ.get("BENCH_NETNS", "1") == "0" or os.geteuid() != 0 or shutil.which("unshare") is None:
+        return False
+    # LocalStack installs from the registry: do it before the namespace cuts the network.
+    from awstwin.bench.servers import localstack_unavailable
+
+    localstack_unavailable()
+    command = " ".join([sys.executable, "-m", "awstwin", "bench", *map(_quote, sys.argv[2:])])
+    os.environ[NETNS_MARK] = "1"
+    os.execvp("unshare", ["unshare", "-n", "sh", "-c", f"ip link set lo up && exec {command}"])
+    return True  # not reached
+
+
+def _quote(arg: str) -> str:
+    import shlex
+
+    return shlex.quote(arg)
 
 
 def main(argv: list[str] | None = None) -> int:
-    quick = os.environ.get("QUICK") == "1" or "--quick" in (argv or [])
-    names = [n for n in MEASURES if not (quick and n == "pipeline_1m")]
-    results: dict[str, float] = {}
-    failures: dict[str, str] = {}
-    for name in names:
-        print(f"bench {name} ...", flush=True)
-        started = time.perf_counter()
-        try:
-            values = _measure_in_child(name)
-        except RuntimeError as exc:
-            failures[name] = str(exc)
-            print(f"  {name} FAILED: {exc}", flush=True)
-            continue
-        results.update(values)
-        for metric, value in values.items():
-            print(_line(metric, value), flush=True)
-        print(f"  ({time.perf_counter() - started:.1f} s)", flush=True)
-    for module in SERVICE_BENCHES:
-        print(f"bench {module} ...", flush=True)
-        done = subprocess.run([sys.executable, "-m", module], cwd=REPO, capture_output=True, text=True)
-        print("\n".join("  " + line for line in done.stdout.strip().splitlines()), flush=True)
-        if done.returncode != 0:
-            failures[module] = (done.stderr.strip().splitlines() or ["failed"])[-1]
-    missed = [m for m, v in results.items() if verdict(m, v) == "MISSED"]
-    out = REPO / "artifacts" / "bench.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(
-        json.dumps(
-            {"results": results, "targets": TARGETS, "missed": missed, "failures": failures},
-            indent=2,
-        )
+    options = parse(list(argv or []))
+    if argv is None or sys.argv[1:2] == ["bench"]:
+        _in_private_network()
+    started = machine()
+    load = started["load_average_at_start"]
+    options.log(f"bench: {options.runs} interleaved runs per comparison; load average {load}")
+    suites = [importlib.import_module(name).comparisons for name in SUITES]
+    entries, failures = run_suites(suites, options)
+    out = ARTIFACTS_DIR / "bench.json"
+    write(entries, failures, options, started, out)
+    print()
+    for line in harness.table(entries):
+        print(line)
+    missed = [e["name"] for e in entries for g in e["goals"] if g["met"] is False]
+    print(
+        f"\nwrote {out}; {len(entries)} comparisons, {len(missed)} goal(s) missed, "
+        f"{len(failures)} suite failure(s); load average now {[round(x, 1) for x in os.getloadavg()]}"
     )
-    print(f"wrote {out.relative_to(REPO)}; {len(missed)} target(s) missed, {len(failures)} failure(s)")
-    return 1 if missed or failures else 0
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -7,7 +7,7 @@ Rows come back sorted by the marts' own `*_order` columns: bands are never re-de
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -79,6 +79,10 @@ class MartData:
     extracurricular: tuple[ScoreGroup, ...]
     extracurricular_share_pct: dict[str, float]
     regression: RegressionSums | None
+    # Rows of the date left out because they failed validation: {single reason: rows}; a row with two
+    # reasons counts for both, so the total is `quarantined`, not the sum.
+    quarantine_reasons: dict[str, int] = field(default_factory=dict)
+    quarantined: int = 0
 
 
 _WHERE = "WHERE ingest_date = CAST(%s AS DATE)"
@@ -98,7 +102,18 @@ QUERIES: dict[str, str] = {
     f"FROM marts.extracurricular_share {_WHERE} ORDER BY extracurricular_activities",
     "regression": "SELECT n, sum_x, sum_y, sum_xx, sum_yy, sum_xy FROM marts.study_hours_regression "
     f"{_WHERE}",
+    "quarantine": f"SELECT reasons, n FROM marts.quarantine_summary {_WHERE} ORDER BY reasons",
 }
+REASON_SEPARATOR = ";"  # the quarantine table joins "<Column>:<problem>" reasons with it
+
+
+def per_reason(lists: list[tuple[Any, ...]]) -> dict[str, int]:
+    """{single reason: rows} from (reasons list, rows) pairs."""
+    counts: dict[str, int] = {}
+    for text, rows in lists:
+        for reason in filter(None, str(text).split(REASON_SEPARATOR)):
+            counts[reason] = counts.get(reason, 0) + int(rows)
+    return dict(sorted(counts.items()))
 
 
 def _number(value: Any) -> Any:
@@ -170,6 +185,7 @@ def read_marts(connection: Any, ingest_date: str | dt.date) -> MartData:
     )
     extracurricular_rows = _fetch(connection, "extracurricular", date)
     regression_rows = _fetch(connection, "regression", date)
+    quarantine_rows = _fetch(connection, "quarantine", date)
     return MartData(
         ingest_date=date,
         kpis=kpis,
@@ -186,4 +202,6 @@ def read_marts(connection: Any, ingest_date: str | dt.date) -> MartData:
         extracurricular=tuple(_group(label, n_, mean, sd) for label, n_, _, mean, sd in extracurricular_rows),
         extracurricular_share_pct={str(row[0]): float(row[2]) for row in extracurricular_rows},
         regression=RegressionSums(*(int(v) for v in regression_rows[0])) if regression_rows else None,
+        quarantine_reasons=per_reason(quarantine_rows),
+        quarantined=sum(int(rows) for _, rows in quarantine_rows),
     )

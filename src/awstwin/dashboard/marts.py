@@ -13,7 +13,7 @@ from typing import Any
 
 import jinja2
 
-from awstwin.pipeline.paths import DAGS_DIR
+from awstwin.core.paths import DAGS_DIR
 
 MARTS_SQL_DIR = DAGS_DIR / "sql" / "marts"
 SCHEMA = "marts"
@@ -27,6 +27,7 @@ MART_TABLES: tuple[str, ...] = (
     "score_by_sleep_hours",
     "extracurricular_share",
     "study_hours_regression",
+    "quarantine_summary",
 )
 
 

@@ -13,9 +13,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from awstwin.core.paths import ARTIFACTS_DIR
 from awstwin.dashboard.marts import check_ingest_date
 from awstwin.dashboard.render import render_dashboard
-from awstwin.pipeline.paths import ARTIFACTS_DIR
 
 FILE_NAME = "dashboard.html"
 CONTENT_TYPE = "text/html; charset=utf-8"

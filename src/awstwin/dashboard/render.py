@@ -187,6 +187,25 @@ def _kpi_cards(analysis: Analysis) -> str:
     )
 
 
+def _quarantine_line(analysis: Analysis) -> str:
+    """How many rows of the date failed validation and why: they are in no figure of the page."""
+    marts = analysis.marts
+    if not marts.quarantined:
+        return '<p class="sub" id="quarantine">No row of this date was quarantined.</p>'
+    total = marts.kpis.n + marts.quarantined
+    one = marts.quarantined == 1
+    reasons = ", ".join(
+        f"{reason.replace(':', ' ').replace('_', ' ')} ({fmt.count(n)})"
+        for reason, n in marts.quarantine_reasons.items()
+    )
+    return (
+        f'<p class="sub" id="quarantine">{fmt.count(marts.quarantined)} {"row" if one else "rows"} of '
+        f"{fmt.count(total)} {'was' if one else 'were'} quarantined and left out of every figure: "
+        f"{_e(reasons)}. They are in <code>public.student_performance_quarantine</code> with their "
+        "original values.</p>"
+    )
+
+
 def _findings(items: Sequence[Finding]) -> str:
     badges = {True: ("yes", "significant"), False: ("no", "not significant"), None: ("na", "descriptive")}
     lines = []
@@ -359,7 +378,9 @@ def render_page(analysis: Analysis, found: Sequence[Finding], generated_at: dt.d
     body = "".join(
         [
             f'<header><h1>{_e(title)}</h1><p class="sub">Exam scores of {fmt.count(analysis.marts.kpis.n)} '
-            f"students from the warehouse marts; generated {_e(when)}.</p></header><main>",
+            f"students from the warehouse marts; generated {_e(when)}.</p>",
+            _quarantine_line(analysis),
+            "</header><main>",
             f'<section id="kpis" class="cards">{_kpi_cards(analysis)}</section>',
             f'<section id="findings" class="findings"><h2>Findings</h2>{_findings(found)}</section>',
             _section_attendance(analysis, figures),

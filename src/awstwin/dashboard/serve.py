@@ -13,8 +13,8 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from awstwin.core.paths import ARTIFACTS_DIR
 from awstwin.dashboard.publish import CONTENT_TYPE, FILE_NAME
-from awstwin.pipeline.paths import ARTIFACTS_DIR
 
 DEFAULT_FILE = ARTIFACTS_DIR / FILE_NAME
 PREFERRED_PORT = 8050  # used when free and no port is asked for; else any free port

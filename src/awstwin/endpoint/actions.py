@@ -1,4 +1,4 @@
-"""The table of supported Glue, Athena and S3 actions for the README, generated from the code.
+"""The table of supported Glue, Athena, S3 and CloudFormation actions for the README, generated from the code.
 
     python -m awstwin.endpoint.actions > actions.md
 
@@ -22,6 +22,7 @@ SERVICES = (
     ("glue", "AWS Glue", "Data Catalog, crawlers that crawl, jobs that run their scripts"),
     ("athena", "Amazon Athena", "Athena SQL on DuckDB over the Glue catalog"),
     ("s3", "Amazon S3", "objects as plain files under the state directory"),
+    ("cloudformation", "AWS CloudFormation", "stacks whose resources the endpoint's own services create"),
 )
 
 
@@ -33,15 +34,20 @@ def summary(handler: Callable[..., Any]) -> str:
 
 def registries() -> dict[str, Registry]:
     """service -> its registry of `@handler` operations, read from the backend classes (no endpoint)."""
-    from awstwin.endpoint import athena, glue
+    from awstwin.endpoint import athena, cloudformation, glue
     from awstwin.endpoint.s3.operations import S3Operations
 
-    classes = {"glue": glue.backend_classes(), "athena": athena.backend_classes(), "s3": (S3Operations,)}
+    classes = {
+        "glue": glue.backend_classes(),
+        "athena": athena.backend_classes(),
+        "s3": (S3Operations,),
+        "cloudformation": cloudformation.backend_classes(),
+    }
     return {name: Registry.of(name, service_model(name), owners) for name, owners in classes.items()}
 
 
 def implemented() -> dict[str, dict[str, Callable[..., Any]]]:
-    """service -> {operation: handler} for Glue, Athena and S3, as the dispatchers serve them."""
+    """service -> {operation: handler} for each service above, as the dispatchers serve them."""
     return {
         name: {op: registry.operations[op].function for op in registry.names()}
         for name, registry in registries().items()

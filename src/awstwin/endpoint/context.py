@@ -7,19 +7,21 @@ through this context.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from awstwin.config import EndpointSettings
+from awstwin.core.config import EndpointSettings
 from awstwin.endpoint.s3access import ClientS3Access, S3Access, TreeS3Access
+from awstwin.endpoint.security.settings import SecuritySettings
 
 
 @dataclass
 class EndpointContext:
     settings: EndpointSettings
     state_dir: Path
+    security: SecuritySettings = field(default_factory=SecuritySettings.from_env)
 
     @property
     def s3_root(self) -> Path | None:
@@ -46,10 +48,16 @@ class EndpointContext:
             url = self.settings.external_logs_url
         if service == "s3" and self.settings.external_s3_url:
             url = self.settings.external_s3_url
+        # Our own endpoint is called with the keys it accepts (strict mode); another S3 or Logs with
+        # the environment's keys, as before.
+        key, secret = self.security.own_credentials
+        if url != self.settings.url:
+            key = os.environ.get("AWS_ACCESS_KEY_ID", "test")
+            secret = os.environ.get("AWS_SECRET_ACCESS_KEY", "test")
         return boto3.client(
             service,
             endpoint_url=url,
             region_name=self.settings.region,
-            aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "test"),
-            aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "test"),
+            aws_access_key_id=key,
+            aws_secret_access_key=secret,
         )

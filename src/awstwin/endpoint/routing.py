@@ -14,8 +14,6 @@ from functools import cache
 from typing import Any
 from urllib.parse import parse_qs
 
-from awstwin.endpoint.protocol.models import target_prefixes
-
 # The services the endpoint implements itself; everything else goes to moto.
 SERVED = ("glue", "athena")
 # Single operations of a moto-served service that we answer in front of moto (`logs/`).
@@ -26,7 +24,10 @@ RPC_V2_PATH = re.compile(r"^/service/(?P<service>[^/]+)/operation/")
 
 @cache
 def served_prefixes() -> dict[str, str]:
-    """X-Amz-Target / RPC v2 service name -> the service we serve under it."""
+    """X-Amz-Target / RPC v2 service name -> the service we serve under it (botocore's models are
+    loaded on the first request that needs them, not when the endpoint starts)."""
+    from awstwin.endpoint.protocol.models import target_prefixes
+
     return {prefix: service for service in SERVED for prefix in target_prefixes(service)}
 
 

@@ -52,6 +52,15 @@ def parse_s3_uri(uri: str) -> tuple[str, str]:
     return bucket, key
 
 
+def is_bucket_folder_name(bucket: str) -> bool:
+    """A bucket name that is one folder below the S3 root (never `..`, `.x`, `a/b` or `file:`).
+
+    Locations come from the catalog, crawler targets and SQL, not only from CreateBucket: a name
+    like `..` must not reach past the S3 tree into the state directory.
+    """
+    return bool(bucket) and not bucket.startswith(".") and all(c.isalnum() or c in "._-" for c in bucket)
+
+
 def is_spark_artifact(key: str) -> bool:
     """True for what Spark (or our own atomic writes) leave in a folder while writing."""
     parts = key.split("/")
@@ -126,13 +135,16 @@ class TreeS3Access(S3Access):
         self.root = root
 
     def path(self, bucket: str, key: str) -> Path:
-        target = (self.root / bucket / key).resolve()
-        if not str(target).startswith(str((self.root / bucket).resolve())):
+        if not is_bucket_folder_name(bucket):
+            raise ValueError(f"not an S3 bucket name: s3://{bucket}/{key}")
+        base = (self.root / bucket).resolve()
+        target = (base / key).resolve()
+        if not target.is_relative_to(base):
             raise ValueError(f"key escapes its bucket: s3://{bucket}/{key}")
         return target
 
     def bucket_exists(self, bucket: str) -> bool:
-        return (self.root / bucket).is_dir()
+        return is_bucket_folder_name(bucket) and (self.root / bucket).is_dir()
 
     def list_objects(self, bucket: str, prefix: str = "") -> Iterator[ObjectInfo]:
         base = self.root / bucket

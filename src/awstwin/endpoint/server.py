@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 import shutil
 import signal
 import sys
@@ -17,17 +18,26 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Response
 
-from awstwin.config import EndpointSettings
+from awstwin.core.config import EndpointSettings
 from awstwin.endpoint.context import EndpointContext
+from awstwin.endpoint.http_handler import HeaderPreservingHandler
 from awstwin.endpoint.routing import service_of
+from awstwin.endpoint.security.guard import RequestGuard
+from awstwin.endpoint.security.settings import SecurityConfigError, SecuritySettings
 
 log = logging.getLogger("awstwin.endpoint")
 
+BUILD_AFTER_SECONDS = 1.0
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 class Endpoint:
-    """All services behind one WSGI callable. Build it, then `serve()` or hand it to a server."""
+    """All services behind one WSGI callable. Build it, then `serve()` or hand it to a server.
+
+    Services are built when first needed, S3 apart from the others, so the endpoint answers its first
+    request (a health check, a ListBuckets) without importing Glue's, Athena's and moto's code; the
+    rest is built in the background right after (`build_all`), so crawler schedules and the recovery
+    of runs cut off by a restart do not wait for a request."""
 
     def __init__(self, settings: EndpointSettings):
         self.settings = settings
@@ -37,24 +47,92 @@ class Endpoint:
             self._temp_state = Path(tempfile.mkdtemp(prefix="awstwin-state-"))
             state_dir = self._temp_state
         state_dir.mkdir(parents=True, exist_ok=True)
-        self.context = EndpointContext(settings=settings, state_dir=state_dir)
+        security = SecuritySettings.from_env(settings.host)  # local callers; SigV4 in strict mode
+        self.context = EndpointContext(settings=settings, state_dir=state_dir, security=security)
+        self.guard = RequestGuard(security)
         self._moto: WsgiApp | None = None
         self._moto_lock = threading.Lock()
-        # Import here so `awstwin.endpoint` stays cheap to import for clients.
-        from awstwin.endpoint import athena, glue, logs, s3
+        self.apps: dict[str, WsgiApp] = {}
+        self._s3_lock = threading.Lock()
+        self._services_lock = threading.Lock()
+        self._services: tuple[Any, Any, Any] | None = None  # (Glue, Athena, CloudFormation) once built
+        self._closers: list[Callable[[], None]] = []
+        self._background: threading.Thread | None = None
+        self._closed = False
 
-        self.glue = glue.build(self.context)
-        self.athena = athena.build(self.context, self.glue.catalog)
-        self.apps: dict[str, WsgiApp] = {"glue": self.glue.app, "athena": self.athena.app}
-        if settings.serves_s3:
-            self.apps["s3"] = s3.build(self.context)
-        self.apps["logs"] = logs.build(lambda: self.moto)
-        self._closers: list[Callable[[], None]] = [self.glue.app.close, self.athena.app.close]
+    # -- building services when first needed -------------------------------------------------------
+    @property
+    def service_names(self) -> list[str]:
+        return ["glue", "athena", "cloudformation", *(["s3"] if self.settings.serves_s3 else []), "logs"]
+
+    def _build_s3(self) -> None:
+        with self._s3_lock:
+            if "s3" not in self.apps and self.settings.serves_s3:
+                from awstwin.endpoint import s3
+
+                self.apps["s3"] = s3.build(self.context)
+
+    def _build_services(self) -> tuple[Any, Any, Any]:
+        with self._services_lock:
+            if self._services is None:
+                # Import here so `awstwin.endpoint` stays cheap to import, and to start.
+                from awstwin.endpoint import athena, cloudformation, glue, logs
+
+                built_glue = glue.build(self.context)
+                built_athena = athena.build(self.context, built_glue.catalog)
+                built_cloudformation = cloudformation.build(self.context)
+                self._closers += [built_cloudformation.app.close, built_glue.app.close]
+                self._closers.append(built_athena.app.close)
+                self.apps.update(
+                    {
+                        "glue": built_glue.app,
+                        "athena": built_athena.app,
+                        "cloudformation": built_cloudformation.app,
+                        "logs": logs.build(lambda: self.moto),
+                    }
+                )
+                self._services = (built_glue, built_athena, built_cloudformation)
+            return self._services
+
+    @property
+    def glue(self) -> Any:
+        return self._build_services()[0]
+
+    @property
+    def athena(self) -> Any:
+        return self._build_services()[1]
+
+    @property
+    def cloudformation(self) -> Any:
+        return self._build_services()[2]
+
+    def build_all(self) -> None:
+        """Build every service now (the background start does this right after the first request)."""
+        self._build_s3()
+        self._build_services()
+
+    def build_in_background(self) -> None:
+        with self._moto_lock:
+            if self._background is not None or self._closed:
+                return
+            self._background = threading.Thread(target=self.build_all, name="awstwin-build", daemon=True)
+            self._background.start()
+
+    def _app(self, service: str) -> WsgiApp:
+        if service == "s3" and self.settings.serves_s3:
+            self._build_s3()
+        elif service in ("glue", "athena", "cloudformation", "logs"):
+            self._build_services()
+        app = self.apps.get(service)
+        return app if app is not None else self.moto
 
     @property
     def moto(self) -> WsgiApp:
         with self._moto_lock:
             if self._moto is None:
+                # AWS's managed policies exist in every account (a template's AWSGlueServiceRole attaches);
+                # moto loads them only when asked (0.4 s, once).
+                os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
                 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
                 self._moto = DomainDispatcherApplication(create_backend_app)
@@ -66,18 +144,21 @@ class Endpoint:
             "url": self.settings.url,
             "state_dir": str(self.context.state_dir),
             "persistent": self._temp_state is None,
-            "services": {name: "awstwin" for name in self.apps}
+            "services": {name: "awstwin" for name in self.service_names if name != "logs"}
             | {"logs": "moto (FilterLogEvents: awstwin)", "other": "moto"},
         }
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        refused = self.guard.refuse(environ)
+        if refused is not None:
+            return refused(environ, start_response)
         service = service_of(environ)
-        if service == "admin":
-            return self._admin(environ, start_response)
-        app = self.apps.get(service)
-        if app is None:
-            app = self.moto
-        return app(environ, start_response)
+        try:
+            if service == "admin":
+                return self._admin(environ, start_response)
+            return self._app(service)(environ, start_response)
+        finally:
+            self.build_in_background()
 
     def _admin(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -88,6 +169,11 @@ class Endpoint:
         return response(environ, start_response)
 
     def close(self) -> None:
+        with self._moto_lock:
+            self._closed = True
+            background = self._background
+        if background is not None:
+            background.join()  # a service half built must finish before it can be closed
         for close in self._closers:
             close()
         if self._temp_state is not None:
@@ -102,10 +188,8 @@ class EndpointServer:
     """Runs an `Endpoint` on a threaded WSGI server, in the foreground or on a background thread."""
 
     def __init__(self, settings: EndpointSettings):
-        from moto.moto_server.werkzeug_app import MotoRequestHandler
-
         self._server: BaseWSGIServer = make_server(
-            settings.host, settings.port, _not_ready, threaded=True, request_handler=MotoRequestHandler
+            settings.host, settings.port, _not_ready, threaded=True, request_handler=HeaderPreservingHandler
         )
         # Port 0 means "any free port": services must know the real one (they call themselves).
         bound = dataclasses.replace(settings, port=self._server.server_address[1])
@@ -126,7 +210,15 @@ class EndpointServer:
             target=self._server.serve_forever, name="awstwin-endpoint", daemon=True
         )
         self._thread.start()
+        self._build_soon()
         return self
+
+    def _build_soon(self) -> None:
+        """Build every service shortly after the start even if no request comes (crawler schedules,
+        runs to recover); the first request starts it sooner."""
+        timer = threading.Timer(BUILD_AFTER_SECONDS, self.endpoint.build_in_background)
+        timer.daemon = True
+        timer.start()
 
     def serve_forever(self) -> None:
         def _stop(signum: int, _frame: object) -> None:
@@ -134,6 +226,7 @@ class EndpointServer:
 
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
+        self._build_soon()
         try:
             self._server.serve_forever()
         finally:
@@ -162,6 +255,9 @@ def main(argv: list[str] | None = None) -> int:
         server = EndpointServer(settings)
     except OSError as exc:
         print(f"awstwin endpoint: cannot listen on {settings.host}:{settings.port}: {exc}", file=sys.stderr)
+        return 2
+    except SecurityConfigError as exc:
+        print(f"awstwin endpoint: {exc}", file=sys.stderr)
         return 2
     health = server.endpoint.health()
     where = health["state_dir"] if health["persistent"] else "a temporary folder (set --state-dir to keep it)"

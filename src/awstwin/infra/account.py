@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
-from awstwin.pipeline.profile import Profile, ProfileError
+from awstwin.core.profile import Profile, ProfileError
 
 # Stack states in which the stack's resources exist and its outputs are current.
 READY_STATES = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE")

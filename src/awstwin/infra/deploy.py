@@ -14,33 +14,29 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 import urllib.request
-import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+from awstwin.core.paths import SPARK_JOBS_DIR, TEMPLATE
+from awstwin.core.profile import Profile, ProfileError, load_profile
 from awstwin.infra.account import AwsAccountError, Caller, NoCredentialsError, caller, expand
 from awstwin.infra.parameters import template_parameters
 from awstwin.infra.provision import job_files, upload_job_files
-from awstwin.infra.resources import RESOURCE_TYPES
-from awstwin.infra.template import Resolver, load_template, parameter_values
-from awstwin.pipeline.paths import SPARK_JOBS_DIR, TEMPLATE
-from awstwin.pipeline.profile import Profile, ProfileError, load_profile
+from awstwin.infra.stacks import (
+    DeployError,
+    deployed_resolver,
+    run_change_set,
+    stack_outputs,
+)
+from awstwin.infra.template import load_template, parameter_values
 
-CAPABILITIES = ["CAPABILITY_NAMED_IAM"]  # the template names its IAM roles
-NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
 # A first deploy creates Redshift Serverless and VPC endpoints: allow an hour, polling every 15 s.
 STACK_WAIT = {"Delay": 15, "MaxAttempts": 240}
 CHANGE_SET_WAIT = {"Delay": 5, "MaxAttempts": 120}
 CLIENT_CIDR_ENV = "WAREHOUSE_CLIENT_CIDR"
 CHECK_IP_URL = "https://checkip.amazonaws.com"
-
-
-class DeployError(RuntimeError):
-    """CloudFormation refused or rolled back; the message carries its reasons."""
 
 
 @dataclass
@@ -51,149 +47,6 @@ class DeployResult:
     outputs: dict[str, str] = field(default_factory=dict)
     scripts: dict[str, str] = field(default_factory=dict)
     change_set: str = ""
-
-
-def _stack_status(cloudformation: Any, stack_name: str) -> str | None:
-    from botocore.exceptions import ClientError
-
-    try:
-        return cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]["StackStatus"]
-    except ClientError as exc:
-        if "does not exist" in str(exc):
-            return None
-        raise
-
-
-def change_set_type(status: str | None, stack_name: str) -> str:
-    """CREATE for a new stack, UPDATE for a settled one; an error for states CloudFormation refuses."""
-    if status is None or status == "REVIEW_IN_PROGRESS":
-        return "CREATE"
-    if status == "ROLLBACK_COMPLETE":
-        raise DeployError(
-            f"stack {stack_name} is ROLLBACK_COMPLETE: its first create failed and it cannot be updated. "
-            f"Delete it (`aws cloudformation delete-stack --stack-name {stack_name}`) and deploy again"
-        )
-    if status.endswith("_IN_PROGRESS"):
-        raise DeployError(f"stack {stack_name} is {status}: wait for it to finish, then deploy again")
-    if status.endswith("_FAILED") and status != "UPDATE_ROLLBACK_FAILED":
-        raise DeployError(f"stack {stack_name} is {status}: see its events in the CloudFormation console")
-    return "UPDATE"
-
-
-def _failure_reasons(cloudformation: Any, stack_name: str, since: float) -> list[str]:
-    reasons = []
-    for page in cloudformation.get_paginator("describe_stack_events").paginate(StackName=stack_name):
-        for event in page["StackEvents"]:
-            if event["Timestamp"].timestamp() < since:
-                return reasons
-            if event["ResourceStatus"].endswith("_FAILED"):
-                reasons.append(
-                    f"{event['LogicalResourceId']} ({event['ResourceType']}): "
-                    f"{event.get('ResourceStatusReason') or event['ResourceStatus']}"
-                )
-    return reasons
-
-
-def describe_changes(change_set: Mapping[str, Any]) -> list[str]:
-    lines = []
-    for change in change_set.get("Changes") or []:
-        item = change["ResourceChange"]
-        replace = " (replacement)" if item.get("Replacement") == "True" else ""
-        lines.append(f"{item['Action']:<7} {item['LogicalResourceId']} ({item['ResourceType']}){replace}")
-    return lines
-
-
-def _wait(cloudformation: Any, waiter: str, **kwargs: Any) -> None:
-    cloudformation.get_waiter(waiter).wait(**kwargs)
-
-
-def run_change_set(
-    cloudformation: Any,
-    stack_name: str,
-    template_body: str,
-    parameters: Mapping[str, str],
-    execute: bool = True,
-    echo: Callable[[str], None] = print,
-) -> tuple[str, list[str], str]:
-    """Create a change set, list it, execute it and wait; (action, changes, change set name)."""
-    from botocore.exceptions import ClientError, WaiterError
-
-    kind = change_set_type(_stack_status(cloudformation, stack_name), stack_name)
-    name = f"awstwin-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
-    try:
-        cloudformation.create_change_set(
-            StackName=stack_name,
-            ChangeSetName=name,
-            ChangeSetType=kind,
-            TemplateBody=template_body,
-            Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
-            Capabilities=CAPABILITIES,
-            Tags=[{"Key": "project", "Value": "awstwin"}],
-        )
-    except ClientError as exc:  # some implementations refuse an empty change set at once
-        if any(marker in str(exc) for marker in NO_CHANGES):
-            return "none", [], name
-        raise
-    try:
-        _wait(
-            cloudformation,
-            "change_set_create_complete",
-            StackName=stack_name,
-            ChangeSetName=name,
-            WaiterConfig=CHANGE_SET_WAIT,
-        )
-    except WaiterError:
-        described = cloudformation.describe_change_set(StackName=stack_name, ChangeSetName=name)
-        reason = described.get("StatusReason") or described.get("Status")
-        if any(marker in str(reason) for marker in NO_CHANGES):
-            cloudformation.delete_change_set(StackName=stack_name, ChangeSetName=name)
-            return "none", [], name
-        raise DeployError(f"change set {name} for {stack_name} failed: {reason}") from None
-    changes = describe_changes(cloudformation.describe_change_set(StackName=stack_name, ChangeSetName=name))
-    echo(f"change set {name} ({kind.lower()}, {len(changes)} change(s)):")
-    for line in changes:
-        echo(f"  {line}")
-    if not execute:
-        return "review", changes, name
-    started = time.time() - 5
-    cloudformation.execute_change_set(StackName=stack_name, ChangeSetName=name)
-    echo(f"executing; waiting for stack {stack_name} (a first deploy takes 10-20 minutes) ...")
-    waiter = "stack_create_complete" if kind == "CREATE" else "stack_update_complete"
-    try:
-        _wait(cloudformation, waiter, StackName=stack_name, WaiterConfig=STACK_WAIT)
-    except WaiterError as exc:
-        reasons = _failure_reasons(cloudformation, stack_name, started) or [str(exc)]
-        raise DeployError(f"stack {stack_name} did not {kind.lower()}:\n  " + "\n  ".join(reasons)) from None
-    return kind.lower(), changes, name
-
-
-def deployed_resolver(
-    cloudformation: Any, template: Mapping[str, Any], parameters: Mapping[str, str], who: Caller, stack: str
-) -> Resolver:
-    """A resolver whose Ref and GetAtt read the deployed stack's physical resources, for resolving
-    what the provisioner resolves (the Glue jobs' file locations) the same way as it does locally."""
-    resolver = Resolver(
-        parameters=parameter_values(template, parameters),
-        pseudo={
-            "AWS::AccountId": who.account_id,
-            "AWS::Region": who.region,
-            "AWS::StackName": stack,
-            "AWS::Partition": "aws",
-            "AWS::URLSuffix": "amazonaws.com",
-        },
-        conditions=template.get("Conditions") or {},
-    )
-    for page in cloudformation.get_paginator("list_stack_resources").paginate(StackName=stack):
-        for item in page["StackResourceSummaries"]:
-            logical, physical = item["LogicalResourceId"], item.get("PhysicalResourceId") or ""
-            resolver.refs[logical] = physical
-            kind = RESOURCE_TYPES.get(item["ResourceType"])
-            if kind is not None:
-                resolver.attributes[logical] = {
-                    attr: build({}, physical, who.account_id, who.region, "aws")
-                    for attr, build in kind.attributes.items()
-                }
-    return resolver
 
 
 def deploy(
@@ -213,7 +66,14 @@ def deploy(
     stack = concrete.stack_name
     echo(f"deploying {template_path.name} as stack {stack} to {who.account_id} ({who.region}) as {who.arn}")
     action, changes, change_set = run_change_set(
-        cloudformation, stack, template_path.read_text(), parameters, execute, echo
+        cloudformation,
+        stack,
+        template_path.read_text(),
+        parameters,
+        execute,
+        echo,
+        change_set_wait=CHANGE_SET_WAIT,
+        stack_wait=STACK_WAIT,
     )
     result = DeployResult(stack, action, changes, change_set=change_set)
     if action == "review":
@@ -221,12 +81,11 @@ def deploy(
         return result
     if action == "none":
         echo(f"stack {stack} is up to date")
-    resolver = deployed_resolver(cloudformation, template, parameters, who, stack)
+    resolver = deployed_resolver(cloudformation, template, parameters, who.account_id, who.region, stack)
     result.scripts = upload_job_files(template, resolver, who.session.client, scripts_dir)
     for uri, local in result.scripts.items():
         echo(f"uploaded {Path(local).relative_to(Path(local).parents[1])} to {uri}")
-    stacks = cloudformation.describe_stacks(StackName=stack)["Stacks"]
-    result.outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs") or []}
+    result.outputs = stack_outputs(cloudformation, stack)
     return result
 
 
@@ -241,7 +100,12 @@ def stale_job_files(
     template = load_template(template_path)
     parameters = template_parameters(concrete)
     resolver = deployed_resolver(
-        who.session.client("cloudformation"), template, parameters, who, concrete.stack_name
+        who.session.client("cloudformation"),
+        template,
+        parameters,
+        who.account_id,
+        who.region,
+        concrete.stack_name,
     )
     s3 = who.session.client("s3")
     problems = []

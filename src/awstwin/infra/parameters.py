@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from awstwin.pipeline.profile import SCHEMA_MODULE_KEY, SCRIPT_KEY, Profile
+from awstwin.core.profile import SCHEMA_MODULE_KEY, SCRIPT_KEY, Profile
 
 PARAMETERS: dict[str, Callable[[Profile], object]] = {
     "BucketName": lambda p: p.bucket,

@@ -1,17 +1,18 @@
-"""Create the template's resources through boto3 against the profile's endpoint, as CloudFormation would.
+"""Deploy the template on a local stack as it is deployed on AWS: a CloudFormation change set.
 
-Reads THE template (infra/pipeline.yaml), resolves it with the profile's parameter values, and for each
-resource in dependency order asks whether it exists, then creates or updates it, then makes the calls
-that always follow (`awstwin.infra.resources` says which calls, as data). Re-provisioning updates; it
-never fails on what is already there. A type with no local counterpart (Redshift Serverless, the VPC)
-is not created: its row in `NOT_LOCAL` says what serves it locally, and the result lists it with that
-reason. Finally each Glue job's script is uploaded from spark_jobs/ to its ScriptLocation, and each of
-its --extra-py-files from spark_jobs/ or the package (JOB_LIBRARIES), so the job runs this checkout.
+Reads THE template (infra/pipeline.yaml) and deploys it with the profile's parameter values through
+the stack's own CloudFormation (the endpoint's, which creates every resource through its S3, Glue,
+Athena, IAM and Secrets Manager), by the same change-set path `make deploy PROFILE=aws` takes
+(`infra/stacks.py`). A first run creates the stack, later runs update it (or change nothing). Types
+with no local counterpart (Redshift Serverless, the VPC) are "created" with an event saying what serves
+them locally (`NOT_LOCAL`), and the result lists them. Resources an older provisioning made outside any
+stack are adopted (CloudFormation's ImportExistingResources). Finally each Glue job's script is
+uploaded from spark_jobs/ to its ScriptLocation, and each of its --extra-py-files from spark_jobs/ or
+the package (JOB_LIBRARIES), so the job runs this checkout.
 """
 
 from __future__ import annotations
 
-import copy
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -20,28 +21,31 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from awstwin.infra.resources import (
-    LOCAL_DROPPED_PROPERTIES,
-    NOT_LOCAL,
-    RESOURCE_TYPES,
-    TEMPLATE_ONLY_PROPERTIES,
-    Call,
-    NotLocal,
-    ResourceType,
+from awstwin.core.paths import JOB_LIBRARIES, SPARK_JOBS_DIR, TEMPLATE
+from awstwin.endpoint.cloudformation.intrinsics import Resolver
+from awstwin.endpoint.cloudformation.resources import LOCAL_DROPPED_PROPERTIES, NOT_LOCAL
+from awstwin.infra.stacks import (
+    DeployError,
+    deployed_resolver,
+    run_change_set,
+    stack_outputs,
+    stack_resources,
 )
-from awstwin.infra.template import Resolver, TemplateError, creation_order, load_template, parameter_values
-from awstwin.pipeline.paths import JOB_LIBRARIES, SPARK_JOBS_DIR, TEMPLATE
+from awstwin.infra.template import read_template
 
 ClientFactory = Callable[[str], Any]
+# The local endpoint answers a change set's execution once the stack has settled: poll every second.
+LOCAL_WAITS = {"Delay": 1, "MaxAttempts": 600}
 
 
 class ProvisionError(RuntimeError):
-    """A resource could not be created or updated; the message names it and carries AWS's error."""
+    """The stack could not be deployed, or a job's file is missing; the message says which and why."""
 
 
 @dataclass
 class ProvisionResult:
     stack_name: str
+    action: str = ""  # "create", "update" or "none" (nothing changed)
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     physical_ids: dict[str, str] = field(default_factory=dict)
@@ -51,88 +55,6 @@ class ProvisionResult:
     outputs: dict[str, str] = field(default_factory=dict)
     scripts: dict[str, str] = field(default_factory=dict)  # S3 URI -> local file uploaded there
     seconds: float = 0.0
-
-
-def _error_code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
-
-
-def _invoke(client: Any, call: Call, props: Mapping[str, Any], where: str) -> None:
-    if not call.when(props):
-        return
-    arguments = call.kwargs(props)
-    for kwargs in arguments if isinstance(arguments, list) else [arguments]:
-        try:
-            getattr(client, call.method)(**kwargs)
-        except (ClientError, BotoCoreError) as exc:
-            raise ProvisionError(f"{where}: {call.method} failed: {exc}") from exc
-
-
-def _exists(client: Any, kind: ResourceType, props: Mapping[str, Any], where: str) -> bool:
-    try:
-        getattr(client, kind.describe.method)(**kind.describe.kwargs(props))
-        return True
-    except ClientError as exc:
-        if _error_code(exc) in kind.not_found:
-            return False
-        raise ProvisionError(f"{where}: {kind.describe.method} failed: {exc}") from exc
-
-
-def _apply(client: Any, kind: ResourceType, props: Mapping[str, Any], where: str) -> bool:
-    """Create or update one resource; True when it was created."""
-    created = not _exists(client, kind, props, where)
-    if created:
-        _invoke(client, kind.create, props, where)
-    elif kind.update is not None:
-        _invoke(client, kind.update, props, where)
-    for call in kind.then:
-        _invoke(client, call, props, where)
-    return created
-
-
-def _physical_id(client: Any, kind: ResourceType, props: Mapping[str, Any], where: str) -> str:
-    if kind.ref is None:
-        return kind.name(props)
-    call, read = kind.ref
-    try:
-        return read(getattr(client, call.method)(**call.kwargs(props)))
-    except (ClientError, BotoCoreError) as exc:
-        raise ProvisionError(f"{where}: {call.method} failed: {exc}") from exc
-
-
-def _drop_aws_only(type_name: str, properties: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-    """The properties without the paths LOCAL_DROPPED_PROPERTIES names; (properties, {path: why})."""
-    kept = copy.deepcopy(dict(properties))
-    dropped: dict[str, str] = {}
-    for path, why in LOCAL_DROPPED_PROPERTIES.get(type_name, {}).items():
-        *parents, last = path.split(".")
-        node: Any = kept
-        for key in parents:
-            node = node.get(key) if isinstance(node, dict) else None
-        if isinstance(node, dict) and last in node:
-            del node[last]
-            dropped[path] = why
-    return kept, dropped
-
-
-def _stand_in(
-    resolver: Resolver, logical_id: str, resource: Mapping[str, Any], kind: NotLocal, where: str
-) -> None:
-    """Make Ref / GetAtt of a resource that is not created locally read as its stand-in."""
-    props = resource.get("Properties") or {}
-
-    def resolve(value: Any) -> Any:
-        return resolver.resolve(value, f"Resources.{logical_id}")
-
-    try:
-        if kind.ref is not None:
-            resolver.refs[logical_id] = kind.ref(props, resolve)
-        resolver.attributes[logical_id] = {
-            name: read(props, resolve) for name, read in kind.attributes.items()
-        }
-    except (KeyError, ValueError) as exc:
-        raise TemplateError(f"{where}: its local stand-in cannot be read: {exc}") from exc
-    resolver.unavailable[logical_id] = kind.served_by
 
 
 def _job_files(props: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -159,7 +81,9 @@ def job_files(template: Mapping[str, Any], resolver: Resolver, scripts_dir: Path
     for logical_id, resource in template["Resources"].items():
         if resource["Type"] != "AWS::Glue::Job":
             continue
-        props = resolver.resolve(resource.get("Properties") or {}, f"Resources.{logical_id}")
+        raw = resource.get("Properties") or {}
+        wanted = {key: raw[key] for key in ("Command", "DefaultArguments") if key in raw}
+        props = resolver.resolve(wanted, f"Resources.{logical_id}")
         for what, location in _job_files(props):
             local = _local_source(location.removeprefix("s3://").partition("/")[2], scripts_dir)
             if not local.is_file():
@@ -181,6 +105,19 @@ def upload_job_files(
     return uploaded
 
 
+def _dropped(template: Mapping[str, Any]) -> dict[str, str]:
+    """ "Id.Property.Path" -> why, for the template's properties the local stacks do not apply."""
+    found = {}
+    for logical_id, resource in template["Resources"].items():
+        for path, why in LOCAL_DROPPED_PROPERTIES.get(resource.get("Type", ""), {}).items():
+            node: Any = resource.get("Properties") or {}
+            for key in path.split("."):
+                node = node.get(key) if isinstance(node, dict) else None
+            if node is not None:
+                found[f"{logical_id}.{path}"] = why
+    return found
+
+
 def provision(
     clients: ClientFactory,
     parameters: Mapping[str, str],
@@ -188,58 +125,59 @@ def provision(
     template_path: Path = TEMPLATE,
     scripts_dir: Path = SPARK_JOBS_DIR,
 ) -> ProvisionResult:
-    """Create or update every resource of the template; `clients(service)` returns a boto3 client."""
+    """Deploy the template as stack `stack_name` through `clients("cloudformation")` and upload the Glue
+    jobs' files; `clients(service)` returns a boto3 client of the stack."""
     started = time.perf_counter()
-    template = load_template(template_path)
-    sts = clients("sts")
-    region = sts.meta.region_name
-    pseudo = {
-        "AWS::AccountId": sts.get_caller_identity()["Account"],
-        "AWS::Region": region,
-        "AWS::StackName": stack_name,
-        "AWS::Partition": "aws",
-        "AWS::URLSuffix": "amazonaws.com",
-    }
+    template = read_template(template_path)
+    document = template.document
+    cloudformation = clients("cloudformation")
+    lines: list[str] = []
+    try:
+        action, changes, _ = run_change_set(
+            cloudformation,
+            stack_name,
+            template.body,
+            parameters,
+            echo=lines.append,
+            change_set_wait=LOCAL_WAITS,
+            stack_wait=LOCAL_WAITS,
+            ImportExistingResources=True,
+        )
+    except (DeployError, ClientError, BotoCoreError) as exc:
+        raise ProvisionError(f"{template_path.name} as stack {stack_name}: {exc}") from exc
+    result = ProvisionResult(stack_name=stack_name, action=action)
+    for change in changes:
+        verb, logical_id = change.split()[:2]
+        (result.created if verb in ("Add", "Import") else result.updated).append(logical_id)
+    for item in stack_resources(cloudformation, stack_name):
+        logical_id, kind = item["LogicalResourceId"], item["ResourceType"]
+        if kind in NOT_LOCAL:
+            result.not_local[logical_id] = NOT_LOCAL[kind].served_by
+        elif item.get("PhysicalResourceId"):
+            result.physical_ids[logical_id] = item["PhysicalResourceId"]
     resolver = Resolver(
-        parameters=parameter_values(template, parameters),
-        pseudo=pseudo,
-        conditions=template.get("Conditions") or {},
+        parameters={**_defaults(document), **parameters},
+        pseudo={"AWS::Region": "", "AWS::AccountId": ""},
+        conditions=document.get("Conditions") or {},
     )
-    result = ProvisionResult(stack_name=stack_name)
-    for logical_id in creation_order(template):
-        resource = template["Resources"][logical_id]
-        where = f"{template_path.name}: Resources.{logical_id} ({resource.get('Type')})"
-        if "Condition" in resource and not resolver.condition(resource["Condition"], where):
-            result.conditioned_out[logical_id] = resource["Condition"]
-            continue
-        type_name = resource.get("Type", "")
-        if type_name in NOT_LOCAL:
-            _stand_in(resolver, logical_id, resource, NOT_LOCAL[type_name], where)
-            result.not_local[logical_id] = NOT_LOCAL[type_name].served_by
-            continue
-        kind = RESOURCE_TYPES.get(type_name)
-        if kind is None:
-            supported = ", ".join(sorted(RESOURCE_TYPES))
-            raise TemplateError(
-                f"{where}: no local provisioning for this type (supported: {supported}); add a row to "
-                "awstwin.infra.resources.RESOURCE_TYPES, or to NOT_LOCAL saying what serves it locally"
-            )
-        raw, dropped = _drop_aws_only(type_name, resource.get("Properties") or {})
-        result.dropped.update({f"{logical_id}.{path}": why for path, why in dropped.items()})
-        props = resolver.resolve(raw, f"Resources.{logical_id}")
-        props = {k: v for k, v in props.items() if k not in TEMPLATE_ONLY_PROPERTIES.get(type_name, ())}
-        client = clients(kind.service)
-        created = _apply(client, kind, props, where)
-        (result.created if created else result.updated).append(logical_id)
-        name = _physical_id(client, kind, props, where)
-        resolver.refs[logical_id] = name
-        resolver.attributes[logical_id] = {
-            attr: build(props, name, pseudo["AWS::AccountId"], region, pseudo["AWS::Partition"])
-            for attr, build in kind.attributes.items()
-        }
-        result.physical_ids[logical_id] = name
-    for name, output in (template.get("Outputs") or {}).items():
-        result.outputs[name] = str(resolver.resolve(output["Value"], f"Outputs.{name}"))
-    result.scripts = upload_job_files(template, resolver, clients, scripts_dir)
+    for logical_id, resource in document["Resources"].items():
+        if "Condition" in resource and not resolver.condition(str(resource["Condition"]), logical_id):
+            result.conditioned_out[logical_id] = str(resource["Condition"])
+    result.dropped = _dropped(document)
+    result.outputs = stack_outputs(cloudformation, stack_name)
+    identity = clients("sts").get_caller_identity()
+    region = clients("sts").meta.region_name
+    deployed = deployed_resolver(
+        cloudformation, document, parameters, identity["Account"], region, stack_name
+    )
+    result.scripts = upload_job_files(document, deployed, clients, scripts_dir)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _defaults(template: Mapping[str, Any]) -> dict[str, str]:
+    return {
+        name: str(spec["Default"])
+        for name, spec in (template.get("Parameters") or {}).items()
+        if "Default" in spec
+    }

@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from awstwin.core.parent_death import PRIVATE_UMASK
+from awstwin.core.processes import group_members, log_tail, signals_deferred, stop_group, wait_until
 from awstwin.orchestration.markers import PROGRESS_MARK, READY_MARK
-from awstwin.procutil import PRIVATE_UMASK
-from awstwin.stack.processes import group_members, log_tail, signals_deferred, stop_group, wait_until
 
 OK_STATES = ("success", "skipped")
 STOP_GRACE_SECONDS = 3.0

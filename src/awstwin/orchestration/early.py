@@ -12,9 +12,9 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from awstwin.core.processes import wait_until
 from awstwin.orchestration.dagrun import DagRunProcess
 from awstwin.orchestration.home import prepare_home
-from awstwin.stack.processes import wait_until
 
 
 class EarlyDagRun:

@@ -11,8 +11,8 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+from awstwin.core.profile import Profile
 from awstwin.orchestration.home import home_environment
-from awstwin.pipeline.profile import Profile
 
 AWS_CONN_ID = "aws_default"
 WAREHOUSE_CONN_ID = "redshift_default"  # the DAG's SQL checks use it; Postgres locally, Redshift on AWS

@@ -7,7 +7,8 @@ from typing import Any
 
 import psycopg2
 
-from awstwin.pipeline.profile import Profile
+from awstwin.core.profile import Profile
+from awstwin.pipeline.publication import stage_table
 
 # The quarantine table's reasons column joins "<column>:<problem>" items with this (the Glue job's).
 REASON_SEPARATOR = ";"
@@ -45,6 +46,24 @@ def warehouse_counts(profile: Profile, ingest_date: str) -> tuple[int, int]:
     with contextlib.closing(connect(profile)) as connection, connection.cursor() as cursor:
         loaded = _count(cursor, profile.warehouse_table, ingest_date)
         quarantined = _count(cursor, quarantine, ingest_date) if _table_exists(cursor, quarantine) else 0
+    return loaded, quarantined
+
+
+def staged_counts(profile: Profile, run: str) -> tuple[int, int] | None:
+    """(rows, quarantined rows) in one run's staging tables, or None when the run left none (the job
+    did not get that far, or the run was published and its staging tables dropped)."""
+    table, quarantine = (
+        stage_table(t, run) for t in (profile.warehouse_table, profile.warehouse_quarantine_table)
+    )
+    with contextlib.closing(connect(profile)) as connection, connection.cursor() as cursor:
+        if not _table_exists(cursor, table):
+            return None
+        cursor.execute(f"SELECT COUNT(*) FROM {table}")
+        loaded = int(cursor.fetchone()[0])
+        quarantined = 0
+        if _table_exists(cursor, quarantine):
+            cursor.execute(f"SELECT COUNT(*) FROM {quarantine}")
+            quarantined = int(cursor.fetchone()[0])
     return loaded, quarantined
 
 

@@ -1,18 +1,20 @@
-"""The warehouse tables' columns, in the order the Glue job loads them, and a check of a live warehouse.
+"""The warehouse tables' columns, in the order the Glue job loads them, and a check of a live stack.
 
 postgres_init/ creates the tables with CREATE TABLE IF NOT EXISTS, which never changes a table that is
 already there: a warehouse kept from an earlier version (its data folder under .state/) keeps its old
-columns, and the job's load would fail half-way through a run. `layout_problems` finds that before
-the run starts and says what to do.
+columns, and the job's load would fail half-way through a run. Likewise a bucket kept from before
+runs had folders of their own holds files right in a date's folder, which the crawlers would take
+for another table. `layout_problems` finds both before the run starts and says what to do.
 """
 
 from __future__ import annotations
 
 import contextlib
 
+from awstwin.core import aws
+from awstwin.core.profile import Profile
 from awstwin.data import schema
 from awstwin.pipeline.counts import connect
-from awstwin.pipeline.profile import Profile
 
 VALUES = tuple(c.sql_name for c in schema.COLUMNS)
 LOADED_COLUMNS = ("ingest_date", "row_key", *VALUES, "loaded_at")
@@ -32,9 +34,30 @@ def table_columns(profile: Profile, qualified: str) -> list[str] | None:
     return columns or None
 
 
-def layout_problems(profile: Profile) -> list[str]:
-    """What keeps the job from loading this warehouse (empty when nothing does)."""
+def zone_layout_problems(profile: Profile) -> list[str]:
+    """Files right in a date's folder (ingest_date=<d>/file, the layout before run folders)."""
+    s3 = aws.client(profile, "s3")
     problems = []
+    for prefix, _ in profile.zones:
+        try:
+            pages = s3.get_paginator("list_objects_v2").paginate(Bucket=profile.bucket, Prefix=prefix)
+            keys = [item["Key"] for page in pages for item in page.get("Contents") or []]
+        except s3.exceptions.NoSuchBucket:
+            return []
+        old = [key for key in keys if key[len(prefix) :].count("/") == 1]
+        if old:
+            problems.append(
+                f"s3://{profile.bucket}/{old[0]} (and {len(old) - 1} more) is in the layout from before runs "
+                f"had folders of their own (ingest_date=<d>/run=<id>/): `make clean` (the local state) or "
+                f"move them, then run again"
+            )
+    return problems
+
+
+def layout_problems(profile: Profile) -> list[str]:
+    """What keeps the job from loading this warehouse or the crawlers from reading the zones (empty
+    when nothing does)."""
+    problems = zone_layout_problems(profile) if profile.is_local else []
     for table, expected in (
         (profile.warehouse_table, LOADED_COLUMNS),
         (profile.warehouse_quarantine_table, QUARANTINE_COLUMNS),

@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from awstwin.core.paths import DAGS_DIR
 from awstwin.data import schema
-from awstwin.pipeline.paths import DAGS_DIR
 
 RULES_FILE = DAGS_DIR / "student_performance_rules.json"
 GENERATED_BY = "Generated from src/awstwin/data/schema.py by `python -m awstwin.pipeline.rules`; do not edit."

@@ -27,13 +27,13 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from awstwin import local_secrets
-from awstwin.pipeline.paths import DAGS_DIR
-from awstwin.pipeline.profile import Profile
-from awstwin.ports import free_port, port_is_free
-from awstwin.stack import processes
+from awstwin.core import local_secrets, processes
+from awstwin.core.paths import DAGS_DIR
+from awstwin.core.ports import free_port, port_is_free
+from awstwin.core.processes import ServiceError, Started
+from awstwin.core.profile import Profile
+from awstwin.orchestration.environment import airflow_environment
 from awstwin.stack.airflow_rest import HEALTH_PATH, AirflowApi
-from awstwin.stack.processes import ServiceError, Started
 
 UI_PORT_VARIABLE = "AIRFLOW_UI_PORT"
 DEFAULT_UI_PORT = 8080
@@ -256,8 +256,6 @@ def server_environment(
 ) -> dict[str, str]:
     """What Airflow's processes run with: the embedded run's connections and Variables for the profile
     (awstwin.orchestration.environment), then what a server needs on top of it."""
-    from awstwin.orchestration.environment import airflow_environment
-
     keys = home_secrets(home)
     inherited = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW__", "AIRFLOW_CONN_"))}
     return {

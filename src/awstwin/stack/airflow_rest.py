@@ -18,6 +18,8 @@ import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from awstwin.orchestration.dagrun import DagRunResult, TaskResult
+
 FINAL_RUN_STATES = ("success", "failed")
 FINAL_TASK_STATES = ("success", "failed", "skipped", "upstream_failed", "removed")
 HEALTH_PATH = "/api/v2/monitor/health"
@@ -232,8 +234,6 @@ class DagRunWatch:
     ) -> Any:
         """Trigger and follow one run; `returned_from`: tasks whose return values (XComs) the result
         carries in `returned` when they succeeded."""
-        from awstwin.orchestration.dagrun import DagRunResult
-
         dag = self.wait_for_dag(dag_id, min(timeout, 300.0), poll_seconds)
         if dag.get("is_paused"):
             self.api.call("PATCH", f"/api/v2/dags/{_q(dag_id)}", {"is_paused": False})
@@ -289,8 +289,6 @@ class DagRunWatch:
                 self.echo(f"  [airflow] {task} FAILED ({ti.get('duration') or 0:.1f} s)")
 
     def _task_result(self, ti: dict[str, Any], dag_id: str, run_id: str) -> Any:
-        from awstwin.orchestration.dagrun import TaskResult
-
         state = ti.get("state") or "none"
         error = self._error(ti, dag_id, run_id) if state == "failed" else None
         return TaskResult(

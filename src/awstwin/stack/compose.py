@@ -22,8 +22,11 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from awstwin import local_secrets
-from awstwin.pipeline.paths import PROJECT_DIR, SPARK_JOBS_DIR, STATE_DIR, TEMPLATE
+from awstwin.core import local_secrets
+from awstwin.core.paths import PROJECT_DIR, SPARK_JOBS_DIR, STATE_DIR, TEMPLATE
+from awstwin.core.profile import load_profile
+from awstwin.infra.parameters import template_parameters
+from awstwin.infra.provision import provision as provision_template
 from awstwin.stack import airflow_rest
 from awstwin.stack.airflow_rest import (  # noqa: F401 (re-exported: compose's public names)
     FINAL_RUN_STATES,
@@ -40,7 +43,14 @@ PROFILE_NAME = "compose"
 # SECRET_ID), and a job in the emulator sends every service but S3 and Logs to the emulator itself
 # (the emulator service sets no AWS_ENDPOINT_URL).
 AWS_DEFAULT_CONTAINER = "localstack"
-AWS_SERVICE_CONTAINERS = {"glue": "emulator", "athena": "emulator", "secretsmanager": "emulator"}
+# CloudFormation is the emulator's: it makes a stack's Glue and Athena resources itself, and its S3 buckets
+# and log groups in LocalStack (the emulator is LocalStack's client for those).
+AWS_SERVICE_CONTAINERS = {
+    "glue": "emulator",
+    "athena": "emulator",
+    "secretsmanager": "emulator",
+    "cloudformation": "emulator",
+}
 AWS_CONTAINER_PORT = 4566
 AIRFLOW_CONTAINER, AIRFLOW_PORT = "airflow-apiserver", 8080
 # The warehouse as clients and Glue jobs in the stack reach it: the Redshift front, in front of the
@@ -211,7 +221,7 @@ def summary(config: Mapping[str, Any]) -> list[str]:
     user, database = env.get("POSTGRES_USER"), env.get("POSTGRES_DB")
     rows = [
         ("LocalStack (S3, Logs, IAM, STS)", aws),
-        ("Glue, Athena, Secrets Manager (emulator)", glue),
+        ("Glue, Athena, Secrets Manager, CloudFormation (emulator)", glue),
         (
             "warehouse (Redshift front over Postgres)",
             f"postgresql://{user}@{warehouse}/{database} (password: AWSTWIN_WAREHOUSE_PASSWORD in "
@@ -243,8 +253,6 @@ class ComposeStack:
 
     @cached_property
     def profile(self) -> Any:
-        from awstwin.pipeline.profile import load_profile
-
         return self._profile or load_profile(PROFILE_NAME)
 
     @cached_property
@@ -285,12 +293,9 @@ class ComposeStack:
         self, template: Path = TEMPLATE, scripts_dir: Path = SPARK_JOBS_DIR, **overrides: str
     ) -> Any:
         """infra/pipeline.yaml on the stack (the same provisioner as every profile); a ProvisionResult."""
-        from awstwin.infra.parameters import template_parameters
-        from awstwin.infra.provision import provision
-
         in_stack = {"WarehouseJdbcUrl": self.warehouse_jdbc_url_in_stack}
         params = template_parameters(self.profile, **{**in_stack, **overrides})
-        return provision(self.client, params, self.profile.stack_name, template, scripts_dir)
+        return provision_template(self.client, params, self.profile.stack_name, template, scripts_dir)
 
     def airflow(self) -> AirflowApi:
         return AirflowApi(self.airflow_url, AIRFLOW_USER, airflow_password())

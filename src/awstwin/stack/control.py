@@ -6,7 +6,7 @@ machine) `up` says why and starts the embedded stack detached: the endpoint, the
 Airflow as a server (UI and REST API on 127.0.0.1:AIRFLOW_UI_PORT, default 8080; scheduler;
 dag-processor: awstwin.stack.airflow_local) keep running after `up` returns, their pids, ports and
 logs recorded in .state/stack.json. `make run` then provisions and uploads on that stack and
-triggers the DAG through Airflow's REST API, so the run shows in the UI (awstwin.stack.targets).
+triggers the DAG through Airflow's REST API, so the run shows in the UI (awstwin.pipeline.targets).
 `down` and `logs` act on whichever of the two stacks is up; `down` leaves no process behind.
 """
 
@@ -20,13 +20,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from awstwin import local_secrets
-from awstwin.pipeline.paths import REPORT_PATH, STATE_DIR
-from awstwin.pipeline.profile import Profile, ProfileError, load_profile, parse_env_file, profile_path
+from awstwin.core import local_secrets
+from awstwin.core.paths import REPORT_PATH, STATE_DIR
+from awstwin.core.processes import ServiceError
+from awstwin.core.profile import Profile, ProfileError, load_profile, parse_env_file, profile_path
 from awstwin.stack import airflow_local, compose
 from awstwin.stack.embedded import StackInfo, stop_recorded
 from awstwin.stack.localstack_stack import PROFILE_NAME as LOCALSTACK_PROFILE
-from awstwin.stack.processes import ServiceError
 from awstwin.stack.state import (
     forget_record,
     read_record,
@@ -36,6 +36,7 @@ from awstwin.stack.state import (
     stack_profile,
     write_record,
 )
+from awstwin.warehouse import Warehouse
 
 STACKS = {"embedded": "local", LOCALSTACK_PROFILE: LOCALSTACK_PROFILE}  # STACK= -> its profile
 
@@ -97,8 +98,6 @@ def _restart_airflow(
     echo: Callable[[str], None],
     artifacts_dir: Path | None,
 ) -> StackInfo:
-    from awstwin.warehouse import Warehouse
-
     if info.airflow is not None:
         echo("  airflow   not answering: stopping what is left of it, starting it again")
         airflow_local.stop_recorded(info.airflow)
@@ -130,8 +129,6 @@ def stop_detached(state_dir: Path = STATE_DIR) -> list[str] | None:
 
 def summary(info: StackInfo, reason: str = "") -> list[str]:
     """What runs where in the embedded stack (what `make up` prints)."""
-    from awstwin.pipeline.profile import load_profile
-
     profile = load_profile(info.profile)
     warehouse = f"postgresql://{profile.warehouse_user}@{info.warehouse_host}:{info.warehouse_port}/"
     if info.localstack is not None:

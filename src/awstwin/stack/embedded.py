@@ -26,13 +26,17 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlparse
 
-from awstwin.pipeline.paths import POSTGRES_INIT_DIR, STATE_DIR
-from awstwin.pipeline.profile import Profile
-from awstwin.ports import port_is_free
-from awstwin.procutil import die_with_parent
-from awstwin.stack import airflow_local, processes
+from awstwin.core import processes
+from awstwin.core.parent_death import die_with_parent
+from awstwin.core.paths import POSTGRES_INIT_DIR, STATE_DIR
+from awstwin.core.ports import port_is_free
+from awstwin.core.processes import ServiceError, Started
+from awstwin.core.profile import Profile
+from awstwin.stack import airflow_local
 from awstwin.stack.airflow_local import AirflowInfo, LocalAirflow
-from awstwin.stack.processes import ServiceError, Started
+from awstwin.stack.localstack_host.server import stop_recorded as stop_localstack
+from awstwin.warehouse import Warehouse
+from awstwin.warehouse.sqlfiles import apply_to
 
 ENDPOINT_MARKER = "awstwin.endpoint"
 FRONT_MARKER = "awstwin.redshift"
@@ -165,8 +169,6 @@ class EmbeddedStack:
         return f"  endpoint  {self.profile.aws_endpoint_url} (pid {endpoint.pid}, log {endpoint.log})"
 
     def _start_warehouse(self):  # -> awstwin.warehouse.Warehouse
-        from awstwin.warehouse import Warehouse
-
         warehouse = Warehouse(
             self.state_dir / "warehouse",
             port=0,  # private: clients reach it through the Redshift front on the profile's port
@@ -242,8 +244,6 @@ class EmbeddedStack:
 
     def _apply_redshift_ddl(self, warehouse) -> None:  # noqa: ANN001 - a started Warehouse
         """postgres_init/redshift/ (sort keys and the like) through the front, as deploys apply it."""
-        from awstwin.warehouse.sqlfiles import apply_to
-
         params = {
             **warehouse.connection_params(),
             "host": self.profile.warehouse_host,
@@ -361,9 +361,6 @@ class EmbeddedStack:
 
 def stop_recorded(info: StackInfo) -> list[str]:
     """Stop a stack another process started (`make down`); returns what was stopped."""
-    from awstwin.stack.localstack_host.server import stop_recorded as stop_localstack
-    from awstwin.warehouse import Warehouse
-
     stopped = airflow_local.stop_recorded(info.airflow) if info.airflow is not None else []
     if processes.alive(info.endpoint_pid) and processes.is_ours(info.endpoint_pid, ENDPOINT_MARKER):
         processes.stop_group(info.endpoint_pid)

@@ -25,14 +25,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from awstwin.pipeline.paths import STATE_DIR
-from awstwin.pipeline.profile import Profile
-from awstwin.ports import port_is_free
-from awstwin.procutil import die_with_parent
-from awstwin.stack import compose, processes
+from awstwin.core import processes
+from awstwin.core.parent_death import die_with_parent
+from awstwin.core.paths import STATE_DIR
+from awstwin.core.ports import port_is_free
+from awstwin.core.processes import ServiceError, Started
+from awstwin.core.profile import Profile
+from awstwin.stack import compose
 from awstwin.stack.embedded import ENDPOINT_MARKER, HEALTH_PATH, EmbeddedStack, StackInfo
 from awstwin.stack.localstack_host.server import LocalStackServer
-from awstwin.stack.processes import ServiceError, Started
 
 KIND = PROFILE_NAME = "localstack"
 EMULATOR = "emulator"  # its service in docker-compose.yml

@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from awstwin.pipeline.paths import STATE_DIR
-from awstwin.pipeline.profile import Profile
+from awstwin.core.paths import STATE_DIR
+from awstwin.core.profile import Profile
 from awstwin.stack.embedded import EmbeddedStack, StackInfo, endpoint_healthy
 from awstwin.stack.localstack_host.server import healthy as localstack_healthy
 from awstwin.stack.localstack_stack import PROFILE_NAME as LOCALSTACK_PROFILE

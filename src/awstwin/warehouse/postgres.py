@@ -28,8 +28,8 @@ from urllib.parse import quote
 
 import psycopg2
 
-from awstwin import local_secrets
-from awstwin.ports import free_port, port_is_free
+from awstwin.core import local_secrets
+from awstwin.core.ports import free_port, port_is_free
 from awstwin.warehouse import sqlfiles
 from awstwin.warehouse.errors import PortInUseError, WarehouseError
 from awstwin.warehouse.runtime import PgRuntime
@@ -111,7 +111,7 @@ class Warehouse:
     @property
     def password(self) -> str:
         """The one given, else the cluster's own: generated at first use into data_dir (0600), as no
-        password is fixed in the code (the stacks give the checkout's, from awstwin.local_secrets)."""
+        password is fixed in the code (the stacks give the checkout's, from awstwin.core.local_secrets)."""
         if self._password is None:
             self._password = _generated_password(self.data_dir / PASSWORD_FILE)
         return self._password

@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from awstwin.procutil import PRIVATE_UMASK
+from awstwin.core.parent_death import PRIVATE_UMASK
 from awstwin.warehouse.errors import WarehouseError
 
 log = logging.getLogger(__name__)

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from awstwin.warehouse.errors import SqlFileError, WarehouseError
+from awstwin.warehouse.runtime import PgRuntime
 
 _PSQL_ERROR = re.compile(r"^psql:(?P<file>.+?):(?P<line>\d+): (?P<message>.*)$", re.MULTILINE)
 
@@ -56,8 +57,6 @@ def apply_to(folders: list[Path], params: Mapping[str, object], *, timeout: floa
     Used where no local cluster is ours to start: `make run PROFILE=aws` applies postgres_init/ and
     then postgres_init/redshift/ to the Redshift Serverless workgroup, as the local stacks do at start.
     """
-    from awstwin.warehouse.runtime import PgRuntime
-
     psql = PgRuntime().tool("psql")
     applied = []
     for folder in folders:

@@ -20,7 +20,7 @@ import boto3
 from tests.conftest import REAL_DATASET
 from tests.endpoint.athena.test_real_dataset import COLUMNS
 
-from awstwin.config import EndpointSettings
+from awstwin.core.config import EndpointSettings
 from awstwin.data.generator import generate
 from awstwin.endpoint.server import EndpointServer
 

@@ -174,3 +174,18 @@ def test_a_syntax_error_reads_as_athena_s():
     with pytest.raises(Exception) as caught:
         translate.parse("SELECT FROM WHERE")
     assert "SYNTAX_ERROR" in str(caught.value) and "line 1:" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        # Trino resolves a column through its unaliased table's full name (SQLAlchemy writes it so)
+        ("SELECT db.t.a FROM db.t", 'SELECT t.a FROM awsdatacatalog."db"."t" AS t'),
+        ("SELECT awsdatacatalog.db.t.a FROM db.t", 'SELECT t.a FROM awsdatacatalog."db"."t" AS t'),
+        ("SELECT x.a FROM db.t AS x", 'SELECT x.a FROM awsdatacatalog."db"."t" AS x'),
+    ],
+)
+def test_table_qualified_columns(sql, expected):
+    tree = translate.parse(sql)
+    translate.qualify_tables(translate.table_refs(sql, tree, "default"))
+    assert translate.to_duckdb(tree) == expected

@@ -5,7 +5,7 @@ from __future__ import annotations
 import boto3
 from tests.endpoint.athena.conftest import all_rows, wait
 
-from awstwin.config import EndpointSettings
+from awstwin.core.config import EndpointSettings
 from awstwin.endpoint.server import EndpointServer
 
 

@@ -7,7 +7,7 @@ import time
 import boto3
 from tests.endpoint.athena.conftest import all_rows, wait
 
-from awstwin.config import EndpointSettings
+from awstwin.core.config import EndpointSettings
 from awstwin.endpoint.server import EndpointServer
 
 

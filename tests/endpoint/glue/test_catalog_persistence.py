@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import boto3
 
-from awstwin.config import EndpointSettings
+from awstwin.core.config import EndpointSettings
 from awstwin.endpoint.server import EndpointServer
 
 

@@ -200,7 +200,10 @@ def test_parquet_and_multi_level_hive_partitions(glue, root, bucket):
     assert [p["Values"] for p in found["Partitions"]] == [["2024", "02"]]
 
 
-def test_quoted_csv_uses_open_csv_serde(glue, root, bucket):
+def test_quoted_csv_uses_open_csv_serde_and_is_typed(glue, root, bucket):
+    """Glue's built-in classifier types a quoted CSV's columns (bigint, double, boolean) and gives it
+    OpenCSVSerDe, whose typed columns Athena parses
+    (https://docs.aws.amazon.com/athena/latest/ug/csv-serde.html, non-string data)."""
     put(root, bucket, "people/p.csv", 'id|name|score\n1|"Smith| John"|2\n2|"Doe"|3\n')
     db = unique("db").replace("-", "_")
     crawl(glue, unique("c"), db, [f"s3://{bucket}/people/"])
@@ -208,7 +211,7 @@ def test_quoted_csv_uses_open_csv_serde(glue, root, bucket):
     serde = table["StorageDescriptor"]["SerdeInfo"]
     assert serde["SerializationLibrary"] == OPEN_CSV_SERDE
     assert serde["Parameters"] == {"separatorChar": "|", "quoteChar": '"'}
-    assert columns(table) == [("id", "string"), ("name", "string"), ("score", "string")]
+    assert columns(table) == [("id", "bigint"), ("name", "string"), ("score", "bigint")]
     assert table["Parameters"]["areColumnsQuoted"] == "true"
     assert StorageFormat.from_table(table).strips_quotes
 

@@ -72,11 +72,18 @@ def test_delimiters(delimiter, name):
     assert schema.hive_columns() == [("id", "bigint"), ("label", "string"), ("amount", "double")]
 
 
-def test_quoted_fields_make_every_column_a_string():
-    schema = classify_text('id,name,amount\n1,"Smith, John",2.5\n2,"Doe, Jane",3\n')
+def test_quoted_fields_are_typed_from_their_values():
+    """OpenCSVSerDe tables are typed too: Athena parses BOOLEAN, BIGINT, INT and DOUBLE from their text
+    (https://docs.aws.amazon.com/athena/latest/ug/csv-serde.html); quoted numbers are numbers."""
+    schema = classify_text('id,name,amount,ok\n1,"Smith, John","2.5",true\n2,"Doe, Jane",3,"false"\n')
     assert schema.quoted is True
     assert schema.header is True
-    assert schema.hive_columns() == [("id", "string"), ("name", "string"), ("amount", "string")]
+    assert schema.hive_columns() == [
+        ("id", "bigint"),
+        ("name", "string"),
+        ("amount", "double"),
+        ("ok", "boolean"),
+    ]
 
 
 def test_json_lines_merge_types_across_records():
@@ -95,6 +102,36 @@ def test_json_lines_merge_types_across_records():
         ("extra", "boolean"),
     ]
     assert schema.record_count == 3
+
+
+def test_json_empty_arrays_and_nulls_do_not_override_richer_types():
+    """An empty list or a null says nothing about a type: the element type another record shows wins
+    (issue 13: `[]` used to type the column array<string> over array<struct<...>>)."""
+    lines = [
+        {"order": 1, "items": [], "meta": {"note": None}},
+        {"order": 2, "items": [{"sku": "a", "qty": 1}], "meta": {"note": "x"}},
+        {"order": 3, "items": [], "meta": None, "tags": []},
+    ]
+    schema = classify_text("\n".join(json.dumps(x) for x in lines) + "\n")
+    assert schema.hive_columns() == [
+        ("order", "bigint"),
+        ("items", "array<struct<sku:string,qty:bigint>>"),
+        ("meta", "struct<note:string>"),
+        ("tags", "array<string>"),  # never anything but empty: string, as Glue writes it
+    ]
+
+
+def test_json_empty_arrays_in_one_file_do_not_override_another_files_types():
+    from awstwin.endpoint.glue.crawler.layout import ClassifiedFile, merged_columns
+    from awstwin.endpoint.s3access import ObjectInfo
+
+    first = classify_text(json.dumps({"id": 1, "items": []}) + "\n")
+    second = classify_text(json.dumps({"id": 2, "items": [{"sku": "a"}]}) + "\n")
+    files = [
+        ClassifiedFile(ObjectInfo("b", f"t/{n}.json", 10, datetime(2024, 1, 1)), f"{n}.json", schema)
+        for n, schema in (("a", first), ("b", second))
+    ]
+    assert merged_columns(files) == [("id", "bigint"), ("items", "array<struct<sku:string>>")]
 
 
 def test_parquet_types_from_the_footer(tmp_path):

@@ -65,7 +65,7 @@ def test_header_list_quote_symbol_and_serde(glue, endpoint):
         }
     )
     _, table = run(glue, endpoint, {"data/x.csv": "1;'a;b'\n2;'c'\n"}, [name])
-    assert columns(table) == [("id", "string"), ("label", "string")]
+    assert columns(table) == [("id", "bigint"), ("label", "string")]  # typed with OpenCSVSerDe too
     serde = table["StorageDescriptor"]["SerdeInfo"]
     assert serde["SerializationLibrary"] == "org.apache.hadoop.hive.serde2.OpenCSVSerde"
     assert serde["Parameters"] == {"separatorChar": ";", "quoteChar": "'"}

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from awstwin.config import EndpointSettings
+from awstwin.core.config import EndpointSettings
 from awstwin.endpoint.context import EndpointContext
 from awstwin.endpoint.glue.catalog.models import CatalogBackend
 from awstwin.endpoint.glue.crawler.classifiers import SAMPLE_BYTES

@@ -11,7 +11,7 @@ from typing import Any
 
 import botocore.session
 
-from awstwin.config import EndpointSettings
+from awstwin.core.config import EndpointSettings
 from awstwin.endpoint.context import EndpointContext
 from awstwin.endpoint.glue.jobs.runner import ENDPOINT_ENV, JobRunner, RunSpec
 

@@ -14,7 +14,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from awstwin.config import EndpointSettings
+from awstwin.core.config import EndpointSettings
 from awstwin.endpoint.server import EndpointServer
 
 GOING = ("STARTING", "RUNNING", "STOPPING", "WAITING")

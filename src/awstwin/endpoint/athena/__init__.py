@@ -7,6 +7,9 @@
 - `saved.py`        named queries, prepared statements, `?` parameters
 - `engine.py`       runs a statement: catalog tables become DuckDB views over their S3 files
 - `translate.py`    Athena SQL -> DuckDB through sqlglot: tables, output names, partition pruning
+- `language.py`     the Athena language only: every call checked against `functions.py` (Trino's list)
+- `sandbox.py`      each query's DuckDB locked to the files it reads (no other file, URL, extension)
+- `locations.py`    table, CTAS and UNLOAD locations are S3 locations
 - `sources.py`      a catalog table (SerDe, format, partitions) as a DuckDB relation
 - `dialect.py`      every Athena/DuckDB difference as data: types, functions, errors, statements
 - `ddl/`            Hive DDL that reads or changes the Glue catalog (CREATE/DROP, ALTER, MSCK, SHOW)

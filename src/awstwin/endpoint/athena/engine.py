@@ -15,32 +15,31 @@ import re
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
 from sqlglot import exp
 
-from awstwin.endpoint.athena import dialect, sources, translate
+from awstwin.endpoint.athena import dialect, sandbox, sources, translate
 from awstwin.endpoint.athena.ddl import DdlRunner
 from awstwin.endpoint.athena.dialect import StatementKind, column_info, quote_identifier, text_column_info
 from awstwin.endpoint.athena.exceptions import SYSTEM, QueryCancelled, QueryFailed
+from awstwin.endpoint.athena.query import (
+    LEADING_SPACE_OR_COMMENT,
+    Compiled,
+    QueryOutcome,
+    QueryRequest,
+    strip_leading_comments,
+)
 from awstwin.endpoint.athena.results import ResultWriter, register_renderers, result_uri, scratch_dir
 from awstwin.endpoint.athena.views import decode_view, view_table_input
+from awstwin.endpoint.athena.writes import TableWriter
 from awstwin.endpoint.errors import AwsError
 from awstwin.endpoint.glue.catalog.models import CatalogBackend
 
 MAX_VIEW_DEPTH = 16
-_LEADING = re.compile(r"\s+|--[^\n]*(?:\n|$)|/\*.*?\*/", re.DOTALL)
 _WORD = re.compile(r"\(|[A-Za-z_]+")
-
-
-def strip_leading_comments(sql: str) -> str:
-    pos = 0
-    while (match := _LEADING.match(sql, pos)) and match.end() > pos:
-        pos = match.end()
-    return sql[pos:]
 
 
 def leading_keywords(sql: str, count: int = 4) -> list[str]:
@@ -49,7 +48,7 @@ def leading_keywords(sql: str, count: int = 4) -> list[str]:
     words = []
     pos = 0
     while len(words) < count:
-        while (match := _LEADING.match(text, pos)) and match.end() > pos:
+        while (match := LEADING_SPACE_OR_COMMENT.match(text, pos)) and match.end() > pos:
             pos = match.end()
         match = _WORD.match(text, pos)
         if match is None:
@@ -59,6 +58,18 @@ def leading_keywords(sql: str, count: int = 4) -> list[str]:
         if words[-1] == "(":
             break
     return words
+
+
+_EXPLAIN = re.compile(r"\s*EXPLAIN(\s+ANALYZE)?(\s*\([^)]*\))?", re.IGNORECASE)
+
+
+def explained_query(sql: str) -> str:
+    """The query of an EXPLAIN, with everything before it blanked out (not removed): its errors keep
+    their line and column in the statement, as Athena reports them."""
+    blank = len(sql) - len(strip_leading_comments(sql))
+    match = _EXPLAIN.match(sql, blank)
+    end = match.end() if match else blank
+    return re.sub(r"[^\n]", " ", sql[:end]) + sql[end:]
 
 
 _CTAS = re.compile(r"\bAS\s*(?:\(\s*)*(?:SELECT|WITH|VALUES|TABLE)\b", re.IGNORECASE)
@@ -72,53 +83,28 @@ def classify(sql: str) -> StatementKind:
     return kind
 
 
-@dataclass
-class QueryRequest:
-    query_id: str
-    sql: str
-    database: str
-    output_location: str
-    workgroup: str
-    kind: StatementKind
-    bytes_scanned_cutoff: int | None = None  # the workgroup's BytesScannedCutoffPerQuery
-
-
-@dataclass
-class QueryOutcome:
-    """What the execution record and GetQueryResults need to know about a finished statement."""
-
-    result_format: str  # csv | txt
-    columns: list[dict[str, Any]] = field(default_factory=list)
-    row_count: int = 0
-    update_count: int | None = None
-    scanned_bytes: int = 0
-    manifest_location: str | None = None
-    planning_ms: int = 0
-
-
-@dataclass
-class Compiled:
-    """A query ready to run: DuckDB SQL whose output columns are named c0..cN, with Athena's names."""
-
-    sql: str
-    names: list[str]
-    types: list[Any]
-
-    @property
-    def relation(self) -> str:
-        aliases = ", ".join(f"c{i}" for i in range(len(self.names)))
-        return f"SELECT * FROM ({self.sql}) AS q({aliases})" if self.names else self.sql
-
-
 class Session:
     """One statement's DuckDB connection and the catalog tables loaded into it."""
 
-    def __init__(self, engine: QueryEngine, sql: str, database: str, cutoff: int | None = None):
+    def __init__(
+        self,
+        engine: QueryEngine,
+        sql: str,
+        database: str,
+        cutoff: int | None = None,
+        scratch: Path | None = None,
+    ):
         self.engine = engine
         self.cutoff = cutoff
         self.sql = sql
         self.database = database
-        self.con = engine.connect()
+        self.scratch = scratch if scratch is not None else scratch_dir(engine.state_dir)
+        self.con = engine.connect(self.scratch)
+        # Catalog tables are resolved first and their DuckDB views made only once the connection is
+        # locked to their files (`sandbox.lock`): the DuckDB work waits here in order until then.
+        self._steps: list[Callable[[], Any]] = []
+        self._files: set[Path] = set()
+        self._allowed: set[Path] | None = None
         self.scanned_bytes = 0
         self.loaded: dict[tuple[str, str], bool] = {}  # (db, table) -> loaded with partition pruning
         self.column_types: dict[str, set[str]] = {}  # column name -> the types it has in the tables read
@@ -127,6 +113,20 @@ class Session:
     def close(self) -> None:
         with contextlib.suppress(duckdb.Error):
             self.con.close()
+
+    def _defer(self, step: Callable[[], Any]) -> None:
+        self._steps.append(step)
+
+    def _materialize(self) -> None:
+        """Lock the connection to the files resolved so far, then create the views over them."""
+        if self._allowed is None:
+            sandbox.lock(self.con, [self.scratch], self._files)
+            self._allowed = set(self._files)
+        elif not self._files <= self._allowed:
+            raise RuntimeError("a locked Athena session was asked to read files it was not opened for")
+        steps, self._steps = self._steps, []
+        for step in steps:
+            step()
 
     # -- tables ----------------------------------------------------------------------------------
     def load_tables(self, sql: str, refs: list[translate.TableRef], depth: int = 0) -> None:
@@ -166,7 +166,8 @@ class Session:
                 f"line {first.line}:{first.col}: Table '{first.qualified}' does not exist",
                 1301,
             ) from None
-        self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {dialect.ENGINE_CATALOG}.{quote_identifier(database)}")
+        schema = f"{dialect.ENGINE_CATALOG}.{quote_identifier(database)}"
+        self._defer(lambda: self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}"))
         target = f"{dialect.ENGINE_CATALOG}.{quote_identifier(database)}.{quote_identifier(name)}"
         view = decode_view(table)
         if view is not None:
@@ -182,8 +183,12 @@ class Session:
         source = sources.resolve(catalog, self.engine.s3, database, name, table, keep)
         for column, hive in source.columns + source.partition_keys:
             self.column_types.setdefault(column, set()).add(hive.name)
-        relation = sources.relation_sql(source, self.con)
-        self.con.execute(f"CREATE OR REPLACE VIEW {target} AS {relation}")
+        self._files.update(f.path for f in source.files)
+        self._defer(
+            lambda: self.con.execute(
+                f"CREATE OR REPLACE VIEW {target} AS {sources.relation_sql(source, self.con)}"
+            )
+        )
         self.scanned[key] = source.scanned_bytes
         self.loaded[key] = keep is not None
 
@@ -205,12 +210,12 @@ class Session:
         translate.qualify_tables(refs)
         translate.keep_dates(tree, self.date_columns)
         translate.rewrite_unnest(tree)
-        self.install_macros(tree)
+        self._defer(lambda: self.install_macros(tree))
         body = translate.to_duckdb(tree)
         names = [c["name"] for c in view.get("columns") or []]
         if names:
             body = f"SELECT * FROM ({body}) AS q({', '.join(quote_identifier(n) for n in names)})"
-        self.con.execute(f"CREATE OR REPLACE VIEW {target} AS {body}")
+        self._defer(lambda: self.con.execute(f"CREATE OR REPLACE VIEW {target} AS {body}"))
 
     def _information_schema(self, name: str, ref: translate.TableRef) -> None:
         from awstwin.endpoint.athena.information_schema import TABLES, build
@@ -220,12 +225,17 @@ class Session:
                 "TABLE_NOT_FOUND", f"line {ref.line}:{ref.col}: Table '{ref.qualified}' does not exist", 1301
             )
         registered = f"__awstwin_information_schema_{name}"
-        self.con.register(registered, build(self.engine.catalog, name))
+        table = build(self.engine.catalog, name)
         schema = f"{dialect.ENGINE_CATALOG}.{dialect.INFORMATION_SCHEMA_IN_DUCKDB}"
-        self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-        self.con.execute(
-            f"CREATE OR REPLACE VIEW {schema}.{quote_identifier(name)} AS SELECT * FROM {registered}"
-        )
+
+        def create() -> None:
+            self.con.register(registered, table)
+            self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+            self.con.execute(
+                f"CREATE OR REPLACE VIEW {schema}.{quote_identifier(name)} AS SELECT * FROM {registered}"
+            )
+
+        self._defer(create)
 
     @property
     def date_columns(self) -> set[str]:
@@ -240,6 +250,7 @@ class Session:
         sql = sql if sql is not None else self.sql
         refs = translate.table_refs(sql, tree, self.database)
         self.load_tables(sql, refs)
+        self._materialize()
         translate.qualify_tables(refs)
         translate.name_outputs(tree)
         translate.keep_dates(tree, self.date_columns)
@@ -263,6 +274,8 @@ class Session:
 class QueryEngine:
     """Turns a `QueryRequest` into result files (and catalog changes), for real."""
 
+    _settings_verified = False
+
     def __init__(self, ctx: Any, catalog: CatalogBackend, threads: int, memory_limit_mb: int | None = None):
         self.ctx = ctx
         self.catalog = catalog
@@ -274,13 +287,18 @@ class QueryEngine:
     def s3(self) -> Any:
         return self.ctx.s3
 
-    def connect(self) -> duckdb.DuckDBPyConnection:
-        spill = self.state_dir / "tmp" / "athena-spill"
+    def connect(self, scratch: Path) -> duckdb.DuckDBPyConnection:
+        """A query's own DuckDB (`sandbox.py`): spills into the query's scratch folder, the one folder
+        it may write to once `Session` locks it."""
+        spill = scratch / "spill"
         spill.mkdir(parents=True, exist_ok=True)
         config: dict[str, Any] = {"threads": self.threads, "temp_directory": str(spill)}
         if self.memory_limit_mb:  # each query is its own DuckDB instance: share the memory between workers
             config["memory_limit"] = f"{self.memory_limit_mb}MB"
-        con = duckdb.connect(config=config)
+        con = sandbox.connect(config)
+        if not QueryEngine._settings_verified:
+            sandbox.verify_settings(con)
+            QueryEngine._settings_verified = True
         con.execute("SET integer_division = true")
         # DuckDB pushes TRY_CAST into the CSV reader as a strict cast (a bad field fails the scan):
         # SerDe semantics need the cast to stay a TRY_CAST
@@ -342,7 +360,7 @@ class QueryEngine:
                 1202,
             )
         scratch = scratch_dir(self.state_dir)
-        session = Session(self, request.sql, request.database, request.bytes_scanned_cutoff)
+        session = Session(self, request.sql, request.database, request.bytes_scanned_cutoff, scratch)
         attach(session.con)
         try:
             return handler(request, session, ResultWriter(self.s3, scratch))
@@ -371,9 +389,7 @@ class QueryEngine:
         )
 
     def _explain(self, request: QueryRequest, session: Session, writer: ResultWriter) -> QueryOutcome:
-        body = re.sub(
-            r"^\s*EXPLAIN(\s+ANALYZE)?(\s*\([^)]*\))?", "", strip_leading_comments(request.sql), flags=re.I
-        )
+        body = explained_query(request.sql)
         compiled = session.compile(translate.parse(body), body)
         rows = session.con.execute(f"EXPLAIN {compiled.sql}").fetchall()
         lines = [line for row in rows for line in str(row[-1]).splitlines()]
@@ -441,8 +457,6 @@ class QueryEngine:
         return QueryOutcome("txt", [], scanned_bytes=0)
 
     def _write(self, request: QueryRequest, session: Session, writer: ResultWriter) -> QueryOutcome:
-        from awstwin.endpoint.athena.writes import TableWriter
-
         outcome = TableWriter(self, request, session, writer).run()
         suffix = ".csv" if outcome.result_format == "csv" else ".txt"
         writer.write_text([], result_uri(request.output_location, request.query_id, suffix))

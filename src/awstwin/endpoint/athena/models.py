@@ -20,7 +20,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from awstwin.endpoint.athena import results
+from awstwin.endpoint.athena import locations, results
 from awstwin.endpoint.athena.catalogs import CatalogApi
 from awstwin.endpoint.athena.dialect import GENERIC_INTERNAL_ERROR, StatementKind
 from awstwin.endpoint.athena.engine import QueryEngine, QueryRequest, classify, leading_keywords
@@ -177,6 +177,8 @@ class AthenaBackend(WorkGroupApi, CatalogApi, SavedApi):
                 raise InvalidRequestException(f"WorkGroup {group['Name']} is disabled.")
             result_configuration = self.resolve_output_location(group, ResultConfiguration)
             kind = self._kind(QueryString, group["Name"])
+            if kind.handler == "ddl":
+                locations.check_ddl(QueryString)  # a LOCATION outside S3 is refused at submission
             record = QueryExecution(
                 query_id=str(uuid.uuid4()),
                 query=QueryString,

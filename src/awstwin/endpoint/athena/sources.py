@@ -1,14 +1,16 @@
 """A Glue catalog table as a DuckDB relation over its S3 files, read the way Athena reads them.
 
 The table's StorageDescriptor (through `StorageFormat.from_table`) says how to parse the files;
-partitions come from the catalog (each partition's files carry its values as constant columns);
-columns are typed per the catalog. Text SerDes parse every field from text with the rules in
-`dialect.py`, so a value that does not parse is NULL (LazySimpleSerDe) or HIVE_BAD_DATA
+partitions come from the catalog (each partition's files carry its values as constant columns, and
+are parsed with the partition's own StorageDescriptor when it has one, after Athena's schema check,
+`partition_schema.check`); columns are typed per the catalog. Text SerDes parse every field from
+text with the rules in `dialect.py`, so a value that does not parse is NULL (LazySimpleSerDe) or HIVE_BAD_DATA
 (OpenCSVSerDe), never a DuckDB sniffing guess.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 from collections.abc import Callable
@@ -17,10 +19,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from awstwin.endpoint.athena import dialect
+from awstwin.endpoint.athena import dialect, partition_schema
 from awstwin.endpoint.athena.dialect import HiveType, parse_hive_type, quote_identifier, quote_literal
 from awstwin.endpoint.athena.exceptions import QueryFailed
-from awstwin.endpoint.glue.catalog.formats import OPEN_CSV_SERDE, StorageFormat
+from awstwin.endpoint.athena.locations import is_foreign_location
+from awstwin.endpoint.glue.catalog.formats import OPEN_CSV_SERDE, StorageFormat, partition_storage
 from awstwin.endpoint.s3access import S3Access, parse_s3_uri
 
 HIVE_DEFAULT_PARTITION = "__HIVE_DEFAULT_PARTITION__"
@@ -36,6 +39,7 @@ class DataFile:
     size: int
     uri: str
     values: tuple[str, ...] = ()  # partition values, in partition-key order
+    fmt: StorageFormat | None = None  # the partition's own layout, when it differs from the table's
 
 
 @dataclass
@@ -94,10 +98,16 @@ def table_prefix(key: str) -> str:
     return "/".join(part for part in key.split("/") if part)
 
 
-def list_data_files(s3: S3Access, location: str, values: tuple[str, ...] = ()) -> list[DataFile]:
+def list_data_files(
+    s3: S3Access, location: str, values: tuple[str, ...] = (), fmt: StorageFormat | None = None
+) -> list[DataFile]:
     """Every data object under `location` (a folder, recursively), as local files."""
     if not location:
         return []
+    if is_foreign_location(location):
+        raise QueryFailed(
+            "HIVE_INVALID_METADATA", f"Invalid location {location}. Only S3 locations are allowed", 1004
+        )
     bucket, prefix = parse_s3_uri(location)
     prefix = table_prefix(prefix)
     if prefix and not prefix.endswith("/"):
@@ -111,7 +121,7 @@ def list_data_files(s3: S3Access, location: str, values: tuple[str, ...] = ()) -
             continue
         if obj.size == 0:
             continue
-        files.append(DataFile(s3.local_file(bucket, obj.key), obj.size, obj.uri, values))
+        files.append(DataFile(s3.local_file(bucket, obj.key), obj.size, obj.uri, values, fmt))
     return files
 
 
@@ -153,11 +163,21 @@ def resolve(
         values = list(partition.get("Values") or [])
         if keep_partition is not None and not keep_partition(values):
             continue
+        own = partition_storage(table, partition)
+        partition_schema.check(own.kind, f"{database}.{name}", table, partition)
         location = (partition.get("StorageDescriptor") or {}).get("Location") or partition_location(
             source.fmt.location, keys, values
         )
-        source.files.extend(list_data_files(s3, location, tuple(values)))
+        layout = None if _same_layout(own, source.fmt) else own
+        source.files.extend(list_data_files(s3, location, tuple(values), layout))
     return source
+
+
+def _same_layout(a: StorageFormat, b: StorageFormat) -> bool:
+    """Whether files of both are parsed alike (location and partition keys aside)."""
+    return dataclasses.replace(a, location="", partition_keys=[]) == dataclasses.replace(
+        b, location="", partition_keys=[]
+    )
 
 
 def all_partitions(catalog: Any, database: str, name: str) -> list[dict[str, Any]]:
@@ -171,7 +191,35 @@ def all_partitions(catalog: Any, database: str, name: str) -> list[dict[str, Any
 
 
 def relation_sql(source: TableSource, con: Any) -> str:
-    """A SELECT over the source's files with the table's columns, typed (registers helper tables)."""
+    """A SELECT over the source's files with the table's columns, typed (registers helper tables).
+
+    Partitions whose own StorageDescriptor lays their files out differently (another SerDe, quote,
+    delimiter) are read with it, each group in its own SELECT, all of them UNION ALL."""
+    layouts: list[StorageFormat] = [source.fmt]
+    groups: list[list[DataFile]] = [[]]
+    for item in source.files:
+        fmt = item.fmt or source.fmt
+        index = next((i for i, known in enumerate(layouts) if _same_layout(known, fmt)), None)
+        if index is None:
+            layouts.append(fmt)
+            groups.append([])
+            index = len(layouts) - 1
+        groups[index].append(item)
+    if len(layouts) == 1:
+        return _group_sql(source, con)
+    parts = [
+        _group_sql(dataclasses.replace(source, fmt=_with_columns(fmt, source.fmt), files=files), con)
+        for fmt, files in zip(layouts, groups, strict=True)
+        if files
+    ]
+    return " UNION ALL ".join(f"({part})" for part in parts)
+
+
+def _with_columns(fmt: StorageFormat, table: StorageFormat) -> StorageFormat:
+    return dataclasses.replace(fmt, columns=table.columns, partition_keys=table.partition_keys)
+
+
+def _group_sql(source: TableSource, con: Any) -> str:
     columns = source.columns
     partition_keys = source.partition_keys
     if not source.files:

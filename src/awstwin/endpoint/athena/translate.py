@@ -19,7 +19,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
-from awstwin.endpoint.athena import dialect
+from awstwin.endpoint.athena import dialect, language
 from awstwin.endpoint.athena.dialect import HiveType
 from awstwin.endpoint.athena.exceptions import QueryFailed
 
@@ -73,23 +73,44 @@ def parse(sql: str) -> exp.Expression:
         raise QueryFailed(
             "SYNTAX_ERROR", "Only one sql statement is allowed. Got: " + str(len(statements)), 1006
         )
+    language.check(statements[0], sql)  # the Athena language only: DuckDB's own functions are refused
     return statements[0]
 
 
-def _cte_names(tree: exp.Expression) -> set[str]:
-    return {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+def _names_a_cte(node: exp.Table) -> bool:
+    """True when an unqualified name refers to a WITH query in scope (an enclosing WITH defines it).
+
+    A name outside every WITH that defines it is a catalog table, as in Trino; left unqualified it
+    would reach DuckDB's replacement scans (`FROM "file.csv"` reads the file).
+    """
+    name = node.name.lower()
+    for ancestor in _ancestors(node):
+        for value in ancestor.args.values():
+            if isinstance(value, exp.With) and any(
+                c.alias_or_name.lower() == name for c in value.expressions
+            ):
+                return True
+    return False
+
+
+def _ancestors(node: exp.Expression) -> list[exp.Expression]:
+    found = []
+    parent = node.parent
+    while parent is not None:
+        found.append(parent)
+        parent = parent.parent
+    return found
 
 
 def table_refs(sql: str, tree: exp.Expression, context_db: str) -> list[TableRef]:
-    """Every catalog table the statement reads (CTE names and table functions excluded)."""
-    ctes = _cte_names(tree)
+    """Every catalog table the statement reads (WITH queries in scope and table functions excluded)."""
     refs = []
     for node in tree.find_all(exp.Table):
         if not isinstance(node.this, exp.Identifier):
             continue  # a table function such as UNNEST or VALUES
         name = node.name.lower()
         database = (node.db or "").lower()
-        if not database and name in ctes:
+        if not database and _names_a_cte(node):
             continue
         offsets = [
             part.meta.get("start")
@@ -105,8 +126,24 @@ def table_refs(sql: str, tree: exp.Expression, context_db: str) -> list[TableRef
     return refs
 
 
+def _columns_by_table_name(refs: list[TableRef]) -> None:
+    """Trino resolves a column named through its unaliased table's full name (`db.table.column`, as
+    SQLAlchemy writes it): name it through the table's alias, which `qualify_tables` makes its name."""
+    unaliased = {(ref.database, ref.name) for ref in refs if not ref.node.alias}
+    roots = {ref.node.root() for ref in refs}
+    for root in roots:
+        for column in root.find_all(exp.Column):
+            database = column.args.get("db")
+            if not isinstance(database, exp.Identifier) or not column.table:
+                continue
+            if (database.name.lower(), column.table.lower()) in unaliased:
+                column.set("db", None)
+                column.set("catalog", None)
+
+
 def qualify_tables(refs: list[TableRef]) -> None:
     """Rewrite each reference to `awsdatacatalog.<db>.<table>`, keeping its alias (or its name)."""
+    _columns_by_table_name(refs)
     for ref in refs:
         node = ref.node
         if not node.alias:

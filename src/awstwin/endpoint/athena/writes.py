@@ -12,21 +12,14 @@ import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
-from awstwin.endpoint.athena import dialect, sources, translate
+from awstwin.endpoint.athena import dialect, locations, sources, translate
 from awstwin.endpoint.athena.dialect import hive_type, parse_hive_type, quote_identifier, quote_literal
-from awstwin.endpoint.athena.engine import (
-    Compiled,
-    QueryEngine,
-    QueryOutcome,
-    QueryRequest,
-    Session,
-    strip_leading_comments,
-)
 from awstwin.endpoint.athena.exceptions import QueryFailed
+from awstwin.endpoint.athena.query import Compiled, QueryOutcome, QueryRequest, strip_leading_comments
 from awstwin.endpoint.athena.results import ResultWriter, result_uri
 from awstwin.endpoint.errors import AwsError
 from awstwin.endpoint.glue.catalog.formats import (
@@ -44,6 +37,9 @@ from awstwin.endpoint.glue.catalog.formats import (
 )
 from awstwin.endpoint.glue.catalog.table_input import external_table, storage_descriptor
 from awstwin.endpoint.s3access import parse_s3_uri
+
+if TYPE_CHECKING:  # the engine runs these writers: at run time only its objects are handed in
+    from awstwin.endpoint.athena.engine import QueryEngine, Session
 
 # CTAS `format` -> (DuckDB COPY format, InputFormat, OutputFormat, SerDe)
 CTAS_FORMATS: dict[str, tuple[str, str, str, str]] = {
@@ -280,6 +276,8 @@ class TableWriter:
         self._check_names(compiled)
         spec = write_spec(props, "CTAS", str(props.get("format") or "PARQUET"))
         self._check_partitions(compiled, spec.partitioned_by)
+        if props.get("external_location"):
+            locations.require_s3(str(props["external_location"]), "External")
         location = props.get("external_location") or (
             f"{self.request.output_location.rstrip('/')}/tables/{self.request.query_id}/"
         )
@@ -353,6 +351,7 @@ class TableWriter:
         self._check_names(compiled)
         self._check_partitions(compiled, spec.partitioned_by)
         location = match.group("location")
+        locations.require_s3(location, "UNLOAD")
         self._check_empty(location, "UNLOAD")
         rows, written = self._write_query(compiled, spec, location)
         return QueryOutcome(

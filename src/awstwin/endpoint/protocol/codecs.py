@@ -9,7 +9,7 @@
   rpc-v2-cbor`, a CBOR body (https://smithy.io/2.0/additional-specs/protocols/smithy-rpc-v2.html).
 All three read into the JSON-shaped values of `values.decode_input` and write from the JSON-ready
 values of `values.encode_output`, so a service's handlers never see which protocol was used.
-(S3's rest-xml lives in `s3/protocol.py`; query-protocol services are moto's.)
+(S3's rest-xml lives in `s3/protocol.py`, the query protocol (CloudFormation) in `query.py`.)
 """
 
 from __future__ import annotations

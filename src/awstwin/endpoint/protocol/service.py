@@ -1,12 +1,13 @@
 """One service behind the endpoint: read the request in its protocol, validate, call, answer alike.
 
-The protocol is read from the request itself (`smithy-protocol: rpc-v2-cbor`, an `X-Amz-Target`
-header, else the model's HTTP routes), so the same service answers every SDK generation at once:
-newest boto3 sends Athena rest-json, older ones awsJson 1.1. The response and any error go back in the
-protocol of the request. Parameters are checked against botocore's model before a handler runs:
-members the input shape does not have, and values of the wrong type, are a `SerializationException`;
-missing or out-of-range members are the service's own validation error (Glue `InvalidInputException`,
-Athena `InvalidRequestException`). Handlers stay free of HTTP: tests can call `invoke()`.
+The protocol is read from the request itself (`smithy-protocol: rpc-v2-cbor`, an `Action` form field
+of the query protocol, an `X-Amz-Target` header, else the model's HTTP routes), so the same service
+answers every SDK generation at once: newest boto3 sends Athena rest-json, older ones awsJson 1.1.
+The response and any error go back in the protocol of the request. Parameters are checked against
+botocore's model before a handler runs: members the input shape does not have, and values of the
+wrong type, are a `SerializationException`; missing or out-of-range members are the service's own
+validation error (Glue `InvalidInputException`, Athena `InvalidRequestException`, CloudFormation
+`ValidationError`). Handlers stay free of HTTP: tests can call `invoke()`.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from awstwin.endpoint.errors import AwsError, NotImplementedByEndpoint, UnknownO
 from awstwin.endpoint.operations import Operation, Registry
 from awstwin.endpoint.protocol import models
 from awstwin.endpoint.protocol.codecs import AwsJson, RestJson, RpcV2Cbor, has_rest_routes, is_rpc_v2_cbor
+from awstwin.endpoint.protocol.query import AwsQuery
 from awstwin.endpoint.protocol.values import decode_input, encode_output, strict_models
 
 log = logging.getLogger(__name__)
@@ -68,6 +70,7 @@ class ServiceApp:
         self._json = AwsJson(self.model, prefixes, models.json_version(self.service_name))
         self._cbor = RpcV2Cbor(self.model, prefixes)
         self._rest = RestJson(self.model) if has_rest_routes(self.model) else None
+        self._query = AwsQuery(self.model) if "query" in models.protocols(self.service_name) else None
 
     def close(self) -> None:
         """Let backends stop their background work (running crawls, job processes, queries)."""
@@ -154,10 +157,12 @@ class ServiceApp:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         return self.handle(Request(environ))(environ, start_response)
 
-    def codec(self, request: Request) -> AwsJson | RestJson | RpcV2Cbor:
+    def codec(self, request: Request) -> AwsJson | RestJson | RpcV2Cbor | AwsQuery:
         """The protocol this request is in (and so its answer will be)."""
         if is_rpc_v2_cbor(request):
             return self._cbor
+        if self._query is not None and not request.headers.get("X-Amz-Target") and AwsQuery.accepts(request):
+            return self._query
         if request.headers.get("X-Amz-Target") or self._rest is None:
             return self._json
         return self._rest

@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from awstwin.endpoint.s3 import exceptions as err
 from awstwin.endpoint.s3.checksums import FULL_OBJECT_CAPABLE, composite, multipart_etag
 from awstwin.endpoint.s3.sidecar import ObjectMeta, read_json, write_json_atomic
+from awstwin.endpoint.s3.staging import Written, stream_to_temp
 
 if TYPE_CHECKING:
-    from awstwin.endpoint.s3.store import ObjectStore, StoredObject, Written
+    from awstwin.endpoint.s3.store import ObjectStore, StoredObject
 
 MIN_PART_SIZE = 5 * 1024 * 1024
 MAX_PART_NUMBER = 10000
@@ -94,8 +95,6 @@ class Uploads:
         algorithms: tuple[str, ...] = (),
         verify: Callable[[Written], None] | None = None,
     ) -> dict[str, Any]:
-        from awstwin.endpoint.s3.store import stream_to_temp
-
         folder = self._dir(bucket, key, upload_id)
         self._check_part_number(bucket, key, number)
         info = self.info(bucket, key, upload_id)
@@ -112,8 +111,6 @@ class Uploads:
     def upload_part_copy(
         self, bucket: str, key: str, upload_id: str, number: int, src: StoredObject, start: int, end: int
     ) -> dict[str, Any]:
-        from awstwin.endpoint.s3.store import stream_to_temp
-
         folder = self._dir(bucket, key, upload_id)
         self._check_part_number(bucket, key, number)
         algorithm = self.info(bucket, key, upload_id)["meta"].get("checksum_algorithm")

@@ -29,11 +29,10 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -49,9 +48,10 @@ from awstwin.endpoint.s3.keys import (
     is_hidden,
 )
 from awstwin.endpoint.s3.listing import Listed, TreeLister
-from awstwin.endpoint.s3.sidecar import TMP_PREFIX, ObjectMeta, read_json, read_meta, write_json_atomic
+from awstwin.endpoint.s3.multipart import Uploads
+from awstwin.endpoint.s3.sidecar import ObjectMeta, read_json, read_meta, write_json_atomic
+from awstwin.endpoint.s3.staging import COPY_BUFFER, Written, stream_to_temp
 
-COPY_BUFFER = 1024 * 1024
 EMPTY_MD5 = hashlib.md5(b"").hexdigest()
 
 
@@ -71,16 +71,6 @@ class StoredObject:
 
 
 @dataclass
-class Written:
-    """A body streamed into a temp file next to its destination, with its digests."""
-
-    tmp: Path
-    size: int
-    md5: str
-    checksums: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
 class ListResult:
     objects: list[StoredObject]
     prefixes: list[str]
@@ -90,36 +80,6 @@ class ListResult:
 
 def _mtime(stat: os.stat_result) -> datetime:
     return datetime.fromtimestamp(stat.st_mtime_ns / 1e9, UTC)
-
-
-def stream_to_temp(folder: Path, body: BinaryIO, algorithms: tuple[str, ...] = ()) -> Written:
-    """Copy `body` into a hidden temp file in `folder`, hashing MD5 and any checksums on the way."""
-    for attempt in range(3):
-        folder.mkdir(parents=True, exist_ok=True)
-        try:
-            fd, tmp = tempfile.mkstemp(dir=folder, prefix=TMP_PREFIX)
-            break
-        except FileNotFoundError:  # a concurrent delete pruned the empty folder; make it again
-            if attempt == 2:
-                raise
-    md5 = hashlib.md5()
-    sums = {name: new_checksum(name) for name in algorithms}
-    size = 0
-    try:
-        with os.fdopen(fd, "wb") as out:
-            while True:
-                chunk = body.read(COPY_BUFFER)
-                if not chunk:
-                    break
-                out.write(chunk)
-                md5.update(chunk)
-                for checksum in sums.values():
-                    checksum.update(chunk)
-                size += len(chunk)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return Written(Path(tmp), size, md5.hexdigest(), {n: b64(c.digest()) for n, c in sums.items()})
 
 
 def _with_checksum(meta: ObjectMeta, written: Written) -> ObjectMeta:
@@ -141,8 +101,6 @@ class ObjectStore:
         meta_root.mkdir(parents=True, exist_ok=True)
         # Guards changes to the namespace (which path is a file, which a folder); bodies stream outside.
         self.lock = threading.RLock()
-        from awstwin.endpoint.s3.multipart import Uploads
-
         self.uploads = Uploads(self)
 
     # ---- buckets -------------------------------------------------------------------------

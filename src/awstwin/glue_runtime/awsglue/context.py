@@ -7,6 +7,7 @@ plain files (`AWSTWIN_S3_ROOT`) or through boto3.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from datetime import UTC, datetime
@@ -22,10 +23,23 @@ from awsglue.data_sink import DataSink
 from awsglue.data_source import DataSource
 from awsglue.dynamicframe import DynamicFrame, DynamicFrameReader, DynamicFrameWriter
 
+# Glue 6.0 runs Spark 4, whose ANSI mode is on by default (a bad cast fails the job); earlier versions
+# run Spark 3, where it gives null. The job runner says which version a run is (AWSTWIN_GLUE_VERSION).
+ANSI_FROM_VERSION = (6, 0)
+
+
+def _ansi_enabled() -> str:
+    try:
+        version = tuple(int(p) for p in os.environ.get("AWSTWIN_GLUE_VERSION", "").split(".")[:2])
+    except ValueError:
+        return "false"
+    return str(version >= ANSI_FROM_VERSION).lower()
+
+
 # Session settings every Glue job has, whoever created the SparkContext (see jobs/sparkconf.py for
 # the settings that must exist before the JVM starts).
 SESSION_SETTINGS = {
-    "spark.sql.ansi.enabled": "false",
+    "spark.sql.ansi.enabled": _ansi_enabled(),
     "spark.sql.session.timeZone": "UTC",
 }
 JDBC_CONNECTION_TYPES = ("postgresql", "redshift")

@@ -8,11 +8,11 @@ import sys
 import threading
 from pathlib import Path
 
-from awstwin.pipeline.paths import STATE_DIR
+from awstwin.core.paths import STATE_DIR
+from awstwin.core.processes import ServiceError
 from awstwin.stack.localstack_host.install import InstallError, ensure_installed
 from awstwin.stack.localstack_host.server import LocalStackServer
 from awstwin.stack.localstack_host.toolchain import NoSuitablePython, find_python
-from awstwin.stack.processes import ServiceError
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from awstwin.pipeline.paths import PROJECT_DIR
+from awstwin.core.paths import PROJECT_DIR
 from awstwin.stack.localstack_host.toolchain import FoundPython, find_python, find_uv, version_of
 
 LOCALSTACK_VERSION = "4.14.0"

@@ -32,11 +32,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from awstwin.ports import free_port, port_is_free
-from awstwin.procutil import die_with_parent
-from awstwin.stack import processes
+from awstwin.core import processes
+from awstwin.core.parent_death import die_with_parent
+from awstwin.core.ports import free_port, port_is_free
+from awstwin.core.processes import ServiceError, Started
+from awstwin.stack import compose
 from awstwin.stack.localstack_host.install import Installation, ensure_installed
-from awstwin.stack.processes import ServiceError, Started
 
 SERVICE = "localstack"  # the service's name in docker-compose.yml
 MARKER = "localstack.runtime.main"  # in its command line: `is_ours` checks a recorded pid with it
@@ -79,8 +80,6 @@ class LocalStackInfo:
 
 def compose_service(name: str = SERVICE) -> dict[str, Any]:
     """The service as Compose resolves docker-compose.yml (its environment interpolated from ours)."""
-    from awstwin.stack import compose
-
     try:
         return dict(compose.resolved_config()["services"][name])
     except compose.ComposeError as exc:

@@ -20,6 +20,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from awstwin.core.paths import PROJECT_DIR
+
 REQUIRED = (3, 13)
 REQUIRED_TEXT = "3.13"
 OVERRIDE_VARIABLE = "AWSTWIN_LOCALSTACK_PYTHON"
@@ -79,8 +81,6 @@ def _pyenv_candidates() -> Iterator[tuple[str, Path]]:
 
 def find_uv() -> Path | None:
     """uv on PATH, else the one `make` installs into .tools/ (installs take seconds with its cache)."""
-    from awstwin.pipeline.paths import PROJECT_DIR
-
     found = shutil.which("uv")
     if found:
         return Path(found)

@@ -142,6 +142,17 @@ class StorageFormat:
         )
 
 
+def partition_storage(table: dict[str, Any], partition: dict[str, Any]) -> StorageFormat:
+    """How one partition's files are laid out: the table's StorageDescriptor overlaid by the
+    partition's own (its SerDe, location, parameters; a crawler writes one per partition), read with
+    the table's columns, as Hive and Trino read a partition."""
+    sd = dict(table.get("StorageDescriptor") or {})
+    own = partition.get("StorageDescriptor") or {}
+    sd.update({k: v for k, v in own.items() if k != "Columns" and v})
+    params = {**(table.get("Parameters") or {}), **(partition.get("Parameters") or {})}
+    return StorageFormat.from_table({**table, "StorageDescriptor": sd, "Parameters": params})
+
+
 def _lazy_field_delimiter(serde_params: dict[str, str]) -> str:
     """Hive: `field.delim` if present, else `serialization.format`, read as a byte; \\x01 if empty."""
     raw = serde_params.get("field.delim", serde_params.get("serialization.format"))

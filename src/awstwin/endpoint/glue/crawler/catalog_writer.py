@@ -2,7 +2,14 @@
 
 `table_input` builds the StorageDescriptor and parameters the real crawler writes (FORMATS for
 input/output formats and SerDe, crawler statistics as parameters). `CatalogWriter` applies the
-crawler's SchemaChangePolicy and RecrawlPolicy to tables and partitions and counts what changed.
+crawler's SchemaChangePolicy, RecrawlPolicy and `Configuration` "CrawlerOutput" settings
+(`OutputPolicy`) to tables and partitions and counts what changed.
+
+A partition gets its own StorageDescriptor from its own files (columns, types, SerDe), as the AWS
+crawler writes it, so a table whose partitions disagree on a type reads on Athena with
+HIVE_PARTITION_SCHEMA_MISMATCH, as on AWS; `"Partitions": {"AddOrUpdateBehavior": "InheritFromTable"}`
+makes every partition take the table's instead
+(https://docs.aws.amazon.com/glue/latest/dg/crawler-configuration.html).
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ from typing import Any
 from awstwin.endpoint.glue.catalog.formats import FORMATS
 from awstwin.endpoint.glue.catalog.table_input import external_table
 from awstwin.endpoint.glue.catalog.table_input import storage_descriptor as catalog_storage_descriptor
-from awstwin.endpoint.glue.crawler.classifiers import merge_fields
+from awstwin.endpoint.glue.crawler.classifiers import FileSchema, merge_fields
 from awstwin.endpoint.glue.crawler.layout import ClassifiedFile, TablePlan, unique_name
 from awstwin.endpoint.glue.exceptions import EntityNotFoundException
 
@@ -38,8 +45,28 @@ def _statistics(files: list[ClassifiedFile]) -> dict[str, str]:
     }
 
 
-def crawl_parameters(plan: TablePlan, files: list[ClassifiedFile], crawler: str) -> dict[str, str]:
-    first = plan.first
+@dataclass(frozen=True)
+class OutputPolicy:
+    """The crawler `Configuration`'s "CrawlerOutput" settings."""
+
+    partitions_inherit: bool = False  # Partitions.AddOrUpdateBehavior = InheritFromTable
+    merge_new_columns: bool = False  # Tables.AddOrUpdateBehavior = MergeNewColumns
+
+    @classmethod
+    def from_configuration(cls, configuration: str | None) -> OutputPolicy:
+        try:
+            output = (json.loads(configuration) if configuration else {}).get("CrawlerOutput") or {}
+        except (ValueError, AttributeError):
+            return cls()
+        partitions = output.get("Partitions") or {}
+        tables = output.get("Tables") or {}
+        return cls(
+            partitions_inherit=partitions.get("AddOrUpdateBehavior") == "InheritFromTable",
+            merge_new_columns=tables.get("AddOrUpdateBehavior") == "MergeNewColumns",
+        )
+
+
+def crawl_parameters(first: FileSchema, files: list[ClassifiedFile], crawler: str) -> dict[str, str]:
     params = {
         "classification": first.classification,
         "compressionType": first.compression,
@@ -60,9 +87,8 @@ def crawl_parameters(plan: TablePlan, files: list[ClassifiedFile], crawler: str)
     return params
 
 
-def _serde(plan: TablePlan) -> tuple[str, Doc]:
-    """(FORMATS key, SerdeInfo) for the plan's files."""
-    first = plan.first
+def _serde(first: FileSchema, files: list[ClassifiedFile]) -> tuple[str, Doc]:
+    """(FORMATS key, SerdeInfo) for files read with `first`'s settings."""
     if first.classification == "csv" and first.quoted:
         spec = FORMATS["csv-quoted"]
         return "csv-quoted", {
@@ -75,7 +101,7 @@ def _serde(plan: TablePlan) -> tuple[str, Doc]:
             "Parameters": {"field.delim": first.delimiter},
         }
     if first.classification == "json":
-        paths = sorted({name for f in plan.files for name in f.schema.json_paths})
+        paths = sorted({name for f in files for name in f.schema.json_paths})
         return "json", {
             "SerializationLibrary": FORMATS["json"].serde,
             "Parameters": {"paths": ",".join(paths)},
@@ -86,8 +112,10 @@ def _serde(plan: TablePlan) -> tuple[str, Doc]:
     }
 
 
-def storage_descriptor(plan: TablePlan, columns: list[Doc], location: str, params: dict[str, str]) -> Doc:
-    key, serde = _serde(plan)
+def storage_descriptor(
+    first: FileSchema, files: list[ClassifiedFile], columns: list[Doc], location: str, params: dict[str, str]
+) -> Doc:
+    key, serde = _serde(first, files)
     spec = FORMATS[key]
     return catalog_storage_descriptor(
         columns=columns,
@@ -95,30 +123,41 @@ def storage_descriptor(plan: TablePlan, columns: list[Doc], location: str, param
         input_format=spec.input_format,
         output_format=spec.output_format,
         serde=serde,
-        compressed=plan.first.compression != "none",
+        compressed=first.compression != "none",
         parameters=params,
     )
 
 
+def column_docs(columns: list[tuple[str, str]]) -> list[Doc]:
+    return [{"Name": n, "Type": t} for n, t in columns]
+
+
 def table_input(plan: TablePlan, name: str, crawler: str, columns: list[Doc] | None = None) -> Doc:
-    params = crawl_parameters(plan, plan.files, crawler)
-    columns = columns if columns is not None else [{"Name": n, "Type": t} for n, t in plan.columns]
+    params = crawl_parameters(plan.schema, plan.files, crawler)
+    columns = columns if columns is not None else column_docs(plan.columns)
     return external_table(
         name,
-        storage_descriptor(plan, columns, plan.location, params),
+        storage_descriptor(plan.schema, plan.files, columns, plan.location, params),
         partition_keys=[{"Name": k, "Type": "string"} for k in plan.partition_keys],
         parameters=params,
         owner="owner",
     )
 
 
-def partition_input(plan: TablePlan, index: int, columns: list[Doc], crawler: str) -> Doc:
-    """A partition carries the table's columns (Glue's InheritFromTable) and its own location/stats."""
+def partition_input(
+    plan: TablePlan, index: int, table_columns: list[Doc], crawler: str, inherit: bool
+) -> Doc:
+    """A partition's own location and statistics, with its own schema and SerDe from its own files
+    (what the AWS crawler writes), or the table's (`inherit`: InheritFromTable)."""
     partition = plan.partitions[index]
-    params = crawl_parameters(plan, partition.files, crawler)
+    params = crawl_parameters(partition.schema, partition.files, crawler)
+    if inherit:
+        first, files, columns = plan.schema, plan.files, table_columns
+    else:
+        first, files, columns = partition.schema, partition.files, column_docs(partition.columns)
     return {
         "Values": partition.values,
-        "StorageDescriptor": storage_descriptor(plan, columns, partition.location, params),
+        "StorageDescriptor": storage_descriptor(first, files, columns, partition.location, params),
         "Parameters": params,
     }
 
@@ -147,6 +186,7 @@ class CatalogWriter:
         self.delete_behavior = policy.get("DeleteBehavior") or "DEPRECATE_IN_DATABASE"
         recrawl = (crawler.get("RecrawlPolicy") or {}).get("RecrawlBehavior") or "CRAWL_EVERYTHING"
         self.new_folders_only = recrawl == "CRAWL_NEW_FOLDERS_ONLY"
+        self.output = OutputPolicy.from_configuration(crawler.get("Configuration"))
         self.log = log
         self.counts = counts if counts is not None else CrawlCounts()
         self.written: set[str] = set()
@@ -183,7 +223,7 @@ class CatalogWriter:
             columns = table["StorageDescriptor"]["Columns"]
             self.log(
                 f"INFO : Created table {name} in database {self.database} with {len(columns)} columns "
-                f"({plan.first.classification}, {len(plan.files)} files, "
+                f"({plan.schema.classification}, {len(plan.files)} files, "
                 f"{len(plan.partition_keys)} partition keys)"
             )
         else:
@@ -192,8 +232,13 @@ class CatalogWriter:
 
     def _update(self, plan: TablePlan, name: str, existing: Doc) -> list[Doc]:
         old_columns = existing.get("StorageDescriptor", {}).get("Columns") or []
-        merged = merge_fields([(c["Name"], c["Type"]) for c in old_columns], plan.columns)
-        new_columns = [{"Name": n, "Type": t} for n, t in merged]
+        old = [(c["Name"], c["Type"]) for c in old_columns]
+        if self.output.merge_new_columns:  # MergeNewColumns: new columns only, types kept
+            known = {n for n, _ in old}
+            merged = old + [(n, t) for n, t in plan.columns if n not in known]
+        else:
+            merged = merge_fields(old, plan.columns)
+        new_columns = column_docs(merged)
         schema_changed = new_columns != [{"Name": c["Name"], "Type": c["Type"]} for c in old_columns]
         deprecated = DEPRECATED in (existing.get("Parameters") or {})
         if self.new_folders_only:
@@ -235,8 +280,9 @@ class CatalogWriter:
         existing = self._all_partitions(name)
         known = {tuple(p["Values"]) for p in existing}
         wanted = {tuple(p.values) for p in plan.partitions}
+        inherit = self.output.partitions_inherit
         new = [
-            partition_input(plan, i, columns, self.name)
+            partition_input(plan, i, columns, self.name, inherit)
             for i, p in enumerate(plan.partitions)
             if tuple(p.values) not in known
         ]
@@ -255,22 +301,34 @@ class CatalogWriter:
             )
         stale = [p for p in existing if tuple(p["Values"]) not in wanted]
         self._retire_partitions(name, stale)
-        self._refresh_partition_columns(name, existing, wanted, columns)
+        self._refresh_partitions(plan, name, existing, columns)
 
-    def _refresh_partition_columns(
-        self, name: str, existing: list[Doc], wanted: set, columns: list[Doc]
+    def _refresh_partitions(
+        self, plan: TablePlan, name: str, existing: list[Doc], columns: list[Doc]
     ) -> None:
-        """New table columns reach existing partitions too (UPDATE_IN_DATABASE), so readers see them."""
+        """Existing partitions get what this crawl found in them (UPDATE_IN_DATABASE): their own schema
+        and SerDe, or the table's under InheritFromTable."""
         if self.update_behavior == "LOG" or self.new_folders_only:
             return
+        index = {tuple(p.values): i for i, p in enumerate(plan.partitions)}
+        compared = ("Columns", "InputFormat", "SerdeInfo")
         entries = []
         for partition in existing:
+            position = index.get(tuple(partition["Values"]))
+            if position is None:
+                continue
+            wanted = partition_input(plan, position, columns, self.name, self.output.partitions_inherit)
             sd = partition.get("StorageDescriptor") or {}
-            if tuple(partition["Values"]) in wanted and sd.get("Columns") != columns:
-                updated = {
-                    k: v for k, v in partition.items() if k in ("Values", "Parameters", "StorageDescriptor")
+            if any(sd.get(k) != wanted["StorageDescriptor"].get(k) for k in compared):
+                updated = {k: v for k, v in partition.items() if k in ("Values", "Parameters")}
+                updated["StorageDescriptor"] = {
+                    **sd,
+                    **{
+                        k: wanted["StorageDescriptor"][k]
+                        for k in compared
+                        if k in wanted["StorageDescriptor"]
+                    },
                 }
-                updated["StorageDescriptor"] = {**sd, "Columns": columns}
                 entries.append({"PartitionValueList": partition["Values"], "PartitionInput": updated})
         for start in range(0, len(entries), BATCH):
             self.catalog.batch_update_partition(
@@ -298,15 +356,43 @@ class CatalogWriter:
                 f"(DeleteBehavior={self.delete_behavior})"
             )
 
-    def retire_tables(self, target_prefixes: list[str]) -> None:
-        """Tables this crawler made under its targets that the crawl no longer found."""
+    def write_table(self, table: Doc) -> None:
+        """A table found whole (a JDBC target's): created, or replaced when its schema changed."""
+        name = self.prefix + table["Name"]
+        table = {**table, "Name": name}
+        self.written.add(name)
+        existing = self._existing(name)
+        if existing is None:
+            self.catalog.create_table(DatabaseName=self.database, TableInput=table)
+            self.counts.created += 1
+            count, kind = len(table["StorageDescriptor"]["Columns"]), table["Parameters"]["classification"]
+            self.log(f"INFO : Created table {name} in database {self.database} with {count} columns ({kind})")
+            return
+        old_sd, new_sd = existing.get("StorageDescriptor") or {}, table["StorageDescriptor"]
+        changed = old_sd.get("Columns") != new_sd["Columns"] or existing.get("Description") != table.get(
+            "Description"
+        )
+        deprecated = DEPRECATED in (existing.get("Parameters") or {})
+        if self.update_behavior == "LOG" or self.new_folders_only:
+            if changed:
+                self.log(f"WARN : Schema change of table {name} not applied (UpdateBehavior=LOG)")
+            return
+        if changed or deprecated or existing.get("Parameters") != table["Parameters"]:
+            self.catalog.update_table(DatabaseName=self.database, TableInput=table)
+        if changed or deprecated:
+            self.counts.updated += 1
+            self.log(f"INFO : Updated table {name} in database {self.database}")
+
+    def retire_tables(self, covers: Callable[[str], bool]) -> None:
+        """Tables this crawler made under its targets (`covers` their location) that the crawl no longer
+        found."""
         tables: list[Doc] = self.catalog.get_tables(DatabaseName=self.database)["TableList"]
         for table in tables:
             params = table.get("Parameters") or {}
             location = (table.get("StorageDescriptor") or {}).get("Location", "")
             if table["Name"] in self.written or params.get(UPDATED_BY) != self.name:
                 continue
-            if not any(location.startswith(prefix) for prefix in target_prefixes):
+            if not covers(location):
                 continue
             self._retire_table(table)
 

@@ -6,7 +6,10 @@ Parquet file's footer only), never the whole file, and answers a `FileSchema`:
 - Parquet: magic bytes `PAR1`; the schema and row count from the footer (ranged reads of the
   object's end only, parsed by pyarrow), mapped to Hive types by `ARROW_TO_HIVE`.
 - JSON: every record in the sample is a JSON object (JSON lines, or concatenated documents); types
-  merged across records (`merge_types`), nested objects -> `struct<...>`, lists -> `array<...>`.
+  merged across records (`merge_types`), nested objects -> `struct<...>`, lists -> `array<...>`. A
+  null or an empty list says nothing about a type (`None` until other records tell), so `[]` in one
+  record never overrides the `array<struct<...>>` another record shows; with no evidence at all the
+  type is `string` (`array<string>` for lists that are always empty).
 - CSV: the delimiter among `DELIMITERS` that splits the sample into a consistent number (>= 2) of
   columns. Values are trimmed before typing (Glue's default). Scalar types are `bigint`, `double`,
   `boolean`, `string`; an empty value says nothing about a column's type, so it never demotes a
@@ -15,8 +18,11 @@ Parquet file's footer only), never the whole file, and answers a `FileSchema`:
   non-empty string (not a number or boolean) shorter than 150 characters and at least one column
   of the data rows below is NOT a string; otherwise the first row is data and the columns are named
   col0, col1, ... (so a file whose columns are all strings gets no header, as on AWS).
-  When fields are quoted ("...") the table uses OpenCSVSerde with that quoteChar, and every column
-  is `string`, as the OpenCSVSerDe tables Glue creates are.
+  When fields are quoted ("...") the table uses OpenCSVSerde with that quoteChar; the columns are
+  still typed from their (unquoted) values, as Glue's built-in classifier types them: Athena's
+  OpenCSVSerDe parses BOOLEAN, BIGINT, INT and DOUBLE from the text
+  (https://docs.aws.amazon.com/athena/latest/ug/csv-serde.html, "Considerations for non-string
+  data"), and fails on an empty value in such a column, as on AWS.
 - gzip files are classified from their decompressed sample (compressionType gzip).
 Column names are lowercased, as the AWS crawler writes them into the catalog.
 """
@@ -73,9 +79,21 @@ class FileSchema:
 
     @property
     def format_key(self) -> str:
-        """Files of one table must share this: the same reader settings."""
+        """The reader settings of this file (its SerDe): a partition's StorageDescriptor says them."""
         if self.classification == "csv":
             return f"csv|{self.delimiter!r}|{self.quoted}|{self.quote_char}|{self.header}|{self.compression}"
+        return f"{self.classification}|{self.compression}"
+
+    @property
+    def data_key(self) -> str:
+        """What Glue's "data compatibility" compares: format, compression (and the CSV delimiter).
+
+        Quoting and headers are not part of it: partitions that differ there still form one table,
+        each partition keeping its own SerDe
+        (https://docs.aws.amazon.com/glue/latest/dg/crawler-grouping-policy.html).
+        """
+        if self.classification == "csv":
+            return f"csv|{self.delimiter!r}|{self.compression}"
         return f"{self.classification}|{self.compression}"
 
     def hive_columns(self) -> list[tuple[str, str]]:
@@ -83,8 +101,11 @@ class FileSchema:
 
 
 # -- types ---------------------------------------------------------------------------------------
-def render(kind: HiveType) -> str:
-    """A type as Glue writes it: `bigint`, `array<string>`, `struct<a:bigint,b:string>`."""
+def render(kind: HiveType | None) -> str:
+    """A type as Glue writes it: `bigint`, `array<string>`, `struct<a:bigint,b:string>`; a type no
+    value showed (only nulls, empty lists) is `string`."""
+    if kind is None:
+        return "string"
     if isinstance(kind, tuple) and kind[0] == "struct":
         return "struct<" + ",".join(f"{n}:{render(t)}" for n, t in kind[1]) + ">"
     if isinstance(kind, tuple) and kind[0] == "array":
@@ -100,7 +121,7 @@ def merge_types(a: HiveType | None, b: HiveType | None) -> HiveType | None:
         return a
     if isinstance(a, tuple) and isinstance(b, tuple) and a[0] == b[0]:
         if a[0] == "array":
-            return ("array", merge_types(a[1], b[1]) or "string")
+            return ("array", merge_types(a[1], b[1]))
         return ("struct", merge_fields(a[1], b[1]))
     if a in NUMERIC_ORDER and b in NUMERIC_ORDER:
         return "double"
@@ -269,10 +290,7 @@ def classify_csv(
         names = column_names(rows[0][:width] + [""] * (width - len(rows[0])))
     else:
         names = [f"col{i}" for i in range(width)]
-    if quoted:
-        kinds: list[str] = ["string"] * width
-    else:
-        kinds = [kind or "string" for kind in data_types]
+    kinds = [kind or "string" for kind in data_types]
     records = len(rows) - (1 if header else 0)
     average = max(1, sample_bytes // max(1, len(rows)))
     estimate = (
@@ -307,9 +325,9 @@ def json_type(value: Any) -> HiveType | None:
         element: HiveType | None = None
         for item in value:
             element = merge_types(element, json_type(item))
-        return ("array", element or "string")
+        return ("array", element)
     if isinstance(value, dict):
-        return ("struct", [(k, json_type(v) or "string") for k, v in value.items()])
+        return ("struct", [(k, json_type(v)) for k, v in value.items()])
     return "string"
 
 
@@ -341,7 +359,7 @@ def classify_json(text: str, size: int, sample_bytes: int, whole: bool) -> FileS
     fields: list[tuple[str, HiveType]] = []
     for record in records:
         fields = merge_fields(fields, [(k.lower(), json_type(v)) for k, v in record.items()])
-    columns = [(name, kind or "string") for name, kind in fields]
+    columns = list(fields)  # None parts stay None until `render`: other files may still tell
     average = max(1, sample_bytes // len(records))
     return FileSchema(
         classification="json",

@@ -1,4 +1,5 @@
-"""One crawl: S3 targets -> objects -> classified files -> table plans -> the Data Catalog.
+"""One crawl: S3 targets -> objects -> classified files -> table plans -> the Data Catalog, and
+JDBC targets -> the database's tables (`jdbc_crawl.py`) -> the Data Catalog.
 
 Runs on the crawler's background thread; `cancelled()` is checked between files and tables so
 StopCrawler ends a crawl promptly. A target that does not exist fails the crawl before anything
@@ -21,6 +22,7 @@ from awstwin.endpoint.glue.crawler.classifiers import (
     Unclassifiable,
     classify,
 )
+from awstwin.endpoint.glue.crawler.jdbc_crawl import IncludePath, JdbcCrawl, JdbcCrawlFailed
 from awstwin.endpoint.glue.crawler.layout import ClassifiedFile, Grouping, TablePlan, plan_tables
 from awstwin.endpoint.s3access import ObjectInfo, S3Access, parse_s3_uri
 
@@ -104,8 +106,10 @@ class Crawl:
         log: Log,
         cancelled: Callable[[], bool],
         custom_csv: list[CsvOptions] | None = None,
+        read_secret: Callable[[str], str] | None = None,
     ):
         self.crawler = crawler
+        self.read_secret = read_secret or _no_secrets
         self.s3 = s3
         self.catalog = catalog
         self.log = log
@@ -118,14 +122,17 @@ class Crawl:
             raise CrawlCancelled("the crawl was stopped by StopCrawler")
 
     def run(self) -> CrawlCounts:
-        targets = (self.crawler.get("Targets") or {}).get("S3Targets") or []
-        others = [k for k, v in (self.crawler.get("Targets") or {}).items() if v and k != "S3Targets"]
+        all_targets = self.crawler.get("Targets") or {}
+        targets = all_targets.get("S3Targets") or []
+        jdbc_targets = all_targets.get("JdbcTargets") or []
+        others = [k for k, v in all_targets.items() if v and k not in ("S3Targets", "JdbcTargets")]
         if others:
             raise CrawlFailed(
-                f"Crawler {self.crawler['Name']} has {', '.join(others)}: only S3Targets are crawled locally"
+                f"Crawler {self.crawler['Name']} has {', '.join(others)}: only S3Targets and JdbcTargets "
+                "are crawled locally"
             )
-        if not targets:
-            raise CrawlFailed(f"Crawler {self.crawler['Name']} has no S3 targets to crawl")
+        if not targets and not jdbc_targets:
+            raise CrawlFailed(f"Crawler {self.crawler['Name']} has no S3 or JDBC targets to crawl")
         if not self.crawler.get("DatabaseName"):
             raise CrawlFailed(
                 f"Crawler {self.crawler['Name']} has no DatabaseName to write tables to; update it"
@@ -145,14 +152,48 @@ class Crawl:
         )
         policy = self.crawler.get("SchemaChangePolicy") or {}
         self.log(f"INFO : Crawler configured with SchemaChangePolicy {policy}")
+        jdbc_tables = self._jdbc_tables(jdbc_targets)
         writer = CatalogWriter(self.catalog, self.crawler, self.log, self.counts)
         writer.ensure_database()
         for plan in plans:
             self._check()
             writer.write(plan)
-        writer.retire_tables(prefixes)
+        for table in jdbc_tables:
+            self._check()
+            writer.write_table(table)
+        includes = [IncludePath.parse(t.get("Path", "")) for t in jdbc_targets]
+        writer.retire_tables(
+            lambda location: (
+                any(location.startswith(p) for p in prefixes)
+                or any(include.covers(location) for include in includes)
+            )
+        )
         self.log("BENCHMARK : Finished writing to Catalog")
         return writer.counts
+
+    def _jdbc_tables(self, targets: list[Doc]) -> list[Doc]:
+        """TableInputs for every table of every JDBC target (all listed before anything is written)."""
+        crawl = JdbcCrawl(self.crawler, self._connection, self.read_secret, self.log)
+        inputs: list[Doc] = []
+        for target in targets:
+            self._check()
+            try:
+                tables = crawl.tables(target, glob_regex)
+                classification = crawl.classification(target)
+            except JdbcCrawlFailed as exc:
+                raise CrawlFailed(f"JDBC target {target.get('Path')!r}: {exc}") from None
+            inputs += [crawl.table_input(table, target, classification) for table in tables]
+        return inputs
+
+    def _connection(self, name: str) -> Doc:
+        from awstwin.endpoint.glue.exceptions import EntityNotFoundException
+
+        try:
+            return self.catalog.get_connection(Name=name, HidePassword=False)["Connection"]
+        except EntityNotFoundException:
+            raise CrawlFailed(
+                f"Glue connection {name} of a JDBC target does not exist; create it first"
+            ) from None
 
     def _list(self, target: Doc) -> tuple[str, str, list[ObjectInfo], bool]:
         path = target["Path"]
@@ -206,6 +247,10 @@ class Crawl:
             done.append(item)
             files.append(item)
         return files
+
+
+def _no_secrets(secret_id: str) -> str:
+    raise CrawlFailed(f"cannot read secret {secret_id}: this crawl has no Secrets Manager access")
 
 
 def _relative(key: str, base: str, is_file: bool) -> str:

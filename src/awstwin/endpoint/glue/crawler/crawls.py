@@ -43,8 +43,9 @@ class CrawlRunApi:
     # -- running ---------------------------------------------------------------------------------
     @handler("StartCrawler")
     def start_crawler(self, Name: str) -> Doc:
-        """Starts a real crawl on a background thread: lists the S3 targets, classifies a bounded sample of
-        each file, writes tables and partitions, logs to /aws-glue/crawlers."""
+        """Starts a real crawl on a background thread: classifies a bounded sample of each S3 file, groups
+        folders into tables and partitions as Glue does, reads JDBC targets' tables through their
+        connection, writes the catalog, logs to /aws-glue/crawlers."""
         with self._lock:
             crawler = self._crawler(Name)
             if crawler["State"] != "READY":
@@ -89,7 +90,9 @@ class CrawlRunApi:
         crawl_log = CrawlLog(self.ctx.client, name, run.crawl_id)
         crawl_log(f"BENCHMARK : Running Start Crawl for Crawler {name}")
         custom_csv = self.csv_options(crawler.get("Classifiers"), crawl_log)
-        crawl = Crawl(crawler, self.ctx.s3, self.catalog, crawl_log, run.stop.is_set, custom_csv)
+        crawl = Crawl(
+            crawler, self.ctx.s3, self.catalog, crawl_log, run.stop.is_set, custom_csv, self._read_secret
+        )
         status, error = "SUCCEEDED", None
         try:
             crawl.run()
@@ -115,6 +118,10 @@ class CrawlRunApi:
         )
         crawl_log("BENCHMARK : Crawler has finished running and is in state READY")
         self._finish(name, run, status, error, counts)
+
+    def _read_secret(self, secret_id: str) -> str:
+        """A JDBC connection's SECRET_ID, from the Secrets Manager the endpoint serves (or is told of)."""
+        return self.ctx.client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"]
 
     def _last_crawl(self, name: str, crawl_id: str, status: str, error: str | None, started: float) -> Doc:
         last = {

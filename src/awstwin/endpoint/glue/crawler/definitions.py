@@ -90,7 +90,8 @@ class CrawlerDefinitionApi:
         Tags: dict[str, str] | None = None,
         **fields: Any,
     ) -> Doc:
-        """Stores a crawler over S3 targets (Exclusions, TablePrefix, SchemaChangePolicy, schedule, tags)."""
+        """Stores a crawler over S3 and JDBC targets (Exclusions, TablePrefix, SchemaChangePolicy,
+        Configuration, schedule, tags)."""
         stamp = time.time()
         crawler: Doc = {
             "Name": Name,

@@ -1,27 +1,37 @@
 """From classified files to tables: where each table's root is, and which folders are partitions.
 
 Glue's rule, as implemented here: starting at the include path, a folder is a table's root when all
-files below it are compatible (`compatible`) and sit at the same depth below it; the folders in
-between become partitions (`key=value` names give the key, other names `partition_0`, ...).
-Otherwise each subfolder is tried in turn, and the files directly in the folder form a table of
-their own (one table per file when even those disagree, named after the file, as Glue does).
+files below it sit at the same depth below it, are *data compatible* and have *similar schemas*; the
+folders in between become partitions (`key=value` names give the key, other names `partition_0`,
+...). Otherwise each subfolder is tried in turn, and the files directly in the folder form a table of
+their own (one table per file when even those are not similar, named after the file, as Glue does).
 
-Compatible: the same reader settings (`FileSchema.format_key`: format, delimiter, quoting, header,
-compression) and column names where one file's names contain the other's (a file that adds columns
-joins the table) or overlap by at least `SIMILARITY` (shared names / the larger column count), so
-unrelated datasets do not.
+- Data compatible (https://docs.aws.amazon.com/glue/latest/dg/crawler-grouping-policy.html): the same
+  format and compression (and, for CSV, delimiter): `FileSchema.data_key`. Quoting and headers are
+  not part of it, so partitions whose files differ there are still one table; each partition keeps
+  its own StorageDescriptor (SerDe and columns).
+- Similar schemas (https://repost.aws/knowledge-center/glue-crawler-detect-schema): the schemas of
+  the partitions (of the files, for files directly in one folder) fall into at most
+  `MAX_SCHEMA_CLUSTERS` clusters, and the largest cluster holds more than `PARTITION_THRESHOLD` of
+  them. Two schemas are in one cluster when one's column names contain the other's (a file that adds
+  columns joins) or they share at least `SIMILARITY` of the larger one's names. Types never split a
+  table: the table gets the merged type, each partition its own (which is how Athena users meet
+  HIVE_PARTITION_SCHEMA_MISMATCH on AWS).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
-from awstwin.endpoint.glue.crawler.classifiers import FileSchema, merge_fields
+from awstwin.endpoint.glue.crawler.classifiers import FileSchema, merge_fields, render
 from awstwin.endpoint.s3access import ObjectInfo
 
-SIMILARITY = 0.7
+SIMILARITY = 0.7  # shared column names / the larger schema's names, for two schemas to be alike
+PARTITION_THRESHOLD = 0.7  # the largest cluster must hold more than this share of the schemas
+MAX_SCHEMA_CLUSTERS = 5  # more distinct schemas than this never make one table
 
 
 @dataclass
@@ -35,11 +45,35 @@ class ClassifiedFile:
         return self.rel.split("/")[:-1]
 
 
+def merged_columns(files: list[ClassifiedFile]) -> list[tuple[str, str]]:
+    """The columns of `files` in first-seen order, each with the type that holds every file's values."""
+    merged: list = []
+    for item in files:
+        merged = merge_fields(merged, item.schema.columns)
+    return [(name, render(kind)) for name, kind in merged]
+
+
+def representative(files: list[ClassifiedFile]) -> FileSchema:
+    """The reader settings most of `files` share (the first such file's): what their SerDe says."""
+    counts = Counter(item.schema.format_key for item in files)
+    key = counts.most_common(1)[0][0]
+    return next(item.schema for item in files if item.schema.format_key == key)
+
+
 @dataclass
 class PartitionPlan:
     values: list[str]
     location: str
     files: list[ClassifiedFile] = field(default_factory=list)
+
+    @property
+    def schema(self) -> FileSchema:
+        return representative(self.files)
+
+    @property
+    def columns(self) -> list[tuple[str, str]]:
+        """The partition's own schema: only its files' columns and types."""
+        return merged_columns(self.files)
 
 
 @dataclass
@@ -53,15 +87,13 @@ class TablePlan:
     partitions: list[PartitionPlan] = field(default_factory=list)
 
     @property
-    def first(self) -> FileSchema:
-        return self.files[0].schema
+    def schema(self) -> FileSchema:
+        """The table's reader settings: those most of its files share."""
+        return representative(self.files)
 
     @property
     def columns(self) -> list[tuple[str, str]]:
-        merged: list = []
-        for item in self.files:
-            merged = merge_fields(merged, item.schema.hive_columns())
-        return [(name, kind or "string") for name, kind in merged]
+        return merged_columns(self.files)
 
 
 def table_name(text: str) -> str:
@@ -69,27 +101,34 @@ def table_name(text: str) -> str:
     return re.sub(r"[^a-z0-9_]+", "_", text.lower()).strip("_") or "table"
 
 
-def _similar(a: list[str], b: list[str]) -> bool:
+def _similar(a: set[str], b: set[str]) -> bool:
     """Files that only add columns to the others belong together; otherwise names must mostly agree."""
-    small, large = sorted((set(a), set(b)), key=len)
+    small, large = sorted((a, b), key=len)
     if not small:
         return False
     return small <= large or len(small & large) / len(large) >= SIMILARITY
 
 
-def compatible(files: list[ClassifiedFile]) -> bool:
-    if not files:
+def data_compatible(files: list[ClassifiedFile]) -> bool:
+    """Glue's data compatibility: one format, compression and delimiter for all of `files`."""
+    return bool(files) and len({item.schema.data_key for item in files}) == 1
+
+
+def similar_schemas(units: list[list[ClassifiedFile]]) -> bool:
+    """Glue's schema similarity over `units` (partitions, or single files): see the module docstring."""
+    clusters: list[tuple[set[str], int]] = []
+    for unit in units:
+        names = {name for item in unit for name, _ in item.schema.columns}
+        for index, (representative_names, size) in enumerate(clusters):
+            if _similar(representative_names, names):
+                clusters[index] = (representative_names, size + 1)
+                break
+        else:
+            clusters.append((names, 1))
+    if not clusters or len(clusters) > MAX_SCHEMA_CLUSTERS:
         return False
-    key = files[0].schema.format_key
-    merged: list = []
-    for item in files:
-        if item.schema.format_key != key:
-            return False
-        names = [n for n, _ in item.schema.columns]
-        if merged and not _similar([n for n, _ in merged], names):
-            return False
-        merged = merge_fields(merged, item.schema.columns)
-    return True
+    largest = max(size for _, size in clusters)
+    return len(clusters) == 1 or largest / len(units) > PARTITION_THRESHOLD
 
 
 @dataclass
@@ -154,7 +193,7 @@ def plan_tables(
     if grouping.table_level:
         return _plan_at_level(root, include_uri, grouping.table_level)
     everything = root.all_files()
-    if grouping.combine_compatible and compatible(everything):
+    if grouping.combine_compatible and data_compatible(everything):
         depths = {_depth(root, f) for f in everything}
         return [_table_at(root, include_uri, everything, depths.pop() if len(depths) == 1 else 0)]
     plans: list[TablePlan] = []
@@ -180,14 +219,29 @@ def _folder_uri(include_uri: str, rel: str) -> str:
     return f"{include_uri}/{rel}/" if rel else f"{include_uri}/"
 
 
+def _units(node: _Folder, files: list[ClassifiedFile], depth: int) -> list[list[ClassifiedFile]]:
+    """What schema similarity compares below `node`: its partitions (leaf folders), or its files."""
+    if depth == 0:
+        return [[item] for item in files]
+    base = len(node.path.split("/")) if node.path else 0
+    groups: dict[tuple[str, ...], list[ClassifiedFile]] = {}
+    for item in files:
+        groups.setdefault(tuple(item.folders[base : base + depth]), []).append(item)
+    return list(groups.values())
+
+
+def _one_table(node: _Folder, files: list[ClassifiedFile], depth: int) -> bool:
+    return data_compatible(files) and similar_schemas(_units(node, files, depth))
+
+
 def _plan(node: _Folder, include_uri: str, plans: list[TablePlan]) -> None:
     everything = node.all_files()
     depths = {_depth(node, f) for f in everything}
-    if compatible(everything) and len(depths) == 1:
+    if len(depths) == 1 and _one_table(node, everything, next(iter(depths))):
         plans.append(_table_at(node, include_uri, everything, depths.pop()))
         return
     if node.files:
-        if compatible(node.files):
+        if _one_table(node, node.files, 0):
             plans.append(_table_at(node, include_uri, node.files, 0))
         else:
             for item in node.files:

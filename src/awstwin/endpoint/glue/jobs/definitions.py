@@ -11,6 +11,7 @@ from awstwin.endpoint.glue.exceptions import (
     AlreadyExistsException,
     InvalidInputException,
 )
+from awstwin.endpoint.glue.jobs.runner import JobRunner
 from awstwin.endpoint.glue.jobs.shared import (
     COMMANDS,
     DEFAULT_MAX_CONCURRENT_RUNS,
@@ -32,8 +33,16 @@ class JobDefinitionApi:
     _jobs: dict[str, Doc]
     _runs: dict[str, list[Doc]]
     tags: TagBackend
+    runner: JobRunner
 
     # -- job definitions -------------------------------------------------------------------------
+    def _prewarm(self, job: Doc) -> None:
+        """Have a warm Spark driver ready for the job's runs (only with AWSTWIN_GLUE_PREWARM=1)."""
+        arguments = {**(job.get("DefaultArguments") or {}), **(job.get("NonOverridableArguments") or {})}
+        self.runner.prewarm(
+            job["Name"], job["Command"].get("Name", "glueetl"), job.get("GlueVersion"), arguments
+        )
+
     def _definition(self, name: str, fields: Doc, created: float) -> Doc:
         command = dict(fields.get("Command") or {})
         kind = command.get("Name") or "glueetl"
@@ -84,6 +93,7 @@ class JobDefinitionApi:
             self._jobs[Name] = job
             self._runs.setdefault(Name, [])
             self._save()
+        self._prewarm(job)
         return {"Name": Name}
 
     @handler("UpdateJob")
@@ -93,6 +103,7 @@ class JobDefinitionApi:
             current = self._job(JobName)
             self._jobs[JobName] = self._definition(JobName, JobUpdate, current["CreatedOn"])
             self._save()
+        self._prewarm(self._jobs[JobName])
         return {"JobName": JobName}
 
     @handler("GetJob")

@@ -5,17 +5,22 @@ stream per run named after the run id. Lines are batched (once a second, or when
 and sent with PutLogEvents through the endpoint's own CloudWatch Logs (or the external one). A copy
 of each stream stays in the run's folder, so the logs survive even when CloudWatch Logs does not.
 
-With continuous logging (on unless the run's `--enable-continuous-cloudwatch-log` is `false`), the
-driver's lines also go to `/aws-glue/jobs/logs-v2`, stream `<run id>`, where readers and the Airflow
-provider's example teardown (`prune_logs` of `/aws-glue/jobs/logs-v2` by run id) look for them.
+With continuous logging (`--enable-continuous-cloudwatch-log` `true`, on Glue 4.0 and earlier:
+https://docs.aws.amazon.com/glue/latest/dg/monitor-continuous-logging-enable.html) the driver's lines
+also go to `/aws-glue/jobs/logs-v2` (or `--continuous-log-logGroup`), stream
+`<--continuous-log-logStreamPrefix><run id>`; `--enable-continuous-log-filter` (the standard filter,
+on unless `false`) leaves out Spark's and Hadoop's routine INFO lines and heartbeats (`NOISE`) there.
+/aws-glue/jobs/output and /error get every line, as without it.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,15 +33,58 @@ FLUSH_SECONDS = 1.0
 MAX_BATCH_EVENTS = 10_000
 MAX_BATCH_BYTES = 1_000_000  # PutLogEvents allows 1,048,576 including 26 bytes per event
 MAX_EVENT_BYTES = 256 * 1024 - 26
+# The standard continuous-log filter: Spark driver/executor and Hadoop YARN routine lines (logger,
+# as log4j's `%c{1}` prints it, at INFO) and heartbeats, which "are not useful" in the driver's log.
+NOISE = re.compile(
+    r"^\S+ \S+ INFO (?:BlockManager\w*|MemoryStore|ContextCleaner|TaskSetManager|TaskSchedulerImpl|"
+    r"DAGScheduler|Executor|ExecutorAllocationManager|YarnAllocator|YarnClusterScheduler|"
+    r"YarnSchedulerBackend\w*|ApplicationMaster|SparkContext|SecurityManager|Utils|SparkEnv|"
+    r"MapOutputTracker\w*|OutputCommitCoordinator|ShuffleBlockFetcherIterator|CodeGenerator):"
+    r"|heartbeat",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class ContinuousLogging:
+    """Where continuous logging sends the driver's lines, and whether the standard filter is on."""
+
+    group: str
+    stream: str
+    standard_filter: bool = True
+
+    @classmethod
+    def of_run(cls, arguments: Mapping[str, str], run_id: str, supported: bool) -> ContinuousLogging | None:
+        """From the run's arguments; None when off (or not a feature of the run's GlueVersion)."""
+        if not supported or str(arguments.get("--enable-continuous-cloudwatch-log", "")).lower() != "true":
+            return None
+        return cls(
+            group=arguments.get("--continuous-log-logGroup") or CONTINUOUS_GROUP,
+            stream=(arguments.get("--continuous-log-logStreamPrefix") or "") + run_id,
+            standard_filter=str(arguments.get("--enable-continuous-log-filter", "true")).lower() != "false",
+        )
+
+    def keeps(self, line: str) -> bool:
+        return not (self.standard_filter and NOISE.search(line))
 
 
 class RunLogs:
     """Collects lines per kind ('output', 'error') and sends them in batches from one thread."""
 
-    def __init__(self, client_factory: Callable[[], Any], stream: str, folder: Path, continuous: bool = True):
+    def __init__(
+        self,
+        client_factory: Callable[[], Any],
+        stream: str,
+        folder: Path,
+        continuous: ContinuousLogging | None = None,
+    ):
         self.stream = stream
-        # kind -> CloudWatch group; 'driver' is continuous logging's copy of both kinds
-        self.groups = dict(GROUPS) | ({"driver": CONTINUOUS_GROUP} if continuous else {})
+        self.continuous = continuous
+        # kind -> CloudWatch group and stream; 'driver' is continuous logging's copy of both kinds
+        self.groups = dict(GROUPS) | ({"driver": continuous.group} if continuous else {})
+        self.streams = {kind: stream for kind in GROUPS} | (
+            {"driver": continuous.stream} if continuous else {}
+        )
         self._client_factory = client_factory
         self._client: Any = None
         self._failed = False
@@ -53,7 +101,7 @@ class RunLogs:
         event = {"timestamp": int(time.time() * 1000), "message": _clip(text)}
         with self._lock:
             self._pending[kind].append(event)
-            if "driver" in self._pending:
+            if self.continuous is not None and self.continuous.keeps(text):
                 self._pending["driver"].append(dict(event))
             self._files[kind].write(text + "\n")
 
@@ -81,16 +129,18 @@ class RunLogs:
                     handle.flush()
         for kind, events in batches.items():
             for batch in _batches(events):
-                self._send(self.groups[kind], batch)
+                self._send(self.groups[kind], self.streams[kind], batch)
 
     def _connect(self) -> Any:
         if self._client is None and not self._failed:
             try:
                 client = self._client_factory()
-                for group in self.groups.values():
+                for kind, group in self.groups.items():
                     _ignore_exists(lambda g=group: client.create_log_group(logGroupName=g))
                     _ignore_exists(
-                        lambda g=group: client.create_log_stream(logGroupName=g, logStreamName=self.stream)
+                        lambda g=group, s=self.streams[kind]: client.create_log_stream(
+                            logGroupName=g, logStreamName=s
+                        )
                     )
                 self._client = client
             except Exception as exc:  # logs are a copy: the run goes on without them
@@ -100,14 +150,14 @@ class RunLogs:
                 )
         return self._client
 
-    def _send(self, group: str, events: list[dict[str, Any]]) -> None:
+    def _send(self, group: str, stream: str, events: list[dict[str, Any]]) -> None:
         client = self._connect()
         if client is None:
             return
         try:
-            client.put_log_events(logGroupName=group, logStreamName=self.stream, logEvents=events)
+            client.put_log_events(logGroupName=group, logStreamName=stream, logEvents=events)
         except Exception as exc:
-            log.warning("PutLogEvents to %s/%s failed: %s", group, self.stream, exc)
+            log.warning("PutLogEvents to %s/%s failed: %s", group, stream, exc)
 
     def open_streams(self) -> None:
         """Create both streams now, so readers find them even before the first line."""

@@ -114,4 +114,5 @@ class JobBackend(JobDefinitionApi, JobRunApi):
             execution.abort(ENDPOINT_CLOSING)
         for execution in executions:
             execution.join(timeout=30)
+        self.runner.close()
         self._save()

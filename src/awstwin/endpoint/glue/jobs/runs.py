@@ -13,6 +13,7 @@ from awstwin.endpoint.glue.exceptions import (
     EntityNotFoundException,
     InvalidInputException,
 )
+from awstwin.endpoint.glue.jobs import versions
 from awstwin.endpoint.glue.jobs.execution import RunExecution
 from awstwin.endpoint.glue.jobs.logs import LOG_GROUP_PREFIX
 from awstwin.endpoint.glue.jobs.runner import JobProcess, JobRunner, RunSpec
@@ -44,8 +45,9 @@ class JobRunApi:
         JobRunQueuingEnabled: bool | None = None,
         **options: Any,
     ) -> Doc:
-        """Runs the job's script as a local process (PySpark for glueetl, plain Python for pythonshell) with
-        Glue's arguments; stdout and stderr go to /aws-glue/jobs/output and /error."""
+        """Runs the job's script as a local process (PySpark for glueetl, Python without PySpark for
+        pythonshell) as its GlueVersion runs it, with Glue's arguments; stdout and stderr go to
+        /aws-glue/jobs/output and /error (and logs-v2 with continuous logging)."""
         with self._lock:
             if self._closing:
                 raise InvalidInputException("The local endpoint is shutting down; start the run again later")
@@ -64,6 +66,7 @@ class JobRunApi:
                     f"{limit}. Wait for one to finish, stop it (BatchStopJobRun) or raise "
                     "ExecutionProperty.MaxConcurrentRuns"
                 )
+            versions.for_run(options.get("GlueVersion") or job.get("GlueVersion"), job["Command"]["Name"])
             run = self._new_run(job, Arguments, Timeout, options, previous)
             if active >= limit:
                 run["JobRunState"] = WAITING
@@ -132,6 +135,8 @@ class JobRunApi:
             command=command.get("Name", "glueetl"),
             script_location=command.get("ScriptLocation", ""),
             arguments=self._arguments(job, run),
+            glue_version=run.get("GlueVersion"),
+            python_version=command.get("PythonVersion"),
         )
         execution = RunExecution(self, self.runner, spec, run["Timeout"], self.seconds_per_timeout_minute)
         self._executions[run["Id"]] = execution

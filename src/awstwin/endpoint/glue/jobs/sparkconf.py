@@ -130,11 +130,13 @@ def filesystems_jar() -> Path | None:
             if result.returncode != 0:
                 log.warning("javac failed building %s: %s", target.name, result.stderr.strip()[-2000:])
                 return None
-            staging = Path(tmp) / target.name
+            # Staged beside the target and renamed: another process (a parallel test worker, a
+            # second endpoint) never loads a half-written jar.
+            staging = target.with_name(f".{target.name}.{os.getpid()}.tmp")
             with zipfile.ZipFile(staging, "w") as jar:
                 for path in sorted(classes.rglob("*.class")):
                     jar.write(path, path.relative_to(classes).as_posix())
-            shutil.move(str(staging), target)
+            os.replace(staging, target)
     return target
 
 

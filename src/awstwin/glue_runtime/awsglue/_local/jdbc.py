@@ -13,7 +13,6 @@ Column names are matched by name, folded to lower case as Redshift folds identif
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 import sys
@@ -25,13 +24,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from pyspark.sql import DataFrame
 from pyspark.sql import types as T
 
 from awsglue._local import clients, s3paths
 from awsglue._local.sqltext import split_statements
+from awstwin.endpoint.glue.catalog import jdbc_urls
 
 log = logging.getLogger("awsglue.jdbc")
 
@@ -116,16 +115,15 @@ class JdbcTarget:
 
 def parse_jdbc_url(url: str) -> tuple[str, int, str, dict[str, str]]:
     """`jdbc:postgresql://host:port/db?user=u` -> (host, port, database, query parameters)."""
-    if not url.startswith("jdbc:"):
-        raise JdbcWriteError(f"JDBC URL {url!r} does not start with 'jdbc:'")
-    parts = urlsplit(url[len("jdbc:") :])
-    if parts.scheme not in JDBC_SCHEMES:
+    try:
+        scheme, host, port, database, params = jdbc_urls.parse_jdbc_url(url)
+    except jdbc_urls.JdbcUrlError as exc:
+        raise JdbcWriteError(str(exc)) from None
+    if scheme not in JDBC_SCHEMES:
         raise JdbcWriteError(
             f"JDBC URL {url!r}: only {', '.join(f'jdbc:{s}://' for s in JDBC_SCHEMES)} can be loaded locally"
         )
-    params = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-    database = parts.path.lstrip("/") or "dev"
-    return parts.hostname or "localhost", parts.port or JDBC_SCHEMES[parts.scheme], database, params
+    return host, port, database, params
 
 
 def connection_target(name: str, database: str | None = None, catalog_id: str | None = None) -> JdbcTarget:
@@ -135,18 +133,21 @@ def connection_target(name: str, database: str | None = None, catalog_id: str | 
 
 
 def target_from_properties(name: str, props: dict[str, str], database: str | None = None) -> JdbcTarget:
-    url = props.get("JDBC_CONNECTION_URL")
-    if not url:
-        raise JdbcWriteError(f"Glue connection {name!r} has no JDBC_CONNECTION_URL")
-    host, port, url_database, params = parse_jdbc_url(url)
-    user = props.get("USERNAME") or params.get("user")
-    password = props.get("PASSWORD") or params.get("password")
-    if props.get("SECRET_ID"):
-        secret = json.loads(clients.get_secret(props["SECRET_ID"]))
-        user = secret.get("username") or secret.get("user") or user
-        password = secret.get("password") or password
-    sslmode = "require" if str(props.get("JDBC_ENFORCE_SSL", "")).lower() == "true" else params.get("sslmode")
-    return JdbcTarget(name, host, port, database or url_database, user, password, sslmode)
+    if props.get("JDBC_CONNECTION_URL"):
+        parse_jdbc_url(props["JDBC_CONNECTION_URL"])  # only what can be reached locally
+    try:
+        endpoint = jdbc_urls.resolve(name, props, clients.get_secret, database)
+    except jdbc_urls.JdbcUrlError as exc:
+        raise JdbcWriteError(str(exc)) from None
+    return JdbcTarget(
+        name,
+        endpoint.host,
+        endpoint.port,
+        endpoint.database,
+        endpoint.user,
+        endpoint.password,
+        endpoint.sslmode,
+    )
 
 
 def column_name(name: str) -> str:
