@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from awstwin.core.parent_death import STOP_SIGNALS
+
 
 class ServiceError(RuntimeError):
     """A service did not start or answer; the message carries the tail of its log."""
@@ -92,7 +94,7 @@ def start_group(
 ) -> Started:
     """Start `argv` as the leader of a new process group, stdout and stderr appended to `log`."""
     log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("ab") as out:
+    with log.open("ab") as out, stop_signals_held(preexec is not None):
         process = subprocess.Popen(
             list(argv),
             stdin=subprocess.DEVNULL,
@@ -100,9 +102,28 @@ def start_group(
             stderr=subprocess.STDOUT,
             env=dict(env) if env is not None else None,
             start_new_session=True,
-            preexec_fn=preexec,  # only prctl(), before exec
+            preexec_fn=preexec,  # only prctl() and the signal mask, before exec
         )
     return Started(name=name, pid=process.pid, log=log, process=process)
+
+
+@contextmanager
+def stop_signals_held(hold: bool = True) -> Iterator[None]:
+    """Block Ctrl-C, SIGTERM and SIGHUP in this thread while it starts a child with a `preexec_fn`.
+
+    Python runs os.register_at_fork callbacks (logging's lock handling) around such a fork and
+    swallows any exception in them: a Ctrl-C handled there is lost, and the run would carry on as if
+    never interrupted (seen: `Exception ignored in: <function _releaseLock>` then a whole run). Held
+    here, the signal waits until the fork is done and then interrupts as usual. The child starts with
+    them blocked too: `parent_death.die_with_parent` unblocks them before exec."""
+    if not hold:
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def alive(pid: int) -> bool:
