@@ -1,6 +1,6 @@
 """processes.stop_signals_held: a Ctrl-C that lands while a child is forked is not lost (Python
 swallows a KeyboardInterrupt raised in its at-fork callbacks, and logging's lock stayed taken: the
-run then hung), and the child still gets its stop signals."""
+run then hung), and the child starts with its stop signals as usual."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def test_a_ctrl_c_while_held_interrupts_right_after() -> None:
 
 def test_the_child_starts_with_its_stop_signals_unblocked(tmp_path: Path) -> None:
     log = tmp_path / "status.log"
-    with stop_signals_held():  # as the parent holds them while it forks
+    with stop_signals_held():  # as start_group defers them while it forks
         started = start_group(
             "probe", ["grep", "SigBlk", "/proc/self/status"], log, preexec=die_with_parent()
         )

@@ -21,7 +21,6 @@ import signal
 from collections.abc import Callable
 
 PR_SET_PDEATHSIG = 1
-STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
 
 
 def _load_prctl() -> Callable[..., int] | None:
@@ -41,9 +40,6 @@ def die_with_parent(sig: int = signal.SIGTERM) -> Callable[[], None]:
     parent = os.getpid()
 
     def preexec() -> None:
-        # The starter may hold its stop signals while it forks (processes.stop_signals_held): the
-        # program we exec must get them as usual.
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
         if _PRCTL is None:
             return
         _PRCTL(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)

@@ -20,8 +20,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from awstwin.core.parent_death import STOP_SIGNALS
-
 
 class ServiceError(RuntimeError):
     """A service did not start or answer; the message carries the tail of its log."""
@@ -109,21 +107,18 @@ def start_group(
 
 @contextmanager
 def stop_signals_held(hold: bool = True) -> Iterator[None]:
-    """Block Ctrl-C, SIGTERM and SIGHUP in this thread while it starts a child with a `preexec_fn`.
+    """Defer Ctrl-C, SIGTERM and SIGHUP while this process starts a child with a `preexec_fn`.
 
-    Python runs os.register_at_fork callbacks (logging's lock handling) around such a fork and
-    swallows any exception in them: a Ctrl-C handled there is lost, and the run would carry on as if
-    never interrupted (seen: `Exception ignored in: <function _releaseLock>` then a whole run). Held
-    here, the signal waits until the fork is done and then interrupts as usual. The child starts with
-    them blocked too: `parent_death.die_with_parent` unblocks them before exec."""
+    Python runs its os.register_at_fork callbacks (logging's lock handling) around such a fork and
+    swallows any exception raised in them: a Ctrl-C that Python handles there (it may land on any
+    thread and be handled at the next callback) is lost, logging's lock can stay taken, and the run
+    carried on, or hung, as if never interrupted. Deferred here (a handler that only records), the
+    signal acts as usual once the child has started."""
     if not hold:
         yield
         return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
-    try:
+    with signals_deferred():
         yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def alive(pid: int) -> bool:
