@@ -67,8 +67,23 @@ class Suite:
             control.stop_detached(self.state)
 
     def date(self) -> dict[str, Any]:
+        """What a reader sees of DATE. A failed run's own folders (run=<id>/, never published) stay
+        until the next run of the date removes them: the zones' objects are the published ones."""
         with self.stack() as profile:
-            return _everything(profile, DATE)
+            seen = _everything(profile, DATE)
+        published = {location for zone in seen["partitions"].values() for _, location in zone}
+        for zone, objects in seen["objects"].items():
+            seen["objects"][zone] = {
+                key: etag
+                for key, etag in objects.items()
+                if "/run=" not in key or any(f"/{key}".startswith(_path(p)) for p in published)
+            }
+        return seen
+
+
+def _path(location: str) -> str:
+    """s3://bucket/raw/x/ingest_date=d/run=r/ -> /raw/x/ingest_date=d/run=r/ (a key's prefix)."""
+    return "/" + location.split("://", 1)[1].split("/", 1)[1].rstrip("/") + "/"
 
 
 @pytest.fixture(scope="module")

@@ -54,24 +54,31 @@ def marked(marker: str, exclude: frozenset[int] = frozenset()) -> list[int]:
     return found
 
 
-def sweep(marker: str, grace: float = GRACE_SECONDS, budget: float = SWEEP_SECONDS) -> list[int]:
+def _name(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")[:80]
+    except OSError:
+        return "?"
+
+
+def sweep(marker: str, grace: float = GRACE_SECONDS, budget: float = SWEEP_SECONDS) -> dict[int, str]:
     """Stop every process carrying `marker`: SIGTERM, wait up to `grace`, SIGKILL; again while new
-    ones appear, within `budget` seconds. Returns the pids it signalled."""
+    ones appear, within `budget` seconds. Returns the processes it signalled: {pid: command line}."""
     me = frozenset({os.getpid()})
-    signalled: set[int] = set()
+    signalled: dict[int, str] = {}
     deadline = time.monotonic() + budget
     while (left := marked(marker, me)) and time.monotonic() < deadline:
         for sig in (signal.SIGTERM, signal.SIGKILL):
             for pid in left:
+                signalled.setdefault(pid, _name(pid))
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.kill(pid, sig)
-            signalled.update(left)
             wait_until = time.monotonic() + (grace if sig == signal.SIGTERM else 2.0)
             while (left := marked(marker, me)) and time.monotonic() < wait_until:
                 time.sleep(0.1)
             if not left:
                 break
-    return sorted(signalled)
+    return signalled
 
 
 @contextlib.contextmanager
@@ -115,7 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     stopped = sweep(marker)
     if stopped:
         with contextlib.suppress(OSError):  # the run's terminal or pipe may be gone with it
-            print(f"awstwin guardian: stopped the run's leftover processes {stopped}", file=sys.stderr)
+            for pid, command in sorted(stopped.items()):
+                print(f"awstwin guardian: stopped leftover {pid}: {command}", file=sys.stderr)
     return 0
 
 
