@@ -34,7 +34,14 @@ from typing import Any
 
 import pytest
 from tests.e2e.test_pipeline_embedded import _date_state, _everything, _partitions
-from tests.faults.harness import LEFTOVER_SECONDS, Run, leftovers, process_matching, processes_of, suite_profile
+from tests.faults.harness import (
+    LEFTOVER_SECONDS,
+    Run,
+    leftovers,
+    process_matching,
+    processes_of,
+    suite_profile,
+)
 
 from awstwin.core.profile import Profile
 from awstwin.stack import control
