@@ -47,3 +47,33 @@ def test_the_child_starts_with_its_stop_signals_unblocked(tmp_path: Path) -> Non
         started.process.wait(timeout=30)
     blocked = int(log.read_text().split()[1], 16)
     assert blocked & (1 << (signal.SIGINT - 1) | 1 << (signal.SIGTERM - 1)) == 0, log.read_text()
+
+
+def test_a_ctrl_c_during_the_start_stops_the_child_it_started() -> None:
+    """The child itself sends the Ctrl-C while it is being started (from its preexec_fn): start_group
+    raises KeyboardInterrupt and leaves no child behind, though its caller never got the process."""
+    script = textwrap.dedent(
+        """
+        import os, signal
+        from pathlib import Path
+        from awstwin.core.processes import start_group
+        def preexec():
+            os.kill(os.getppid(), signal.SIGINT)
+        try:
+            start_group("probe", ["sleep", "61.2345"], Path(os.devnull), preexec=preexec)
+            print("lost", flush=True)
+        except KeyboardInterrupt:
+            print("interrupted", flush=True)
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == ["interrupted"], done.stderr
+    left = [p for p in Path("/proc").iterdir() if p.name.isdigit() and b"61.2345" in _cmdline(p)]
+    assert left == [], "the child outlived an interrupted start"
+
+
+def _cmdline(proc: Path) -> bytes:
+    try:
+        return (proc / "cmdline").read_bytes()
+    except OSError:
+        return b""

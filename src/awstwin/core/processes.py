@@ -92,16 +92,23 @@ def start_group(
 ) -> Started:
     """Start `argv` as the leader of a new process group, stdout and stderr appended to `log`."""
     log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("ab") as out, stop_signals_held(preexec is not None):
-        process = subprocess.Popen(
-            list(argv),
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=dict(env) if env is not None else None,
-            start_new_session=True,
-            preexec_fn=preexec,  # only prctl() and the signal mask, before exec
-        )
+    process = None
+    try:
+        with log.open("ab") as out, stop_signals_held(preexec is not None):
+            process = subprocess.Popen(
+                list(argv),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=dict(env) if env is not None else None,
+                start_new_session=True,
+                preexec_fn=preexec,  # only prctl(), before exec
+            )
+    except BaseException:  # a Ctrl-C deferred during the start: the caller never gets the process
+        if process is not None:
+            stop_group(process.pid, timeout=5.0)
+            process.wait()
+        raise
     return Started(name=name, pid=process.pid, log=log, process=process)
 
 
