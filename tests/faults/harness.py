@@ -180,7 +180,7 @@ def processes_of(state: Path) -> dict[int, str]:
             continue
         cmdline = _proc_text(entry.name, "cmdline")
         if marker in cmdline or f"{FAULT_STATE}={marker}" in _proc_text(entry.name, "environ"):
-            found[int(entry.name)] = cmdline[:200]
+            found[int(entry.name)] = cmdline
     return found
 
 

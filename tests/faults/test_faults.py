@@ -28,7 +28,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -60,9 +60,13 @@ class Suite:
     good: dict[str, Any]  # the date as the good run left it
     runs: int = 0
 
+    started: list[Run] = field(default_factory=list)
+
     def run(self, name: str, rows: int = 200, prefix: list[str] | None = None) -> Run:
         self.runs += 1
-        return Run(self.state, self.profile, name, DATE, rows, 100 + self.runs, prefix or []).start()
+        run = Run(self.state, self.profile, name, DATE, rows, 100 + self.runs, prefix or []).start()
+        self.started.append(run)
+        return run
 
     @contextlib.contextmanager
     def stack(self) -> Iterator[Profile]:
@@ -108,6 +112,19 @@ def suite() -> Iterator[Suite]:
         with contextlib.suppress(Exception):
             control.stop_detached(state)
         shutil.rmtree(state, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def _no_run_outlives_its_test(suite: Suite) -> Iterator[None]:
+    """A test that failed half-way leaves its run going: kill it (its guardian stops the rest), so
+    the next test starts clean."""
+    yield
+    for run in suite.started:
+        if run.process is not None and run.process.poll() is None:
+            run.kill()
+            run.wait()
+    suite.started.clear()
+    leftovers(suite.state)
 
 
 def _ended(suite: Suite, run: Run, code: int) -> dict[str, Any]:
