@@ -59,8 +59,7 @@ class Suite:
     profile: Profile
     good: dict[str, Any]  # the date as the good run left it
     runs: int = 0
-
-    started: list[Run] = field(default_factory=list)
+    started: list[Run] = field(default_factory=list)  # this test's runs
 
     def run(self, name: str, rows: int = 200, prefix: list[str] | None = None) -> Run:
         self.runs += 1
