@@ -259,6 +259,8 @@ def test_a_full_disk_during_the_warehouse_load_publishes_nothing(suite: Suite, s
     assert run.wait() == EXIT_FAILED, run.tail()
     assert leftovers(suite.state) == {}
     assert run.report()["published"] is False
+    # The run failed for the full disk, not for something else first.
+    assert "No space left on device" in (small_disk.parent / "postgres.log").read_text(errors="replace")
     small_disk.unlink()  # room again: the warehouse recovers and the date reads as before
     assert suite.date() == suite.good
 
