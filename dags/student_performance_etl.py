@@ -34,6 +34,9 @@ and the run writes only folders and tables of its own (`run=<params.run>`, `<tab
    **restore_zones** points the partitions back where they were.
 9. **build_dashboard**: renders the dashboard from the marts to `s3://<bucket>/reports/<date>/
    dashboard.html` (and to the `artifacts_dir` Variable's folder, when set).
+10. **unload_marts**: once published, `sql/unload/marts.sql` UNLOADs the date's marts as Parquet to
+    `s3://<bucket>/marts/<date>/<mart>/` for BI tools that read S3 (through Athena), with the
+    namespace's default IAM role.
 
 The file is the same for every profile: names come from Airflow Variables, AWS and the warehouse
 from the `aws_default` and `redshift_default` connections, the date and the run from the run's params.
@@ -84,6 +87,7 @@ RULES: list[dict[str, Any]] = json.loads((HERE / "student_performance_rules.json
 # The 20 columns as the crawler catalogs them (Glue folds names to lower case).
 REQUIRED_COLUMNS = tuple(rule["name"] for rule in RULES)
 MARTS_SQL = sorted(str(path.relative_to(HERE)) for path in (HERE / "sql" / "marts").glob("*.sql"))
+UNLOAD_MARTS_SQL = "sql/unload/marts.sql"
 PUBLISH_SQL = sorted(str(path.relative_to(HERE)) for path in (HERE / "sql" / "publish").glob("*.sql"))
 
 
@@ -414,9 +418,19 @@ with DAG(
         return_last=False,
     )
 
+    unload_marts = SQLExecuteQueryOperator(
+        task_id="unload_marts",
+        conn_id=WAREHOUSE_CONN_ID,
+        sql=UNLOAD_MARTS_SQL,
+        split_statements=True,
+        return_last=False,
+        autocommit=True,
+    )
+
     zones = [crawl_curated, crawl_quarantine]
     gates = [gate_row_counts, gate_columns, gate_accepted_values]
     stale >> crawl_raw >> check_raw_rows >> start_glue_job >> wait_for_glue_job >> zones
     zones >> reconcile_zones >> gates
     gates >> zones_published >> publish_warehouse >> build_dashboard(INGEST_DATE)
     [zones_published, publish_warehouse] >> restore_zones(INGEST_DATE)
+    publish_warehouse >> unload_marts

@@ -75,19 +75,23 @@ def test_airflow_services_share_one_environment(services: dict[str, Any]) -> Non
         assert {k: env.get(k) for k in base} == base, name
 
 
+@pytest.mark.parametrize(
+    ("dag_file", "expected_connections"),
+    [
+        ("student_performance_etl.py", {"aws_default", "redshift_default"}),
+        ("student_performance_copy_load.py", {"aws_default"}),
+    ],
+)
 def test_every_variable_and_connection_the_dag_reads_is_defined(
-    services: dict[str, Any], profile: Any
+    services: dict[str, Any], profile: Any, dag_file: str, expected_connections: set[str]
 ) -> None:
-    dag = (DAGS_DIR / "student_performance_etl.py").read_text()
+    dag = (DAGS_DIR / dag_file).read_text()
     variables = set(re.findall(r"var\.value\.(\w+)", dag)) | set(re.findall(r'Variable\.get\("(\w+)"', dag))
     # A Variable read with a default that no profile sets (artifacts_dir: a local run's folder) is optional.
     defaulted = set(re.findall(r'Variable\.get\("(\w+)",\s*default=', dag))
     variables = {v for v in variables if v in VARIABLES or v not in defaulted}
     connections = set(re.findall(r'(?:conn_id"?\s*[:=]\s*|CONN_ID = )"(\w+)"', dag))
-    assert variables >= {"raw_crawler", "glue_job", "poll_seconds"} and connections == {
-        "aws_default",
-        "redshift_default",
-    }
+    assert variables >= {"poll_seconds", "bucket"} and connections == expected_connections
     expected = airflow_environment(profile, Path("/unused"), DAGS_DIR)
     for name in ("airflow-apiserver", "airflow-scheduler", "airflow-dag-processor"):
         env = _env(services, name)

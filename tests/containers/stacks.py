@@ -111,6 +111,8 @@ class Localizer:
             inside = f"{service}:{CONTAINER_PORTS[service]}"
             value = value.replace(f"http://{inside}", f"http://127.0.0.1:{port}")
             value = value.replace(f"@{inside}/", f"@127.0.0.1:{port}/")  # a database URL
+            if value == inside:  # a bare host:port (AWSTWIN_WAREHOUSE_ENDPOINT)
+                value = f"127.0.0.1:{port}"
         for inside, outside in self.paths.items():  # longest first: /opt/airflow/dags before /opt/airflow
             value = value.replace(inside, outside)
         return value

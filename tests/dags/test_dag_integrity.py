@@ -5,6 +5,7 @@ for one Python task, the dashboard), with gates that check exactly the dataset's
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -105,6 +106,7 @@ def test_pipeline_flow_order(dag_bag) -> None:
     assert restore.upstream_task_ids == {"publish_warehouse", "publish_zones"}
     assert restore.trigger_rule == "one_failed"
     assert dag.get_task("build_dashboard").upstream_task_ids == {"publish_warehouse"}
+    assert dag.get_task("unload_marts").upstream_task_ids == {"publish_warehouse"}
     start = dag.get_task("start_glue_job")
     assert start.wait_for_completion is False
     sensor = dag.get_task("wait_for_glue_job")
@@ -178,10 +180,53 @@ def test_the_runs_tables_and_run_ids_agree_with_the_package() -> None:
     assert module.RUNS_TABLE_PREFIX == RUNS_TABLE_PREFIX and module.RUN_PATTERN == RUN_PATTERN
 
 
-def test_dag_file_holds_no_profile_value() -> None:
-    """The DAG is byte-identical for every profile: where AWS is, the bucket, the warehouse's address
+def test_the_marts_are_unloaded_as_parquet_to_marts_date(dag_bag) -> None:
+    """Every mart the marts SQL creates is UNLOADed, with the namespace's default role, replacing the
+    date's earlier files (https://docs.aws.amazon.com/redshift/latest/dg/r_UNLOAD.html)."""
+    task = dag_bag.dags["student_performance_etl"].get_task("unload_marts")
+    assert type(task).__name__ == "SQLExecuteQueryOperator" and task.conn_id == "redshift_default"
+    text = (DAGS / _dag_module().UNLOAD_MARTS_SQL).read_text()
+    assert task.sql == text  # Airflow read the file into the task
+    created = re.findall(
+        r"CREATE TABLE IF NOT EXISTS marts\.(\w+)", (DAGS / "sql/marts/00_schema.sql").read_text()
+    )
+    for mart in created:
+        assert f'"{mart}"' in text or f"marts.{mart}" in text, f"{mart} is not unloaded"
+    assert "marts/{{ ingest_date }}/" in text and "FORMAT AS PARQUET" in text and "IAM_ROLE default" in text
+
+
+COPY_DAG_OPERATORS = {"RedshiftDataOperator", "S3ToRedshiftOperator", "RedshiftToS3Operator"}
+
+
+def test_the_copy_load_dag_uses_the_stock_redshift_operators_over_the_data_api(dag_bag) -> None:
+    dag = dag_bag.dags["student_performance_copy_load"]
+    order = ["create_staging", "copy_curated", "check_copy", "unload_summary"]
+    assert [t.task_id for t in dag.topological_sort()] == order
+    assert {type(t).__name__ for t in dag.tasks} == COPY_DAG_OPERATORS
+    for task in dag.tasks:
+        assert type(task).__module__.startswith("airflow.providers.amazon."), task.task_id
+        if type(task).__name__ == "RedshiftDataOperator":
+            assert (
+                task.workgroup_name == "{{ var.value.redshift_workgroup }}"
+                and task.cluster_identifier is None
+            )
+        else:  # the transfers run their COPY / UNLOAD through the Data API, not a database connection
+            assert task.use_redshift_data and task.redshift_data_api_kwargs["workgroup_name"]
+    copy = dag.get_task("copy_curated")
+    assert copy.method == "REPLACE" and copy.copy_options == ["FORMAT AS PARQUET"]
+    # The published run's curated folder, never the date's whole prefix (other runs' folders sit beside it).
+    folder = "curated/student_performance/ingest_date={{ params.ingest_date or ds }}/run={{ params.run }}/"
+    assert copy.s3_key == folder
+    from awstwin.pipeline.runs import RUN_PATTERN
+
+    assert dag.params.get_param("run").schema["pattern"] == RUN_PATTERN
+
+
+@pytest.mark.parametrize("dag_file", ["student_performance_etl.py", "student_performance_copy_load.py"])
+def test_dag_file_holds_no_profile_value(dag_file: str) -> None:
+    """A DAG is byte-identical for every profile: where AWS is, the bucket, the warehouse's address
     and credentials and the resource names all come from connections and variables."""
-    text = (DAGS / "student_performance_etl.py").read_text()
+    text = (DAGS / dag_file).read_text()
     keys = (
         "AWS_ENDPOINT_URL",
         "BUCKET",
@@ -198,6 +243,9 @@ def test_dag_file_holds_no_profile_value() -> None:
     assert set(values) == set(keys)
     leaked = {key: value for key, value in values.items() if value in text}
     assert not leaked, f"profile values hard-coded in the DAG: {leaked}"
+    if dag_file != "student_performance_etl.py":
+        assert "var.value.bucket" in text and "var.value.redshift_workgroup" in text
+        return
     for name in (
         "raw_crawler",
         "raw_table",
@@ -215,11 +263,12 @@ def test_dag_file_holds_no_profile_value() -> None:
 
 
 @pytest.mark.slow  # a fresh interpreter imports Airflow
-def test_dag_imports_in_a_clean_interpreter(tmp_path: Path) -> None:
+@pytest.mark.parametrize("dag_file", ["student_performance_etl.py", "student_performance_copy_load.py"])
+def test_dag_imports_in_a_clean_interpreter(tmp_path: Path, dag_file: str) -> None:
     """Importing the file alone (as Airflow's DAG processor does) prints no error."""
     env = {**os.environ, "AIRFLOW_HOME": str(tmp_path), "AIRFLOW__CORE__LOAD_EXAMPLES": "False"}
     done = subprocess.run(
-        [sys.executable, str(DAGS / "student_performance_etl.py")],
+        [sys.executable, str(DAGS / dag_file)],
         env=env,
         capture_output=True,
         text=True,

@@ -53,6 +53,11 @@ def good_text(tmp_path_factory: pytest.TempPathFactory) -> str:
     return path.read_bytes().decode()
 
 
+RAW_CRAWLER_CONFIGURATION = (
+    '{"Version": 1.0, "CrawlerOutput": {"Partitions": {"AddOrUpdateBehavior": "InheritFromTable"}}}'
+)
+
+
 class RawRuns:
     def __init__(self, aws: Callable[[str], Any]):
         suffix = uuid.uuid4().hex[:8]
@@ -81,6 +86,7 @@ class RawRuns:
             Classifiers=[f"{self.crawler}_csv"],
             Targets={"S3Targets": [{"Path": f"s3://{self.bucket}/raw/student_performance/"}]},
             SchemaChangePolicy={"UpdateBehavior": "UPDATE_IN_DATABASE", "DeleteBehavior": "LOG"},
+            Configuration=RAW_CRAWLER_CONFIGURATION,
         )
 
     def upload_and_crawl(self, run: str, text: str) -> None:

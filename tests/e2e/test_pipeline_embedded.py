@@ -15,6 +15,8 @@ zones, catalog partitions through Glue and Athena, warehouse rows, quarantine, m
    the catalog partitions already flipped are put back;
 7. and a good run of D2 that replaces it everywhere, removing the failed runs' folders.
 (And one run that stops before its DAG: a warehouse table with an earlier layout.)
+Then the second DAG, student_performance_copy_load, COPYs D1's published curated folder into Redshift
+through the Data API, checks it and UNLOADs a summary.
 """
 
 from __future__ import annotations
@@ -40,10 +42,12 @@ import pyarrow.parquet as pq
 import pytest
 from tests.conftest import REAL_DATASET
 
-from awstwin.core.paths import JOB_LIBRARIES, STATE_DIR
+from awstwin.core.paths import DAGS_DIR, JOB_LIBRARIES, STATE_DIR
 from awstwin.core.ports import free_port
 from awstwin.core.profile import SCHEMA_MODULE_KEY, Profile, load_profile
 from awstwin.data import faults, generator, schema
+from awstwin.orchestration.dagrun import DagRunProcess, DagRunResult
+from awstwin.orchestration.environment import airflow_environment
 from awstwin.pipeline import runner
 from awstwin.pipeline.report import RunReport
 from awstwin.pipeline.runner import DAG_ID, RunOptions, run_pipeline
@@ -71,7 +75,19 @@ TASKS = [
     "publish_warehouse",
     "restore_zones",
     "build_dashboard",
+    "unload_marts",
 ]
+MARTS = [
+    "kpi_summary",
+    "score_by_attendance_tutoring",
+    "score_by_school_type",
+    "score_by_study_hours_band",
+    "score_by_sleep_hours",
+    "extracurricular_share",
+    "study_hours_regression",
+    "quarantine_summary",
+]
+COPY_DAG_ID = "student_performance_copy_load"
 ZONES = ("raw", "curated", "quarantine")
 
 RAISING_SCRIPT = """
@@ -485,6 +501,25 @@ def test_report_marts_and_dashboard_are_published(stack: Stack, faulty: Any) -> 
     assert b'id="quarantine"' in page and quarantined.encode() in page
 
 
+def test_the_marts_are_unloaded_as_parquet_for_bi_tools(stack: Stack, faulty: Any) -> None:
+    """unload_marts: s3://<bucket>/marts/<date>/<mart>/ holds each mart's rows of the date."""
+    profile = stack.profile
+    for mart in MARTS:
+        rows = _query(profile, f"SELECT COUNT(*) FROM marts.{mart} WHERE ingest_date = %s", (D1,))[0][0]
+        assert rows > 0 and _parquet_rows(profile, f"marts/{D1}/{mart}/") == rows, mart
+    edges = _query(profile, "SELECT COUNT(*) FROM marts.band_edges")[0][0]
+    assert _parquet_rows(profile, f"marts/{D1}/band_edges/") == edges
+    s3 = _client(profile, "s3")
+    key = next(
+        o["Key"]
+        for o in s3.list_objects_v2(Bucket=profile.bucket, Prefix=f"marts/{D1}/kpi_summary/")["Contents"]
+    )
+    table = pq.read_table(io.BytesIO(s3.get_object(Bucket=profile.bucket, Key=key)["Body"].read()))
+    assert table.column("n").to_pylist() == [
+        r[0] for r in _query(profile, "SELECT n FROM marts.kpi_summary WHERE ingest_date = %s", (D1,))
+    ]
+
+
 # -- 2. the real file ------------------------------------------------------------------------------
 INTEGER_RANGES = {
     "Hours_Studied": (0, 168),
@@ -712,3 +747,56 @@ def test_a_table_from_an_earlier_layout_stops_the_run_before_it_starts(stack: St
         in report.error["message"]
     )
     assert "make clean" in report.error["message"] and "dag_run" not in report.stages
+
+
+# -- 8. the COPY load DAG ------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def copy_load(stack: Stack, rerun: Any) -> DagRunResult:
+    """student_performance_copy_load for D1 and the run that published it, in the Airflow home the
+    runs above migrated."""
+    published = rerun[2].run
+    env = airflow_environment(stack.profile, stack.state / "airflow", DAGS_DIR)
+    log = stack.work / "copy_load" / "airflow.log"
+    process = DagRunProcess(COPY_DAG_ID, DAGS_DIR, env, log, echo=lambda _: None)
+    return process.run({"ingest_date": D1, "run": published}, timeout=900)
+
+
+def test_the_copy_load_dag_copies_checks_and_unloads_through_the_data_api(
+    stack: Stack, copy_load: DagRunResult
+) -> None:
+    assert copy_load.ok, (copy_load.first_error(), copy_load.log)
+    assert [t.task_id for t in copy_load.tasks] == [
+        "create_staging",
+        "copy_curated",
+        "check_copy",
+        "unload_summary",
+    ]
+    profile = stack.profile
+    loaded = _query(profile, f"SELECT COUNT(*) FROM {profile.warehouse_table} WHERE ingest_date = %s", (D1,))
+    staged = _query(profile, "SELECT COUNT(*) FROM staging.student_performance_curated")
+    assert staged == loaded and staged[0][0] > 0
+    keys = _query(
+        profile,
+        f"SELECT COUNT(*) FROM staging.student_performance_curated s JOIN {profile.warehouse_table} w "
+        "ON w.row_key = s.row_key AND w.ingest_date = %s AND w.exam_score = s.exam_score",
+        (D1,),
+    )
+    assert keys == loaded  # the same rows, value for value
+    check = copy_load.returned["check_copy"][0]
+    assert check["Records"] == [[{"longValue": loaded[0][0]}]]
+    # The Data API ran every statement: the batch (REPLACE) and the UNLOAD are its statements.
+    statements = _client(profile, "redshift-data").list_statements(Status="ALL", MaxResults=100)["Statements"]
+    assert any(s.get("IsBatchStatement") and "COPY" in " ".join(s["QueryStrings"]) for s in statements)
+    export = (
+        _client(profile, "s3")
+        .get_object(Bucket=profile.bucket, Key=f"exports/{D1}/score_by_school_type_000")["Body"]
+        .read()
+        .decode()
+    )
+    exported = {row["school_type"]: int(row["students"]) for row in csv.DictReader(io.StringIO(export))}
+    counted = _query(
+        profile,
+        f"SELECT school_type, COUNT(*) FROM {profile.warehouse_table} WHERE ingest_date = %s GROUP BY 1",
+        (D1,),
+    )
+    assert exported == {school_type or "": n for school_type, n in counted}  # NULL unloads as ''

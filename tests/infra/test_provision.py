@@ -55,9 +55,12 @@ def test_every_resource_is_created_or_says_what_serves_it(first) -> None:
     assert set(first.not_local) == set(resources) - local - {"WarehouseClientIngress"}
     for name, served_by in first.not_local.items():
         assert served_by == NOT_LOCAL[resources[name]["Type"]].served_by
-    assert "served by the warehouse" in first.not_local["WarehouseWorkgroup"]
-    assert "served by the warehouse" in first.not_local["WarehouseNamespace"]
-    assert list(first.dropped) == ["WarehouseConnection.ConnectionInput.PhysicalConnectionRequirements"]
+    assert {"WarehouseNamespace", "WarehouseWorkgroup"} <= set(first.created)
+    assert sorted(first.dropped) == [
+        "WarehouseConnection.ConnectionInput.PhysicalConnectionRequirements",
+        "WarehouseWorkgroup.SecurityGroupIds",
+        "WarehouseWorkgroup.SubnetIds",
+    ]
 
 
 def test_every_resource_is_there(first, profile: Profile, aws: Callable[[str], Any]) -> None:
@@ -106,6 +109,20 @@ def test_the_secret_holds_the_warehouse_credentials(
     assert arn.startswith("arn:aws:secretsmanager:") and ":secret:provision-test/warehouse-admin" in arn
     value = json.loads(aws("secretsmanager").get_secret_value(SecretId=arn)["SecretString"])
     assert value == {"username": profile.warehouse_user, "password": profile.warehouse_password}
+
+
+def test_the_stacks_namespace_and_workgroup_are_named_after_it(
+    first, profile: Profile, aws: Callable[[str], Any]
+) -> None:
+    """The admin user and password come from the secret through dynamic references, as on AWS."""
+    serverless = aws("redshift-serverless")
+    namespace = serverless.get_namespace(namespaceName="provision-test")["namespace"]
+    assert (namespace["dbName"], namespace["adminUsername"]) == (profile.warehouse_db, profile.warehouse_user)
+    copy_role = aws("iam").get_role(RoleName="provision-test-redshift-copy")["Role"]["Arn"]
+    assert namespace["defaultIamRoleArn"] == copy_role
+    workgroup = serverless.get_workgroup(workgroupName="provision-test")["workgroup"]
+    assert workgroup["namespaceName"] == "provision-test" and workgroup["baseCapacity"] == 8
+    assert first.outputs["WarehouseEndpoint"] == workgroup["endpoint"]["address"]
 
 
 def test_the_outputs_name_the_local_stand_ins(first, profile: Profile) -> None:

@@ -95,7 +95,10 @@ def test_the_pipeline_files_hold_nothing_a_profile_decides(path: Path) -> None:
 
 
 def test_there_is_one_dag_file_and_one_glue_script_for_every_profile() -> None:
-    assert [p.name for p in DAGS_DIR.glob("*.py")] == ["student_performance_etl.py"]
+    assert sorted(p.name for p in DAGS_DIR.glob("*.py")) == [
+        "student_performance_copy_load.py",
+        "student_performance_etl.py",
+    ]
     envs = [airflow_environment(load_profile(name), Path("/h"), DAGS_DIR) for name in ("local", "compose")]
     envs.append(aws_run_environment(_deployed_aws_profile(), Path("/h")))
     assert {env["AIRFLOW__CORE__DAGS_FOLDER"] for env in envs} == {str(DAGS_DIR)}

@@ -24,6 +24,8 @@ RESOURCES: dict[str, Callable[[Callable[[str], Any], str], object]] = {
     "glue_database": lambda aws, name: aws("glue").get_database(Name=name),
     "athena_workgroup": lambda aws, name: aws("athena").get_work_group(WorkGroup=name),
     "bucket": lambda aws, name: aws("s3").head_bucket(Bucket=name),
+    "redshift_workgroup": lambda aws, name: aws("redshift-serverless").get_workgroup(workgroupName=name),
+    "warehouse_secret": lambda aws, name: aws("secretsmanager").describe_secret(SecretId=name),
 }
 # Variables that name no resource of the template, and what makes them instead.
 NOT_TEMPLATE_RESOURCES = {
@@ -32,6 +34,7 @@ NOT_TEMPLATE_RESOURCES = {
     "quarantine_table": "the quarantine crawler's first crawl",
     "warehouse_table": "postgres_init/ (the warehouse's DDL)",
     "warehouse_quarantine_table": "postgres_init/ (the warehouse's DDL)",
+    "warehouse_database": "the namespace's first database (the WarehouseDatabase parameter)",
     "poll_seconds": "a number",
     "task_retries": "a number",
 }
@@ -70,4 +73,6 @@ def test_provisioning_creates_what_every_variable_names(
         name = env[f"AIRFLOW_VAR_{variable.upper()}"]
         RESOURCES[variable](aws, name)  # raises (EntityNotFound, 404, ...) when provisioning missed it
         checked.append(variable)
-    assert {"raw_crawler", "glue_job", "glue_database", "athena_workgroup"} <= set(checked)
+    assert {"raw_crawler", "glue_job", "glue_database", "athena_workgroup", "redshift_workgroup"} <= set(
+        checked
+    )

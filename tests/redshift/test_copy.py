@@ -106,6 +106,26 @@ def test_copy_of_parquet_matches_columns_by_position(connect, aws, bucket):
     ]
 
 
+def test_copy_of_parquet_timestamps_keeps_their_fraction(connect, aws, bucket):
+    """Spark and Glue write TIMESTAMP columns (microseconds); Redshift loads them into TIMESTAMP."""
+    from datetime import datetime
+
+    at = [datetime(2024, 5, 1, 12, 30, 5), datetime(2024, 5, 1, 12, 30, 5, 250000), None]
+    out = io.BytesIO()
+    # Spark writes INT96 by default, which Arrow reads as nanoseconds.
+    table = pa.table({"at": pa.array(at, pa.timestamp("us")), "at_ns": pa.array(at, pa.timestamp("ns"))})
+    pq.write_table(table, out, use_deprecated_int96_timestamps=True)
+    aws("s3").put_object(Bucket=bucket, Key="ts/part-0.parquet", Body=out.getvalue())
+    connection = connect()
+    rows(connection, "CREATE TEMP TABLE ts_target (at TIMESTAMP, at_ns TIMESTAMP)")
+    rows(connection, f"COPY ts_target FROM 's3://{bucket}/ts/' IAM_ROLE '{ROLE}' FORMAT AS PARQUET")
+    assert rows(connection, "SELECT at, at_ns FROM ts_target ORDER BY at NULLS LAST") == [
+        (at[0], at[0]),
+        (at[1], at[1]),
+        (None, None),
+    ]
+
+
 def test_copy_json_auto_and_jsonpaths(connect, aws, bucket):
     s3 = aws("s3")
     s3.put_object(

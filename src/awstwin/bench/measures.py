@@ -122,11 +122,19 @@ def redshift_front() -> dict[str, float]:
     return measured.measure()
 
 
+def redshift_data() -> dict[str, float]:
+    """The Redshift Data API over the front: a statement's round trip, a large result's pages."""
+    from awstwin.bench import redshift_data as measured
+
+    return measured.measure()
+
+
 MEASURES = {
     "endpoint": endpoint,
     "generator": generator,
     "warehouse": warehouse,
     "redshift_front": redshift_front,
+    "redshift_data": redshift_data,
     "pipeline": pipeline,
     "pipeline_1m": pipeline_1m,
 }

@@ -13,6 +13,7 @@ from pathlib import Path
 DEFAULT_REGION = "us-east-1"
 DEFAULT_ACCOUNT_ID = "123456789012"  # moto's default account; ARNs are built with it locally
 DEFAULT_PORT = 4566  # LocalStack's convention: one port for every service
+DEFAULT_WAREHOUSE = "127.0.0.1:5439"  # the Redshift front of the local stacks
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -33,6 +34,9 @@ class EndpointSettings:
     # endpoint is only their client; otherwise it serves S3 itself from plain files.
     external_s3_url: str | None = None
     external_logs_url: str | None = None
+    # host:port of the warehouse (the Redshift front) that Redshift Serverless workgroups and the
+    # Redshift Data API run on: the local stack's warehouse port.
+    warehouse_endpoint: str = DEFAULT_WAREHOUSE
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -55,6 +59,7 @@ class EndpointSettings:
             "account_id": _env("AWSTWIN_ACCOUNT_ID", DEFAULT_ACCOUNT_ID),
             "external_s3_url": _env("AWSTWIN_EXTERNAL_S3_URL"),
             "external_logs_url": _env("AWSTWIN_EXTERNAL_LOGS_URL"),
+            "warehouse_endpoint": _env("AWSTWIN_WAREHOUSE_ENDPOINT", DEFAULT_WAREHOUSE),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         if values["state_dir"] is not None:

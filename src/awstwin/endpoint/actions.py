@@ -1,4 +1,4 @@
-"""The table of supported Glue, Athena, S3 and CloudFormation actions for the README, generated from the code.
+"""The table of supported actions of the services the endpoint serves, for the README, from the code.
 
     python -m awstwin.endpoint.actions > actions.md
 
@@ -23,6 +23,16 @@ SERVICES = (
     ("athena", "Amazon Athena", "Athena SQL on DuckDB over the Glue catalog"),
     ("s3", "Amazon S3", "objects as plain files under the state directory"),
     ("cloudformation", "AWS CloudFormation", "stacks whose resources the endpoint's own services create"),
+    (
+        "redshift-serverless",
+        "Amazon Redshift Serverless",
+        "namespaces and workgroups served by the local warehouse, temporary credentials",
+    ),
+    (
+        "redshift-data",
+        "Amazon Redshift Data API",
+        "statements that run on the warehouse through the Redshift front",
+    ),
 )
 
 
@@ -34,7 +44,7 @@ def summary(handler: Callable[..., Any]) -> str:
 
 def registries() -> dict[str, Registry]:
     """service -> its registry of `@handler` operations, read from the backend classes (no endpoint)."""
-    from awstwin.endpoint import athena, cloudformation, glue
+    from awstwin.endpoint import athena, cloudformation, glue, redshift
     from awstwin.endpoint.s3.operations import S3Operations
 
     classes = {
@@ -43,11 +53,12 @@ def registries() -> dict[str, Registry]:
         "s3": (S3Operations,),
         "cloudformation": cloudformation.backend_classes(),
     }
+    classes.update(redshift.backend_classes())
     return {name: Registry.of(name, service_model(name), owners) for name, owners in classes.items()}
 
 
 def implemented() -> dict[str, dict[str, Callable[..., Any]]]:
-    """service -> {operation: handler} for each service above, as the dispatchers serve them."""
+    """service -> {operation: handler} for every service the endpoint serves, as the dispatchers do."""
     return {
         name: {op: registry.operations[op].function for op in registry.names()}
         for name, registry in registries().items()

@@ -9,9 +9,18 @@ class AwsError(Exception):
     code: str = "InternalFailure"
     status: int = 400
 
-    def __init__(self, message: str, *, code: str | None = None, status: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        fields: dict[str, str] | None = None,
+    ):
         super().__init__(message)
         self.message = message
+        # Members of the error's shape besides its message (ResourceNotFoundException.ResourceId, ...).
+        self.fields = dict(fields or {})
         if code is not None:
             self.code = code
         if status is not None:

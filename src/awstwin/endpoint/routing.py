@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 # The services the endpoint implements itself; everything else goes to moto.
-SERVED = ("glue", "athena")
+SERVED = ("glue", "athena", "redshift-data", "redshift-serverless")
 # Single operations of a moto-served service that we answer in front of moto (`logs/`).
 TARGET_OPERATIONS = {"Logs_20140328.FilterLogEvents": "logs"}
 ADMIN_PREFIX = "/_awstwin/"
@@ -37,7 +37,8 @@ def _scope_service(credential: str) -> str | None:
 
 
 def service_of(environ: dict[str, Any]) -> str:
-    """Return 'glue', 'athena', 's3', 'logs', 'admin', or the signing name of a service moto serves."""
+    """Return 'glue', 'athena', 'redshift-data', 'redshift-serverless', 's3', 'logs', 'admin', or the
+    signing name of a service moto serves."""
     target = environ.get("HTTP_X_AMZ_TARGET", "")
     if target in TARGET_OPERATIONS:
         return TARGET_OPERATIONS[target]

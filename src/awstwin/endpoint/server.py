@@ -28,6 +28,7 @@ from awstwin.endpoint.security.settings import SecurityConfigError, SecuritySett
 log = logging.getLogger("awstwin.endpoint")
 
 BUILD_AFTER_SECONDS = 1.0
+REDSHIFT_SERVICES = ("redshift-serverless", "redshift-data")
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
@@ -56,6 +57,8 @@ class Endpoint:
         self._s3_lock = threading.Lock()
         self._services_lock = threading.Lock()
         self._services: tuple[Any, Any, Any] | None = None  # (Glue, Athena, CloudFormation) once built
+        self._redshift_lock = threading.Lock()
+        self._redshift: Any = None  # Redshift Serverless and the Data API once built
         self._closers: list[Callable[[], None]] = []
         self._background: threading.Thread | None = None
         self._closed = False
@@ -63,7 +66,14 @@ class Endpoint:
     # -- building services when first needed -------------------------------------------------------
     @property
     def service_names(self) -> list[str]:
-        return ["glue", "athena", "cloudformation", *(["s3"] if self.settings.serves_s3 else []), "logs"]
+        return [
+            "glue",
+            "athena",
+            "cloudformation",
+            *REDSHIFT_SERVICES,
+            *(["s3"] if self.settings.serves_s3 else []),
+            "logs",
+        ]
 
     def _build_s3(self) -> None:
         with self._s3_lock:
@@ -94,6 +104,23 @@ class Endpoint:
                 self._services = (built_glue, built_athena, built_cloudformation)
             return self._services
 
+    def _build_redshift(self) -> Any:
+        """Redshift Serverless and the Data API: they connect to the warehouse only when a call needs it."""
+        with self._redshift_lock:
+            if self._redshift is None:
+                from awstwin.endpoint import redshift
+
+                built = redshift.build(self.context)
+                self._closers.append(built.close)
+                self.apps["redshift-serverless"] = built.serverless_app
+                self.apps["redshift-data"] = built.data_app
+                self._redshift = built
+            return self._redshift
+
+    @property
+    def redshift(self) -> Any:
+        return self._build_redshift()
+
     @property
     def glue(self) -> Any:
         return self._build_services()[0]
@@ -110,6 +137,7 @@ class Endpoint:
         """Build every service now (the background start does this right after the first request)."""
         self._build_s3()
         self._build_services()
+        self._build_redshift()
 
     def build_in_background(self) -> None:
         with self._moto_lock:
@@ -123,6 +151,8 @@ class Endpoint:
             self._build_s3()
         elif service in ("glue", "athena", "cloudformation", "logs"):
             self._build_services()
+        elif service in REDSHIFT_SERVICES:
+            self._build_redshift()
         app = self.apps.get(service)
         return app if app is not None else self.moto
 

@@ -2,9 +2,9 @@
 
 Reads THE template (infra/pipeline.yaml) and deploys it with the profile's parameter values through
 the stack's own CloudFormation (the endpoint's, which creates every resource through its S3, Glue,
-Athena, IAM and Secrets Manager), by the same change-set path `make deploy PROFILE=aws` takes
-(`infra/stacks.py`). A first run creates the stack, later runs update it (or change nothing). Types
-with no local counterpart (Redshift Serverless, the VPC) are "created" with an event saying what serves
+Athena, IAM, Secrets Manager and Redshift Serverless), by the same change-set path `make deploy
+PROFILE=aws` takes (`infra/stacks.py`). A first run creates the stack, later runs update it (or change
+nothing). Types with no local counterpart (the VPC) are "created" with an event saying what serves
 them locally (`NOT_LOCAL`), and the result lists them. Resources an older provisioning made outside any
 stack are adopted (CloudFormation's ImportExistingResources). Finally each Glue job's script is
 uploaded from spark_jobs/ to its ScriptLocation, and each of its --extra-py-files from spark_jobs/ or

@@ -34,6 +34,11 @@ VARIABLES: dict[str, Callable[[Profile], object]] = {
     "curated_table": lambda p: p.curated_table,
     "quarantine_table": lambda p: p.quarantine_table,
     "warehouse_quarantine_table": lambda p: p.warehouse_quarantine_table,
+    # The Redshift Data API's target (student_performance_copy_load): the stack's Serverless workgroup,
+    # named after the stack, and its admin secret (infra/pipeline.yaml's WarehouseSecret, by name).
+    "redshift_workgroup": lambda p: p.stack_name,
+    "warehouse_secret": lambda p: f"{p.stack_name}/warehouse-admin",
+    "warehouse_database": lambda p: p.warehouse_db,
     "poll_seconds": lambda p: p.poll_seconds,
     "task_retries": lambda p: p.task_retries,
 }

@@ -445,7 +445,8 @@ def parquet_records(filename: str, data: bytes, width: int) -> Iterator[Record]:
     texts = []
     for column in table.columns:
         if pa.types.is_timestamp(column.type):
-            column = pc.strftime(column, format="%Y-%m-%d %H:%M:%S.%f")
+            # Arrow's %S already carries the fraction at the column's unit (no %f in Arrow).
+            column = pc.strftime(column, format="%Y-%m-%d %H:%M:%S")
         elif pa.types.is_boolean(column.type):
             column = pc.if_else(column, "true", "false")
         texts.append(column.cast(pa.string()).to_pylist())

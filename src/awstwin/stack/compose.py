@@ -49,6 +49,8 @@ AWS_SERVICE_CONTAINERS = {
     "athena": "emulator",
     "secretsmanager": "emulator",
     "cloudformation": "emulator",
+    "redshift-serverless": "emulator",
+    "redshift-data": "emulator",
 }
 AWS_CONTAINER_PORT = 4566
 AIRFLOW_CONTAINER, AIRFLOW_PORT = "airflow-apiserver", 8080
@@ -208,7 +210,7 @@ def summary(config: Mapping[str, Any]) -> list[str]:
     user, database = env.get("POSTGRES_USER"), env.get("POSTGRES_DB")
     rows = [
         ("LocalStack (S3, Logs, IAM, STS)", aws),
-        ("Glue, Athena, Secrets Manager, CloudFormation (emulator)", glue),
+        ("Glue, Athena, Secrets Manager, CloudFormation, Redshift Data API (emulator)", glue),
         ("warehouse (Redshift front over Postgres)", f"postgresql://{user}@{warehouse}/{database}"),
         ("Airflow UI and REST API", f"{airflow} (admin / {password})"),
     ]

@@ -154,6 +154,8 @@ class EmbeddedStack:
             "AWS_ACCESS_KEY_ID": self.profile.aws_access_key_id or "test",
             "AWS_SECRET_ACCESS_KEY": self.profile.aws_secret_access_key or "test",
             "AWS_DEFAULT_REGION": self.profile.aws_region,
+            # Redshift Serverless and the Data API run on the Redshift front started below.
+            "AWSTWIN_WAREHOUSE_ENDPOINT": f"{self.profile.warehouse_host}:{self.profile.warehouse_port}",
         }
         log = self.state_dir / "logs" / "endpoint.log"
         started = processes.start_group(

@@ -105,6 +105,8 @@ class LocalStackStack(EmbeddedStack):
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "AWSTWIN_"))},
             **{k: stack_url(str(v), published) for k, v in (service.get("environment") or {}).items()},
+            # compose's `redshift:5439` is this stack's Redshift front, on the profile's warehouse port.
+            "AWSTWIN_WAREHOUSE_ENDPOINT": f"{self.profile.warehouse_host}:{self.profile.warehouse_port}",
             "PYTHONUNBUFFERED": "1",
         }
         state = self.state_dir / "emulator"
@@ -119,7 +121,7 @@ class LocalStackStack(EmbeddedStack):
 
     def _endpoint_line(self, endpoint: Started) -> str:
         return (
-            f"  emulator  {self.profile.endpoint_for('glue')} Glue, Athena, Secrets Manager "
+            f"  emulator  {self.profile.endpoint_for('glue')} Glue, Athena, Secrets Manager, Redshift "
             f"(pid {endpoint.pid}, log {endpoint.log})"
         )
 

@@ -83,13 +83,13 @@ def test_deploy_the_pipeline_template_then_use_it_then_delete_it(endpoint: Any, 
     glue, athena, s3 = aws("glue"), aws("athena"), aws("s3")
     s3.put_object(
         Bucket=profile.bucket,
-        Key="raw/student_performance/ingest_date=2024-05-01/part.csv",
+        Key="raw/student_performance/ingest_date=2024-05-01/run=r1/part.csv",
         Body=b"Hours_Studied,Exam_Score\n10,70\n20,85\n",
     )
     glue.start_crawler(Name=profile.raw_crawler)
     wait_ready(glue, profile.raw_crawler)
     query = athena.start_query_execution(
-        QueryString=f"SELECT count(*), max(exam_score) FROM {profile.raw_table}",
+        QueryString=f"SELECT count(*), max(exam_score) FROM {profile.runs_table(profile.raw_table)}",
         QueryExecutionContext={"Database": profile.glue_database},
         WorkGroup=profile.athena_workgroup,
     )["QueryExecutionId"]

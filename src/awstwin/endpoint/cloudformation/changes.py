@@ -3,7 +3,11 @@ DescribeChangeSet lists it (Add / Modify / Remove, Replacement True / False / Co
 properties that differ) (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-updating-stacks-changesets.html).
 
 Values that depend on resources not made yet cannot be known before the change set runs; they read as
-`{{unknown:...}}` here, and a replacement that hangs on one is `Conditional`, as on AWS.
+`{{unknown:...}}` here, and a replacement that hangs on one is `Conditional`, as on AWS. A dynamic
+reference (`{{resolve:...}}`) is not looked up while planning: a property that holds one counts as
+unchanged when the resource has a value there, as CloudFormation reads a referenced value only when
+the reference itself changes (https://repost.aws/knowledge-center/cloudformation-stack-update-secrets).
+Locally a change of the reference's own text is not told apart from an unchanged one.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import Any
 from awstwin.endpoint.cloudformation.intrinsics import Lookups
 from awstwin.endpoint.cloudformation.parameters import ParameterValues
 from awstwin.endpoint.cloudformation.provisioner import Provisioner, ResourceFailed, local_properties
-from awstwin.endpoint.cloudformation.resolving import active, stack_resolver, stand_in
+from awstwin.endpoint.cloudformation.resolving import active, made_by_a_stand_in, stack_resolver, stand_in
 from awstwin.endpoint.cloudformation.resources import NOT_LOCAL, RESOURCE_TYPES, Target
 from awstwin.endpoint.cloudformation.stacks import Stack
 from awstwin.endpoint.cloudformation.template import Template
@@ -41,6 +45,17 @@ def _change(
         **extra,
     }
     return {"Type": "Resource", "ResourceChange": {k: v for k, v in change.items() if v is not None}}
+
+
+def _as_applied(new: Any, old: Any) -> Any:
+    """`new` with each string holding a dynamic reference replaced by the value applied there before."""
+    if isinstance(new, str):
+        return old if "{{resolve:" in new and old is not None else new
+    if isinstance(new, dict) and isinstance(old, Mapping):
+        return {k: _as_applied(v, old.get(k)) for k, v in new.items()}
+    if isinstance(new, list) and isinstance(old, list) and len(new) == len(old):
+        return [_as_applied(n, o) for n, o in zip(new, old, strict=True)]
+    return new
 
 
 def _details(old: Mapping[str, Any], new: Mapping[str, Any], recreation: str) -> list[dict[str, Any]]:
@@ -95,7 +110,7 @@ def plan(
         type_name = str(resource["Type"])
         raw = resource.get("Properties") or {}
         record = stack.resources.get(logical_id)
-        if record is None or record.status.startswith("DELETE"):
+        if record is None or record.status.startswith("DELETE") or made_by_a_stand_in(record):
             found = _existing(provisioner, resolver, resource, logical_id) if import_existing else None
             changes.append(_change("Import" if found else "Add", logical_id, type_name, found))
             continue
@@ -140,6 +155,7 @@ def plan(
             for key in parents:
                 node = node.setdefault(key, {})
             node[last] = kind.name(record.props)
+        new = _as_applied(new, record.props)
         if new == record.props:
             continue
         if provisioner.replaces(type_name, record.props, new):

@@ -11,8 +11,21 @@ from awstwin.endpoint.cloudformation.exceptions import TemplateError
 from awstwin.endpoint.cloudformation.intrinsics import Lookups, Resolver, as_text
 from awstwin.endpoint.cloudformation.parameters import ParameterValues
 from awstwin.endpoint.cloudformation.resources import NOT_LOCAL, Env, NotLocal
-from awstwin.endpoint.cloudformation.stacks import Stack
+from awstwin.endpoint.cloudformation.stacks import ResourceRecord, Stack
 from awstwin.endpoint.cloudformation.template import Template
+
+NOT_LOCAL_REASON = "Not created locally: "
+
+
+def not_local_reason(type_name: str) -> str:
+    """The event reason of a resource a stand-in serves."""
+    return NOT_LOCAL_REASON + NOT_LOCAL[type_name].served_by
+
+
+def made_by_a_stand_in(record: ResourceRecord) -> bool:
+    """A resource a stand-in served when its type had no local counterpart, and that the endpoint now
+    makes (Redshift Serverless, in stacks kept from before): the next update creates it."""
+    return record.type not in NOT_LOCAL and (record.reason or "").startswith(NOT_LOCAL_REASON)
 
 
 def pseudo_parameters(stack: Stack, env: Env) -> dict[str, Any]:

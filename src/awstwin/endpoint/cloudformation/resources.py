@@ -1,17 +1,18 @@
 """CloudFormation resource types as data: which API calls create, update, delete and describe each one.
 
-One row per type: the service whose API it is made through (the endpoint's own S3, Glue and Athena;
-IAM, Secrets Manager, Logs and SSM behind the same port), the properties it applies (any other
-property fails the resource, never ignored), where the template names it and how CloudFormation names
-it when the template does not, how to ask whether it exists, the create / update / delete calls (each
-a small function from the resolved properties to the call's arguments), calls that follow create and
-update (bucket encryption, role policies), which property changes replace it, and how `Ref` and
-`Fn::GetAtt` read. Adding a type is adding a row here, never a branch in the provisioner.
+One row per type: the service whose API it is made through (the endpoint's own S3, Glue, Athena and
+Redshift Serverless; IAM, Secrets Manager, Logs and SSM behind the same port), the properties it
+applies (any other property fails the resource, never ignored), where the template names it and how
+CloudFormation names it when the template does not, how to ask whether it exists, the create / update
+/ delete calls (each a small function from the resolved properties to the call's arguments), calls
+that follow create and update (bucket encryption, role policies), which property changes replace it,
+and how `Ref` and `Fn::GetAtt` read. Adding a type is adding a row here, never a branch in the
+provisioner.
 
 Types the local stacks serve by other means are rows too, in `NOT_LOCAL`: each says what stands in for
-it (the warehouse for Redshift Serverless, the machine's own network for the VPC); the stack's events
-say so. Properties that only mean something on AWS are listed, with the reason, in
-`LOCAL_DROPPED_PROPERTIES`, and the resource's event says they were not applied.
+it (the machine's own network for the VPC); the stack's events say so. Properties that only mean
+something on AWS are listed, with the reason, in `LOCAL_DROPPED_PROPERTIES`, and the resource's event
+says they were not applied.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlparse
 
 Props = Mapping[str, Any]
 
@@ -881,6 +881,150 @@ _SSM_PARAMETER = ResourceType(
 )
 
 
+# ---- Redshift Serverless: made by the endpoint's control plane, whose workgroups the local warehouse
+# serves. CloudFormation's PascalCase properties are the API's camelCase members.
+
+_NAMESPACE_FIELDS = {
+    "AdminUsername": "adminUsername",
+    "AdminUserPassword": "adminUserPassword",
+    "DbName": "dbName",
+    "DefaultIamRoleArn": "defaultIamRoleArn",
+    "IamRoles": "iamRoles",
+    "KmsKeyId": "kmsKeyId",
+    "LogExports": "logExports",
+    "ManageAdminPassword": "manageAdminPassword",
+    "AdminPasswordSecretKmsKeyId": "adminPasswordSecretKmsKeyId",
+}
+# UpdateNamespace takes no database name and no managed-password switch: set once, at creation.
+_NAMESPACE_CREATE_ONLY = ("dbName", "manageAdminPassword", "adminPasswordSecretKmsKeyId")
+_WORKGROUP_FIELDS = {
+    "BaseCapacity": "baseCapacity",
+    "MaxCapacity": "maxCapacity",
+    "EnhancedVpcRouting": "enhancedVpcRouting",
+    "PubliclyAccessible": "publiclyAccessible",
+    "SecurityGroupIds": "securityGroupIds",
+    "SubnetIds": "subnetIds",
+    "Port": "port",
+    "PricePerformanceTarget": "pricePerformanceTarget",
+}
+
+
+def _camel(props: Props, fields: Mapping[str, str]) -> dict[str, Any]:
+    return {api: props[cfn] for cfn, api in fields.items() if cfn in props}
+
+
+def _lower_tags(props: Props) -> dict[str, Any]:
+    tags = [{"key": t["Key"], "value": t["Value"]} for t in _tag_list(props)]
+    return {"tags": tags} if tags else {}
+
+
+def _namespace_update(t: Target) -> dict[str, Any]:
+    fields = {k: v for k, v in _camel(t.props, _NAMESPACE_FIELDS).items() if k not in _NAMESPACE_CREATE_ONLY}
+    return {"namespaceName": t.physical_id, **fields}
+
+
+def _serverless_workgroup(t: Target, creating: bool) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {"workgroupName": t.physical_id, **_camel(t.props, _WORKGROUP_FIELDS)}
+    if creating:
+        kwargs["namespaceName"] = t.props["NamespaceName"]
+        kwargs.update(_lower_tags(t.props))
+    if t.props.get("ConfigParameters"):
+        kwargs["configParameters"] = [
+            {"parameterKey": p["ParameterKey"], "parameterValue": p["ParameterValue"]}
+            for p in t.props["ConfigParameters"]
+        ]
+    return kwargs
+
+
+def _described(kind: str, *path: str) -> Attribute:
+    """An attribute read from the Get call's answer (`{"workgroup": {...}}`)."""
+
+    def read(target: Target, env: Env, described: Mapping[str, Any]) -> Any:
+        node: Any = described[kind]
+        for key in path:
+            node = node[key]
+        return str(node) if isinstance(node, (int, float, bool)) and not isinstance(node, str) else node
+
+    return read
+
+
+_SERVERLESS_NAMESPACE = ResourceType(
+    service="redshift-serverless",
+    properties=frozenset({"NamespaceName", "Tags", *_NAMESPACE_FIELDS}),
+    naming=Naming("NamespaceName", max_length=64, lowercase=True),
+    describe=Call("get_namespace", lambda t: {"namespaceName": t.physical_id}),
+    not_found=("ResourceNotFoundException",),
+    create=Call(
+        "create_namespace",
+        lambda t: {
+            "namespaceName": t.physical_id,
+            **_camel(t.props, _NAMESPACE_FIELDS),
+            **_lower_tags(t.props),
+        },
+    ),
+    update=Call("update_namespace", _namespace_update),
+    replace_on=("NamespaceName", "DbName", "ManageAdminPassword"),
+    delete=(
+        Call(
+            "delete_namespace",
+            lambda t: {"namespaceName": t.physical_id},
+            gone=("ResourceNotFoundException",),
+        ),
+    ),
+    attributes={
+        f"Namespace.{name[0].upper()}{name[1:]}": _described("namespace", name)
+        for name in (
+            "namespaceName",
+            "namespaceId",
+            "namespaceArn",
+            "dbName",
+            "adminUsername",
+            "defaultIamRoleArn",
+            "iamRoles",
+            "status",
+            "creationDate",
+        )
+    },
+)
+
+_SERVERLESS_WORKGROUP = ResourceType(
+    service="redshift-serverless",
+    properties=frozenset({"WorkgroupName", "NamespaceName", "ConfigParameters", "Tags", *_WORKGROUP_FIELDS}),
+    naming=Naming("WorkgroupName", max_length=64, lowercase=True),
+    describe=Call("get_workgroup", lambda t: {"workgroupName": t.physical_id}),
+    not_found=("ResourceNotFoundException",),
+    create=Call("create_workgroup", lambda t: _serverless_workgroup(t, creating=True)),
+    update=Call("update_workgroup", lambda t: _serverless_workgroup(t, creating=False)),
+    replace_on=("WorkgroupName", "NamespaceName"),
+    delete=(
+        Call(
+            "delete_workgroup",
+            lambda t: {"workgroupName": t.physical_id},
+            gone=("ResourceNotFoundException",),
+        ),
+    ),
+    attributes={
+        **{
+            f"Workgroup.{name[0].upper()}{name[1:]}": _described("workgroup", name)
+            for name in (
+                "workgroupName",
+                "workgroupId",
+                "workgroupArn",
+                "namespaceName",
+                "baseCapacity",
+                "enhancedVpcRouting",
+                "publiclyAccessible",
+                "status",
+                "creationDate",
+            )
+        },
+        # The workgroup's endpoint is the local warehouse's address (the Redshift front).
+        "Workgroup.Endpoint.Address": _described("workgroup", "endpoint", "address"),
+        "Workgroup.Endpoint.Port": _described("workgroup", "endpoint", "port"),
+    },
+)
+
+
 RESOURCE_TYPES: dict[str, ResourceType] = {
     "AWS::S3::Bucket": _S3_BUCKET,
     "AWS::S3::BucketPolicy": _S3_BUCKET_POLICY,
@@ -898,6 +1042,8 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
     "AWS::SecretsManager::Secret": _SECRET,
     "AWS::Logs::LogGroup": _LOG_GROUP,
     "AWS::SSM::Parameter": _SSM_PARAMETER,
+    "AWS::RedshiftServerless::Namespace": _SERVERLESS_NAMESPACE,
+    "AWS::RedshiftServerless::Workgroup": _SERVERLESS_WORKGROUP,
 }
 
 
@@ -916,32 +1062,9 @@ class NotLocal:
     attributes: Mapping[str, StandIn] = field(default_factory=dict)
 
 
-def _warehouse_url(resolve: Callable[[Any], Any]) -> Any:
-    url = str(resolve({"Ref": "WarehouseJdbcUrl"}))
-    if not url:
-        raise ValueError(
-            "the local stacks name their warehouse in the WarehouseJdbcUrl parameter; it is empty"
-        )
-    return urlparse(url.removeprefix("jdbc:"))
-
-
 _NETWORK = "no local counterpart: the local stack's services reach each other on this machine's network"
 
 NOT_LOCAL: dict[str, NotLocal] = {
-    "AWS::RedshiftServerless::Namespace": NotLocal(
-        "served by the warehouse: the stack's Postgres (postgres_init/) holds the database, its admin "
-        "user is the profile's (and the secret's)",
-        ref=lambda props, resolve: str(resolve(props["NamespaceName"])),
-    ),
-    "AWS::RedshiftServerless::Workgroup": NotLocal(
-        "served by the warehouse: the profile's warehouse endpoint (WarehouseJdbcUrl) stands in for the "
-        "workgroup's endpoint",
-        ref=lambda props, resolve: str(resolve(props["WorkgroupName"])),
-        attributes={
-            "Workgroup.Endpoint.Address": lambda props, resolve: str(_warehouse_url(resolve).hostname),
-            "Workgroup.Endpoint.Port": lambda props, resolve: str(_warehouse_url(resolve).port),
-        },
-    ),
     "AWS::CDK::Metadata": NotLocal(
         "no local counterpart: the CDK's version report to AWS (usage analytics), nothing to create"
     ),
@@ -964,6 +1087,10 @@ NOT_LOCAL: dict[str, NotLocal] = {
 
 # Properties (dotted paths) that only mean something on AWS; dropped before local provisioning.
 LOCAL_DROPPED_PROPERTIES: dict[str, dict[str, str]] = {
+    "AWS::RedshiftServerless::Workgroup": {
+        "SubnetIds": "the local workgroup is the warehouse on this machine's network: no subnets",
+        "SecurityGroupIds": "the local workgroup is the warehouse on this machine's network: no groups",
+    },
     "AWS::Glue::Connection": {
         "ConnectionInput.PhysicalConnectionRequirements": (
             "a local Glue job runs on this machine's network: no subnet or security group to attach"

@@ -22,7 +22,14 @@ from dataclasses import dataclass
 from awstwin.endpoint.cloudformation.intrinsics import Lookups, Resolver
 from awstwin.endpoint.cloudformation.parameters import ParameterValues
 from awstwin.endpoint.cloudformation.provisioner import Provisioner, ResourceFailed, local_properties
-from awstwin.endpoint.cloudformation.resolving import active, outputs, stack_resolver, stand_in
+from awstwin.endpoint.cloudformation.resolving import (
+    active,
+    made_by_a_stand_in,
+    not_local_reason,
+    outputs,
+    stack_resolver,
+    stand_in,
+)
 from awstwin.endpoint.cloudformation.resources import NOT_LOCAL
 from awstwin.endpoint.cloudformation.stacks import ResourceRecord, Stack, parameters_dict
 from awstwin.endpoint.cloudformation.template import Template
@@ -50,10 +57,6 @@ class Deployment:
 
 def _reason(exc: BaseException) -> str:
     return exc.message if isinstance(exc, AwsError) else str(exc)
-
-
-def _not_local_reason(type_name: str) -> str:
-    return f"Not created locally: {NOT_LOCAL[type_name].served_by}"
 
 
 def _policy(template: Template | None, logical_id: str, key: str) -> str:
@@ -139,7 +142,7 @@ class StackRuns:
             if type_name in NOT_LOCAL:
                 record.physical_id = stand_in(resolver, logical_id, resource, NOT_LOCAL[type_name])
                 record.props = dict(raw)
-                stack.resource_status(record, "CREATE_COMPLETE", _not_local_reason(type_name))
+                stack.resource_status(record, "CREATE_COMPLETE", not_local_reason(type_name))
                 return True
             kept, notes = local_properties(type_name, raw)
             props = resolver.resolve(kept, f"Resources.{logical_id}.Properties")
@@ -275,7 +278,7 @@ class StackRuns:
         type_name = str(resource["Type"])
         raw = resource.get("Properties") or {}
         record = stack.resources.get(logical_id)
-        if record is None or record.status.startswith("DELETE"):
+        if record is None or record.status.startswith("DELETE") or made_by_a_stand_in(record):
             self._create_resource(stack, template, resolver, logical_id, import_existing)
             return "Add"
         if type_name in NOT_LOCAL and record.type == type_name:
@@ -284,7 +287,7 @@ class StackRuns:
                 return None
             stack.resource_status(record, "UPDATE_IN_PROGRESS", properties=raw)
             record.props = dict(raw)
-            stack.resource_status(record, "UPDATE_COMPLETE", _not_local_reason(type_name))
+            stack.resource_status(record, "UPDATE_COMPLETE", not_local_reason(type_name))
             return "Modify"
         try:
             kept, notes = local_properties(type_name, raw)

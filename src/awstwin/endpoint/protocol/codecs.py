@@ -40,7 +40,7 @@ def _json_body(request: Request) -> Any:
 
 
 def _error_body(error: AwsError) -> dict[str, str]:
-    return {"__type": error.code, "message": error.message}
+    return {**error.fields, "__type": error.code, "message": error.message}
 
 
 class AwsJson:
