@@ -50,7 +50,7 @@ lint: install ## ruff, and the import contract (.importlinter: layers, no cycles
 emulator: install ## serve the local AWS endpoint in the foreground (PORT=, STATE_DIR=)
 	$(PY) -m awstwin.endpoint --port $(PORT) --state-dir $(STATE_DIR)
 
-bench: install ## speed and memory measurements
+bench: install ## awstwin vs what users would run instead, side by side (BENCH_QUICK=1, BENCH_ONLY=a,b, BENCH_RUNS=3, BENCH_BIG=1)
 	$(PY) -m awstwin bench
 
 up: install ## start the stack (Docker Compose when an engine answers, else the embedded stack; STACK=localstack: LocalStack + the emulator, no Docker)

@@ -27,6 +27,9 @@ and the run writes only folders and tables of its own (`run=<params.run>`, `<tab
    value is required, every integer within its valid range), **gate_accepted_values** (every category
    in its domain). The rules come from `student_performance_rules.json` beside this file (generated
    from the dataset's schema module), so gates and Glue job check the same thing.
+   **evaluate_curated_quality**: Glue Data Quality evaluates the same rules, as the DQDL ruleset
+   `curated_ruleset` (made by the stack), on the run's curated rows (`runs_<curated_table>`,
+   partition ingest_date/run); a rule that does not pass fails the run, naming the rule.
 8. **publish_zones**: the published tables' partition for the date (`<raw|curated|quarantine>_table`)
    now points at this run's folders (Glue BatchUpdatePartition; created from the runs table the
    first time). **publish_warehouse**: one transaction replaces the date's rows and quarantined rows
@@ -50,7 +53,10 @@ from typing import Any
 
 import pendulum
 from airflow.providers.amazon.aws.operators.athena import AthenaOperator
-from airflow.providers.amazon.aws.operators.glue import GlueJobOperator
+from airflow.providers.amazon.aws.operators.glue import (
+    GlueDataQualityRuleSetEvaluationRunOperator,
+    GlueJobOperator,
+)
 from airflow.providers.amazon.aws.operators.glue_crawler import GlueCrawlerRunOperator
 from airflow.providers.amazon.aws.sensors.glue import GlueJobSensor
 from airflow.providers.common.sql.operators.sql import (
@@ -382,6 +388,22 @@ with DAG(
         sleep_time=POLL_SECONDS,
     )
 
+    evaluate_curated_quality = GlueDataQualityRuleSetEvaluationRunOperator(
+        task_id="evaluate_curated_quality",
+        datasource={
+            "GlueTable": {
+                "DatabaseName": "{{ var.value.glue_database }}",
+                "TableName": RUNS["curated"],
+                "AdditionalOptions": {"pushDownPredicate": FOR_THE_DATE + " AND run = '" + RUN + "'"},
+            }
+        },
+        role="{{ var.value.glue_role }}",
+        rule_set_names=["{{ var.value.curated_ruleset }}"],
+        verify_result_status=True,  # a rule that does not pass fails the task (and so the run)
+        waiter_delay=POLL_SECONDS,
+        waiter_max_attempts=max(20, 60 * 60 // POLL_SECONDS),
+    )
+
     gate_row_counts = SQLTableCheckOperator(
         task_id="gate_row_counts",
         conn_id=WAREHOUSE_CONN_ID,
@@ -428,7 +450,7 @@ with DAG(
     )
 
     zones = [crawl_curated, crawl_quarantine]
-    gates = [gate_row_counts, gate_columns, gate_accepted_values]
+    gates = [gate_row_counts, gate_columns, gate_accepted_values, evaluate_curated_quality]
     stale >> crawl_raw >> check_raw_rows >> start_glue_job >> wait_for_glue_job >> zones
     zones >> reconcile_zones >> gates
     gates >> zones_published >> publish_warehouse >> build_dashboard(INGEST_DATE)

@@ -145,3 +145,66 @@ def test_options_from_arguments_and_environment() -> None:
         parse(["--runs", "0"], {})
     with pytest.raises(SystemExit):
         parse(["--what"], {})
+
+
+def test_a_comparison_capped_at_one_run_runs_once_whatever_runs_asks() -> None:
+    calls: list[str] = []
+    slow = Comparison("slow", scripted("A", [5.0], calls), max_runs=1)
+    entry = harness.interleave(slow, runs=3)
+    assert calls == ["A"]
+    assert entry["awstwin_s"] == {"min": 5.0, "median": 5.0}
+    assert entry["baseline_s"] is None and entry["ratio"] is None
+
+
+def test_quick_leaves_out_the_pipelines_and_big_runs_only_behind_its_flag() -> None:
+    quick = parse([], {"BENCH_QUICK": "1"})
+    assert quick.wants("s3_list_10k") and not quick.wants("pipeline_6607_warm")
+    assert not quick.wants("glue_job_start") and not quick.wants("warehouse_load_1m")
+    full = parse([], {})
+    assert full.wants("pipeline_6607_cold") and not full.wants("pipeline_10m")
+    assert parse(["--big"], {}).wants("pipeline_10m")
+    only = parse(["--only", "warehouse_load_1m"], {})
+    assert only.wants("warehouse_load_1m") and not only.wants("s3_put_get")
+
+
+def test_the_readme_table_has_one_row_per_comparison_with_its_ratio_and_goals() -> None:
+    from awstwin.bench.readme import markdown
+
+    calls: list[str] = []
+    measured = harness.interleave(
+        Comparison(
+            "fast",
+            scripted("A", [0.5], calls),
+            "base",
+            scripted("B", [2.0], calls),
+            goals=[Goal("ratio", "<=", 1)],
+        ),
+        runs=1,
+    )
+    skipped = harness.interleave(
+        Comparison("gone", scripted("A", [], calls), "ls", skipped="not installed"), runs=1
+    )
+    lines = list(markdown({"comparisons": [measured, skipped]}))
+    assert lines[2].startswith(
+        "| `fast` | base | 500 ms / 500 ms | 2.00 s / 2.00 s | 0.25x | <= 1x: met (0.25x) |"
+    )
+    assert "skipped: not installed" in lines[3]
+
+
+def test_a_failing_comparison_is_recorded_and_the_suite_goes_on() -> None:
+    calls: list[str] = []
+
+    def broken() -> Sample:
+        raise RuntimeError("the run failed")
+
+    def suite(options: Options) -> Iterator[Comparison]:
+        yield Comparison("broken", broken)
+        yield Comparison("fine", scripted("A", [1.0], calls))
+
+    seen: list[int] = []
+    entries, failures = run_suites(
+        [suite], Options(runs=1, log=lambda _: None), lambda e, _f: seen.append(len(e))
+    )
+    assert [e["name"] for e in entries] == ["fine"]
+    assert failures == {"broken": "RuntimeError: the run failed"}
+    assert seen == [0, 1], "bench.json is rewritten after every comparison, failed or not"

@@ -106,7 +106,7 @@ def test_in_the_compose_wiring_s3_objects_live_in_localstacks_part(
     emulator keeps no S3 objects of its own."""
     stack, outcome = ran
     if stack.name == "localstack":  # LocalStack keeps objects in its own process: ask it, not a folder
-        key = stack.profile.raw_key(INGEST_DATE, outcome.data.path.name)
+        key = stack.profile.raw_key(INGEST_DATE, RUN)
         s3 = stack.client("s3")
         assert s3.meta.endpoint_url == stack.aws_urls["*"] != stack.url("glue")
         body = s3.get_object(Bucket=stack.profile.bucket, Key=key)["Body"].read()

@@ -24,6 +24,7 @@ ALLOWED_OPERATORS = {
     "AthenaOperator",
     "GlueJobOperator",
     "GlueJobSensor",
+    "GlueDataQualityRuleSetEvaluationRunOperator",
     "SQLTableCheckOperator",
     "SQLCheckOperator",
     "SQLValueCheckOperator",
@@ -97,7 +98,7 @@ def test_pipeline_flow_order(dag_bag) -> None:
     dag = dag_bag.dags["student_performance_etl"]
     for upstream, downstream in zip(FLOW, FLOW[1:], strict=False):
         assert downstream in dag.get_task(upstream).downstream_task_ids, (upstream, downstream)
-    gates = {"gate_row_counts", "gate_columns", "gate_accepted_values"}
+    gates = {"gate_row_counts", "gate_columns", "gate_accepted_values", "evaluate_curated_quality"}
     assert dag.get_task("reconcile_zones").downstream_task_ids == gates
     assert dag.get_task("publish_zones").upstream_task_ids == gates
     assert dag.get_task("reconcile_zones").upstream_task_ids == {"crawl_curated", "crawl_quarantine"}

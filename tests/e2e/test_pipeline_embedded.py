@@ -71,6 +71,7 @@ TASKS = [
     "gate_row_counts",
     "gate_columns",
     "gate_accepted_values",
+    "evaluate_curated_quality",
     "publish_zones",
     "publish_warehouse",
     "restore_zones",
@@ -455,6 +456,15 @@ def test_zones_catalog_gates_and_airflow_agree(stack: Stack, faulty: Any) -> Non
     curated = glue.get_table(DatabaseName=profile.glue_database, Name=profile.curated_table)["Table"]
     types = {c["Name"]: c["Type"] for c in curated["StorageDescriptor"]["Columns"]}
     assert types["exam_score"] == "int" and types["gender"] == "string"
+    # Glue Data Quality evaluated the curated ruleset on the run's curated rows: every rule passed.
+    runs_curated = f"runs_{profile.curated_table}"
+    source = {"GlueTable": {"DatabaseName": profile.glue_database, "TableName": runs_curated}}
+    for_run = {"pushDownPredicate": f"ingest_date = '{D1}' AND run = '{report.run}'"}
+    results = glue.list_data_quality_results(Filter={"DataSource": source})["Results"]
+    [latest, *_] = [r for r in results if r["DataSource"]["GlueTable"].get("AdditionalOptions") == for_run]
+    result = glue.get_data_quality_result(ResultId=latest["ResultId"])
+    assert result["RulesetName"] == profile.curated_ruleset and result["Score"] == 1.0
+    assert result["AggregatedMetrics"]["TotalRowsProcessed"] == report.rows_loaded
     # The job's rules module in S3 is the package's own schema.py (--extra-py-files).
     body = _client(profile, "s3").get_object(Bucket=profile.bucket, Key=SCHEMA_MODULE_KEY)["Body"].read()
     assert body == JOB_LIBRARIES["student_performance_schema.py"].read_bytes()

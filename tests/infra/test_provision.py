@@ -13,6 +13,7 @@ import pytest
 
 from awstwin.core.paths import JOB_LIBRARIES, SPARK_JOBS_DIR, TEMPLATE
 from awstwin.core.profile import SCHEMA_MODULE_KEY, Profile, load_profile
+from awstwin.data.quality_rules import curated_ruleset
 from awstwin.endpoint.cloudformation.resources import NOT_LOCAL, RESOURCE_TYPES
 from awstwin.infra.parameters import template_parameters
 from awstwin.infra.provision import ProvisionError, provision
@@ -98,6 +99,9 @@ def test_every_resource_is_there(first, profile: Profile, aws: Callable[[str], A
     document = secret_policy["PolicyDocument"]
     document = json.loads(document) if isinstance(document, str) else document
     assert document["Statement"][0]["Resource"] == first.outputs["WarehouseSecretArn"]
+    ruleset = glue.get_data_quality_ruleset(Name=profile.curated_ruleset)
+    assert ruleset["Name"] == "provision_test_db_curated_student_performance"
+    assert ruleset["Ruleset"] == curated_ruleset()
     copy_role = aws("iam").get_role(RoleName="provision-test-redshift-copy")["Role"]
     assert "redshift.amazonaws.com" in json.dumps(copy_role["AssumeRolePolicyDocument"])
 

@@ -24,6 +24,8 @@ RESOURCES: dict[str, Callable[[Callable[[str], Any], str], object]] = {
     "glue_database": lambda aws, name: aws("glue").get_database(Name=name),
     "athena_workgroup": lambda aws, name: aws("athena").get_work_group(WorkGroup=name),
     "bucket": lambda aws, name: aws("s3").head_bucket(Bucket=name),
+    "glue_role": lambda aws, name: aws("iam").get_role(RoleName=name),
+    "curated_ruleset": lambda aws, name: aws("glue").get_data_quality_ruleset(Name=name),
     "redshift_workgroup": lambda aws, name: aws("redshift-serverless").get_workgroup(workgroupName=name),
     "warehouse_secret": lambda aws, name: aws("secretsmanager").describe_secret(SecretId=name),
 }

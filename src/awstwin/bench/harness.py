@@ -64,6 +64,7 @@ class Comparison:
     warmup: bool = False  # one unrecorded run of each first (a server's lazy imports, page cache)
     note: str = ""
     skipped: str | None = None  # why there is no measurement (e.g. LocalStack cannot be installed)
+    max_runs: int | None = None  # at most this many runs, whatever --runs asks (runs that take minutes)
 
     def __post_init__(self) -> None:
         if self.kind not in RATIO_KINDS:
@@ -86,6 +87,7 @@ def interleave(comparison: Comparison, runs: int, log: Callable[[str], None] = l
     """Measure the comparison `runs` times, awstwin then baseline each time, and return its record."""
     if comparison.skipped is not None:
         return record(comparison, [], skipped=comparison.skipped)
+    runs = min(runs, comparison.max_runs or runs)
     if comparison.warmup:
         comparison.awstwin()
         if comparison.baseline is not None:

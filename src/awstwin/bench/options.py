@@ -28,6 +28,7 @@ class Options:
     only: frozenset[str] | None = None
     quick: bool = False
     big: bool = False
+    pipeline_runs: int | None = None  # BENCH_PIPELINE_RUNS: fewer runs of the minutes-long pipelines
     log: Callable[[str], None] = field(default=print)
 
     def wants(self, name: str) -> bool:
@@ -42,7 +43,8 @@ class Options:
 
 
 def parse(argv: list[str], environ: dict[str, str] | None = None) -> Options:
-    """`--only a,b`, `--runs N`, `--quick`, `--big`; BENCH_ONLY, BENCH_RUNS, BENCH_QUICK=1, BENCH_BIG=1."""
+    """`--only a,b`, `--runs N`, `--quick`, `--big`; BENCH_ONLY, BENCH_RUNS, BENCH_QUICK=1, BENCH_BIG=1,
+    BENCH_PIPELINE_RUNS (at most this many runs of each pipeline comparison)."""
     env = dict(os.environ if environ is None else environ)
     only = env.get("BENCH_ONLY") or None
     runs = int(env.get("BENCH_RUNS") or DEFAULT_RUNS)
@@ -68,4 +70,5 @@ def parse(argv: list[str], environ: dict[str, str] | None = None) -> Options:
     if runs < 1:
         raise SystemExit("bench: --runs must be at least 1")
     names = frozenset(n.strip() for n in only.split(",") if n.strip()) if only else None
-    return Options(runs=runs, only=names, quick=quick, big=big)
+    pipeline_runs = int(env["BENCH_PIPELINE_RUNS"]) if env.get("BENCH_PIPELINE_RUNS") else None
+    return Options(runs=runs, only=names, quick=quick, big=big, pipeline_runs=pipeline_runs)

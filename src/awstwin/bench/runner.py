@@ -41,10 +41,13 @@ NETNS_MARK = "AWSTWIN_BENCH_NETNS"
 
 
 def run_suites(
-    suites: list[Callable[[Options], Iterator[Comparison]]], options: Options
+    suites: list[Callable[[Options], Iterator[Comparison]]],
+    options: Options,
+    measured: Callable[[list[dict], dict[str, str]], None] = lambda _e, _f: None,
 ) -> tuple[list[dict], dict[str, str]]:
     """Every comparison the suites yield, measured in turn; a suite that fails is recorded and the
-    others still run."""
+    others still run. `measured` sees the results so far after each comparison (bench.json is
+    rewritten then, so a bench stopped part-way keeps what it measured)."""
     entries: list[dict] = []
     failures: dict[str, str] = {}
     for suite in suites:
@@ -54,10 +57,17 @@ def run_suites(
                 options.log(f"bench {comparison.name} vs {comparison.baseline_name or '(no baseline)'} ...")
                 load_before = os.getloadavg()[0]
                 began = time.perf_counter()
-                entry = harness.interleave(comparison, options.runs, options.log)
+                try:
+                    entry = harness.interleave(comparison, options.runs, options.log)
+                except Exception as exc:  # noqa: BLE001 - the suite's next comparisons still run
+                    failures[comparison.name] = f"{type(exc).__name__}: {exc}"
+                    options.log(f"bench {comparison.name} FAILED: {exc}\n{traceback.format_exc()}")
+                    measured(entries, failures)
+                    continue
                 entry["load_average"] = [round(load_before, 1), round(os.getloadavg()[0], 1)]
                 entry["wall_s"] = round(time.perf_counter() - began, 1)
                 entries.append(entry)
+                measured(entries, failures)
                 for line in list(harness.table([entry]))[1:]:
                     options.log(line)
         except Exception as exc:  # noqa: BLE001 - one broken suite must not lose the others' numbers
@@ -76,7 +86,15 @@ def machine() -> dict:
     }
 
 
-def write(entries: list[dict], failures: dict[str, str], options: Options, started: dict, out: Path) -> None:
+def write(
+    entries: list[dict],
+    failures: dict[str, str],
+    options: Options,
+    started: dict,
+    out: Path,
+    partial: bool = False,
+) -> None:
+    """bench.json; `partial` while comparisons are still to come."""
     out.parent.mkdir(parents=True, exist_ok=True)
     metrics = {"machine": {**started, "load_average_at_end": [round(x, 1) for x in os.getloadavg()]}}
     document = {
@@ -85,8 +103,11 @@ def write(entries: list[dict], failures: dict[str, str], options: Options, start
         "failures": failures,
         "runs": options.runs,
         "written_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "partial": partial,
     }
-    out.write_text(json.dumps(document, indent=2) + "\n")
+    temp = out.with_suffix(".tmp")
+    temp.write_text(json.dumps(document, indent=2) + "\n")
+    temp.replace(out)
 
 
 def _in_private_network() -> bool:
@@ -119,8 +140,10 @@ def main(argv: list[str] | None = None) -> int:
     load = started["load_average_at_start"]
     options.log(f"bench: {options.runs} interleaved runs per comparison; load average {load}")
     suites = [importlib.import_module(name).comparisons for name in SUITES]
-    entries, failures = run_suites(suites, options)
     out = ARTIFACTS_DIR / "bench.json"
+    entries, failures = run_suites(
+        suites, options, lambda done, failed: write(done, failed, options, started, out, partial=True)
+    )
     write(entries, failures, options, started, out)
     print()
     for line in harness.table(entries):

@@ -109,6 +109,12 @@ class Profile:
         return f"{self.curated_table_prefix}{DATASET}"
 
     @property
+    def curated_ruleset(self) -> str:
+        """The Glue Data Quality ruleset on the curated rows (rulesets are per account, not per
+        database: named after the database so two stacks on one endpoint or account never share one)."""
+        return f"{self.glue_database}_{self.curated_table}"
+
+    @property
     def quarantine_table(self) -> str:
         return f"{self.quarantine_table_prefix}{DATASET}"
 

@@ -19,7 +19,11 @@ from awstwin.endpoint.operations import Registry
 from awstwin.endpoint.protocol.models import service_model
 
 SERVICES = (
-    ("glue", "AWS Glue", "Data Catalog, crawlers that crawl, jobs that run their scripts"),
+    (
+        "glue",
+        "AWS Glue",
+        "Data Catalog, crawlers that crawl, jobs that run their scripts, Data Quality that evaluates DQDL",
+    ),
     ("athena", "Amazon Athena", "Athena SQL on DuckDB over the Glue catalog"),
     ("s3", "Amazon S3", "objects as plain files under the state directory"),
     ("cloudformation", "AWS CloudFormation", "stacks whose resources the endpoint's own services create"),

@@ -90,6 +90,8 @@ class Endpoint:
 
                 built_glue = glue.build(self.context)
                 built_athena = athena.build(self.context, built_glue.catalog)
+                # Glue Data Quality runs read tables as Athena does (Athena's relations, handed in).
+                built_glue.dataquality.relations = built_athena.relations
                 built_cloudformation = cloudformation.build(self.context)
                 self._closers += [built_cloudformation.app.close, built_glue.app.close]
                 self._closers.append(built_athena.app.close)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from awstwin.core.profile import SCHEMA_MODULE_KEY, SCRIPT_KEY, Profile
+from awstwin.data.quality_rules import curated_ruleset
 
 PARAMETERS: dict[str, Callable[[Profile], object]] = {
     "BucketName": lambda p: p.bucket,
@@ -28,6 +29,9 @@ PARAMETERS: dict[str, Callable[[Profile], object]] = {
     "WarehouseDatabase": lambda p: p.warehouse_db,
     "WarehouseUser": lambda p: p.warehouse_user,
     "WarehousePassword": lambda p: p.warehouse_password,  # empty (aws.env): Secrets Manager generates it
+    # The curated zone's Data Quality ruleset: named from the profile, generated from the dataset's rules.
+    "CuratedRulesetName": lambda p: p.curated_ruleset,
+    "CuratedRuleset": lambda p: curated_ruleset(),
     # Not a profile key: who may reach the warehouse from outside AWS is `make deploy`'s --client-cidr.
     "WarehouseClientCidr": lambda p: "",
 }

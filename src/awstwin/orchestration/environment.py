@@ -41,6 +41,8 @@ VARIABLES: dict[str, Callable[[Profile], object]] = {
     "warehouse_database": lambda p: p.warehouse_db,
     "poll_seconds": lambda p: p.poll_seconds,
     "task_retries": lambda p: p.task_retries,
+    "glue_role": lambda p: p.glue_role,
+    "curated_ruleset": lambda p: p.curated_ruleset,
 }
 
 

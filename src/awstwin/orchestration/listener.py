@@ -6,7 +6,7 @@ exception every failed task raised. Some stock operators fail with a message tha
 those the listener also asks AWS for the run's own ErrorMessage, through the operator's own hook and
 connection, and reports that instead: "Glue job X run jr_... FAILED: ValueError: boom"; a failed
 SQLTableCheckOperator or SQLColumnCheckOperator is reported by the names of its failed checks, not
-its whole query.
+its whole query, and a failed Glue Data Quality evaluation by its failed rules and their messages.
 """
 
 from __future__ import annotations
@@ -63,6 +63,41 @@ def _crawler_cause(task: Any) -> str | None:
     return f"Glue crawler {task.crawler_name} crawl {last.get('Status')}: {message}"
 
 
+def _data_quality_cause(task: Any) -> str | None:
+    """The evaluation operator says only that "one or more rules" failed: name each rule and why, from
+    the latest evaluation run on its table (or the run's own ErrorString when the run failed)."""
+    from airflow.providers.amazon.aws.hooks.glue import GlueDataQualityHook
+
+    table = (task.datasource or {}).get("GlueTable") or {}
+    wanted = {"GlueTable": {k: table[k] for k in ("DatabaseName", "TableName") if k in table}}
+    glue = GlueDataQualityHook(aws_conn_id=task.aws_conn_id, region_name=task.region_name).conn
+    runs = glue.list_data_quality_ruleset_evaluation_runs(Filter={"DataSource": wanted})["Runs"]
+    if not runs:
+        return None
+    latest = max(runs, key=lambda r: r["StartedOn"])
+    run = glue.get_data_quality_ruleset_evaluation_run(RunId=latest["RunId"])
+    where = f"{table.get('DatabaseName')}.{table.get('TableName')}"
+    if run["Status"] != "SUCCEEDED":
+        return (
+            f"Glue Data Quality run {run['RunId']} on {where} {run['Status']}: {run.get('ErrorString', '')}"
+        )
+    if not run.get("ResultIds"):
+        return None
+    results = glue.batch_get_data_quality_result(ResultIds=run["ResultIds"])["Results"]
+    failed = [
+        " ".join(f"{rule['Name']} {rule.get('Description', '')}: {rule['Result']}".split())
+        + (f" ({rule['EvaluationMessage']})" if rule.get("EvaluationMessage") else "")
+        for result in results
+        for rule in result["RuleResults"]
+        if rule["Result"] != "PASS"
+    ]
+    if not failed:
+        return None
+    return (
+        f"Glue Data Quality run {run['RunId']} on {where}: {len(failed)} rule(s) failed: {'; '.join(failed)}"
+    )
+
+
 def _table_check_cause(task: Any) -> str | None:
     """SQLTableCheckOperator's exception is its whole query; name the failed checks instead."""
     failed = [name for name, check in (task.checks or {}).items() if check.get("success") is False]
@@ -91,6 +126,7 @@ CAUSES: dict[str, Callable[[Any], str | None]] = {
     "GlueJobSensor": _glue_job_cause,
     "GlueJobOperator": _glue_job_cause,
     "GlueCrawlerRunOperator": _crawler_cause,
+    "GlueDataQualityRuleSetEvaluationRunOperator": _data_quality_cause,
     "SQLTableCheckOperator": _table_check_cause,
     "SQLColumnCheckOperator": _column_check_cause,
 }

@@ -76,6 +76,15 @@ Resources:
       Connections: {{Connections: [!Ref Connection]}}
       DefaultArguments: {{"--say": !Ref Say, "--retries": 3}}
       Tags: {{team: data}}
+  # https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-glue-dataqualityruleset.html
+  # No Name: CloudFormation names it. Tags are CloudFormation's Json type (an object).
+  Ruleset:
+    Type: AWS::Glue::DataQualityRuleset
+    Properties:
+      Description: !Ref Say
+      Ruleset: 'Rules = [ RowCount > 0, IsComplete "id" ]'
+      TargetTable: {{DatabaseName: db, TableName: t}}
+      Tags: {{team: data}}
   Parameter:
     Type: AWS::SSM::Parameter
     Properties:
@@ -98,6 +107,8 @@ Outputs:
   ManagedArn: {{Value: !Ref Managed}}
   SecretArn: {{Value: !Ref Secret}}
   SayValue: {{Value: !GetAtt Parameter.Value}}
+  RulesetName: {{Value: !Ref Ruleset}}
+  RulesetId: {{Value: !GetAtt Ruleset.Id}}
 """
 
 
@@ -148,6 +159,13 @@ def test_each_type_is_made_changed_and_removed_by_its_service(
     )
     workgroup = aws("athena").get_work_group(WorkGroup=f"{name}-wg")["WorkGroup"]
     assert workgroup["State"] == "DISABLED"
+    ruleset_name = out["RulesetName"]
+    assert ruleset_name.startswith(f"{name}-Ruleset-") and out["RulesetId"] == ruleset_name
+    ruleset = glue.get_data_quality_ruleset(Name=ruleset_name)
+    assert ruleset["TargetTable"] == {"DatabaseName": "db", "TableName": "t"}
+    assert ruleset["Description"] == "hello" and "IsComplete" in ruleset["Ruleset"]
+    ruleset_arn = f"arn:aws:glue:us-east-1:123456789012:dataQualityRuleset/{ruleset_name}"
+    assert glue.get_tags(ResourceArn=ruleset_arn)["Tags"] == {"team": "data"}
 
     cfn.update_stack(
         StackName=name,
@@ -157,12 +175,13 @@ def test_each_type_is_made_changed_and_removed_by_its_service(
     )
     cfn.get_waiter("stack_update_complete").wait(StackName=name, WaiterConfig=FAST)
     assert glue.get_job(JobName=f"{name}-job")["Job"]["Description"] == "bye"
+    assert glue.get_data_quality_ruleset(Name=ruleset_name)["Description"] == "bye"
     assert ssm.get_parameter(Name=f"/twin/{name}/say")["Parameter"]["Value"] == "bye"
     inline = iam.get_role_policy(RoleName=f"{name}-role", PolicyName="read-bucket")["PolicyDocument"]
     inline = json.loads(inline) if isinstance(inline, str) else inline
     assert inline["Statement"][0]["Resource"] == f"arn:aws:s3:::{name}-bucket/raw/*"
     updated = {lid for lid, status, _ in events(cfn, name) if status == "UPDATE_COMPLETE" and lid != name}
-    assert updated == {"Inline", "Job", "Parameter"}  # only what the new values reach
+    assert updated == {"Inline", "Job", "Parameter", "Ruleset"}  # only what the new values reach
     assert aws("secretsmanager").get_secret_value(SecretId=out["SecretArn"])["SecretString"] == secret
 
     cfn.delete_stack(StackName=name)
@@ -174,6 +193,7 @@ def test_each_type_is_made_changed_and_removed_by_its_service(
         lambda: glue.get_connection(Name=f"{name}-jdbc"),
         lambda: glue.get_classifier(Name=f"{name}-csv"),
         lambda: glue.get_job(JobName=f"{name}-job"),
+        lambda: glue.get_data_quality_ruleset(Name=ruleset_name),
         lambda: ssm.get_parameter(Name=f"/twin/{name}/say"),
         lambda: aws("secretsmanager").describe_secret(SecretId=out["SecretArn"]),
         lambda: aws("athena").get_work_group(WorkGroup=f"{name}-wg"),

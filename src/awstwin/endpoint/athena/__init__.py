@@ -11,6 +11,7 @@
 - `sandbox.py`      each query's DuckDB locked to the files it reads (no other file, URL, extension)
 - `locations.py`    table, CTAS and UNLOAD locations are S3 locations
 - `sources.py`      a catalog table (SerDe, format, partitions) as a DuckDB relation
+- `relations.py`    the same for Glue Data Quality's runs (handed to Glue by the endpoint)
 - `dialect.py`      every Athena/DuckDB difference as data: types, functions, errors, statements
 - `ddl/`            Hive DDL that reads or changes the Glue catalog (CREATE/DROP, ALTER, MSCK, SHOW)
 - `writes.py`       CTAS and INSERT INTO: table files written to S3 and registered in the catalog
@@ -31,6 +32,7 @@ from awstwin.endpoint.protocol.service import ServiceApp
 
 if TYPE_CHECKING:
     from awstwin.endpoint.athena.models import AthenaBackend
+    from awstwin.endpoint.athena.relations import TableRelations
     from awstwin.endpoint.glue.catalog.models import CatalogBackend
 
 # Athena answers a request that does not fit its model with this code (besides SerializationException).
@@ -41,6 +43,7 @@ INVALID_INPUT = "InvalidRequestException"
 class Athena:
     backend: AthenaBackend
     app: ServiceApp
+    relations: TableRelations  # catalog tables as DuckDB views, for Glue Data Quality
 
 
 def backend_classes() -> tuple[type, ...]:
@@ -53,7 +56,9 @@ def backend_classes() -> tuple[type, ...]:
 def build(ctx: EndpointContext, catalog: CatalogBackend) -> Athena:
     """Athena over `catalog`, the endpoint's Glue Data Catalog (AwsDataCatalog)."""
     from awstwin.endpoint.athena.models import AthenaBackend
+    from awstwin.endpoint.athena.relations import TableRelations
 
     backend = AthenaBackend(ctx, catalog)
     registry = Registry.of("athena", service_model("athena"), [backend])
-    return Athena(backend, ServiceApp(registry, [backend], invalid_input_code=INVALID_INPUT))
+    app = ServiceApp(registry, [backend], invalid_input_code=INVALID_INPUT)
+    return Athena(backend, app, TableRelations(backend.engine))

@@ -655,6 +655,41 @@ _GLUE_CLASSIFIER = ResourceType(
     delete=(Call("delete_classifier", lambda t: {"Name": t.physical_id}, gone=("EntityNotFoundException",)),),
 )
 
+
+# https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-glue-dataqualityruleset.html
+# Ref is the ruleset's name; Tags come as a JSON object (CloudFormation's Json type, or its text) or
+# as a Tag list.
+# The API cannot change a ruleset's name or target table: those replace it.
+def _ruleset_create(t: Target) -> dict[str, Any]:
+    kwargs = {**_without(t.props, "Tags"), "Name": t.physical_id}
+    tags = t.props.get("Tags")
+    if tags:
+        kwargs["Tags"] = _tag_map({"Tags": json.loads(tags) if isinstance(tags, str) else tags})
+    return kwargs
+
+
+_GLUE_DATA_QUALITY_RULESET = ResourceType(
+    service="glue",
+    properties=frozenset({"ClientToken", "Description", "Name", "Ruleset", "Tags", "TargetTable"}),
+    naming=Naming("Name", max_length=255),
+    describe=Call("get_data_quality_ruleset", lambda t: {"Name": t.physical_id}),
+    not_found=("EntityNotFoundException",),
+    create=Call("create_data_quality_ruleset", _ruleset_create),
+    update=Call(
+        "update_data_quality_ruleset",
+        lambda t: {**_only(t.props, "Description", "Ruleset"), "Name": t.physical_id},
+    ),
+    replace_on=("Name", "TargetTable"),
+    delete=(
+        Call(
+            "delete_data_quality_ruleset",
+            lambda t: {"Name": t.physical_id},
+            gone=("EntityNotFoundException",),
+        ),
+    ),
+    attributes={"Id": lambda t, env, d: t.physical_id},
+)
+
 # ---- Athena -----------------------------------------------------------------------------------------
 
 
@@ -1037,6 +1072,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
     "AWS::Glue::Job": _GLUE_JOB,
     "AWS::Glue::Connection": _GLUE_CONNECTION,
     "AWS::Glue::Classifier": _GLUE_CLASSIFIER,
+    "AWS::Glue::DataQualityRuleset": _GLUE_DATA_QUALITY_RULESET,
     "AWS::Athena::WorkGroup": _ATHENA_WORKGROUP,
     "AWS::Athena::NamedQuery": _ATHENA_NAMED_QUERY,
     "AWS::SecretsManager::Secret": _SECRET,

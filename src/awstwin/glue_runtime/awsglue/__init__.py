@@ -8,7 +8,7 @@ puts this package on a job's PYTHONPATH; it is never installed, so it can never 
 - `dynamicframe`  DynamicFrame over a Spark DataFrame (every method of the PySpark reference)
 - `collection`    DynamicFrameCollection
 - `data_source`, `data_sink`  DataSource / DataSink (setFormat, setCatalogInfo, writeFrame)
-- `job`           Job.init / Job.commit (the bookmark hook)
+- `job`           Job.init / Job.commit (job bookmarks)
 - `transforms`    every PySpark transform class (Relationalize, Map, SplitRows, Spigot, Unbox, ...)
 - `_local/`       how the local twin does it: catalog tables, choice types, records and error records,
                   relationalize, DynamoDB JSON, S3 paths and Glue file names, JDBC reads and loads

@@ -261,13 +261,12 @@ class GlueContext(Guarded):
             return self._read_jdbc_table(
                 table, connection_name, transformation_ctx, additional_options, catalog_id
             )
-        location = (table.get("StorageDescriptor") or {}).get("Location", "")
-        bookmarks.current().s3_files(transformation_ctx, [location])
+        select = bookmarks.current().s3_select(transformation_ctx)
         partitions = None
         if table.get("PartitionKeys"):
             expression = additional_options.get("catalogPartitionPredicate")
             partitions = clients.get_partitions(database, table_name, expression, catalog_id)
-        return tables.read_table(self.spark_session, table, partitions, push_down_predicate)
+        return tables.read_table(self.spark_session, table, partitions, push_down_predicate, select)
 
     def _read_jdbc_table(
         self,
@@ -283,8 +282,12 @@ class GlueContext(Guarded):
         location = (table.get("StorageDescriptor") or {}).get("Location", "")
         database, dbtable = jdbc_read.split_location(location, name)
         target = jdbc.connection_target(connection_name, database, catalog_id)
-        query = bookmarks.current().jdbc_query(transformation_ctx, dbtable, None, options)
+        marks = bookmarks.current()
+        query = marks.jdbc_query(
+            transformation_ctx, dbtable, None, options, lambda: jdbc_read.primary_key(target, dbtable)
+        )
         frame = jdbc_read.read_table(self.spark_session, target, dbtable, query)
+        marks.jdbc_read(transformation_ctx, frame)
         listed = [c["Name"] for c in (table.get("StorageDescriptor") or {}).get("Columns") or []]
         present = {c.lower(): c for c in frame.columns}
         chosen = [present[c.lower()] for c in listed if c.lower() in present]
@@ -307,8 +310,8 @@ class GlueContext(Guarded):
                 f"locally; read S3 (connection_type='s3'), {', '.join(JDBC_CONNECTION_TYPES)} "
                 "or a catalog table"
             )
-        bookmarks.current().s3_files(transformation_ctx, formats.s3_paths(connection_options))
-        return formats.read(self.spark_session, connection_options, fmt or "", format_options)
+        select = bookmarks.current().s3_select(transformation_ctx)
+        return formats.read(self.spark_session, connection_options, fmt or "", format_options, select)
 
     def _read_jdbc_options(self, kind: str, options: dict[str, Any], transformation_ctx: str) -> DataFrame:
         """connection_options: `url`, `user`, `password`, `dbtable` (or `query`), or `connectionName`."""
@@ -330,8 +333,13 @@ class GlueContext(Guarded):
             raise formats.FormatError(f"{kind} connection_options need 'dbtable' (schema.table) or 'query'")
         if dbtable and "." not in dbtable:
             dbtable = f"public.{dbtable}"
-        query = bookmarks.current().jdbc_query(transformation_ctx, dbtable, query, options)
-        return jdbc_read.read_table(self.spark_session, target, dbtable or "query", query)
+        marks = bookmarks.current()
+        query = marks.jdbc_query(
+            transformation_ctx, dbtable, query, options, lambda: jdbc_read.primary_key(target, dbtable)
+        )
+        frame = jdbc_read.read_table(self.spark_session, target, dbtable or "query", query)
+        marks.jdbc_read(transformation_ctx, frame)
+        return frame
 
     def _write_options(
         self,

@@ -1,13 +1,12 @@
 """Job: the bracket around a Glue script's work (`init` at the start, `commit` at the end).
 
-On Glue, `commit` saves job-bookmark state. Bookmarks are not kept locally yet: every run reads all of
-its input, as a job with `--job-bookmark-option job-bookmark-disable` does. `commit` calls the
-bookmark hook (`_local/bookmarks.py`), where a bookmark store plugs in.
+`init` loads the run's job bookmarks (what earlier committed runs read, per transformation_ctx) and
+`commit` saves what this run read, as Glue does with `--job-bookmark-option job-bookmark-enable`
+(`_local/bookmarks.py`).
 """
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING, Any
 
 from awsglue._local import bookmarks
@@ -45,11 +44,7 @@ class Job(Guarded):
     def init(self, job_name: str, args: dict[str, Any] | None = None) -> None:
         self._name = job_name
         self._args = dict(args or {})
-        if self._args.get("job-bookmark-option") == "job-bookmark-enable":
-            print(
-                f"WARN Job: job bookmarks are not kept locally; job {job_name} reads all of its input",
-                file=sys.stderr,
-            )
+        bookmarks.start(job_name)
 
     def isInitialized(self) -> bool:  # noqa: N802
         return self._name is not None

@@ -11,6 +11,7 @@ from awstwin.endpoint.glue.exceptions import (
     AlreadyExistsException,
     InvalidInputException,
 )
+from awstwin.endpoint.glue.jobs.bookmarks import BookmarkStore
 from awstwin.endpoint.glue.jobs.runner import JobRunner
 from awstwin.endpoint.glue.jobs.shared import (
     COMMANDS,
@@ -33,6 +34,7 @@ class JobDefinitionApi:
     _jobs: dict[str, Doc]
     _runs: dict[str, list[Doc]]
     tags: TagBackend
+    bookmarks: BookmarkStore
     runner: JobRunner
 
     # -- job definitions -------------------------------------------------------------------------
@@ -154,6 +156,7 @@ class JobDefinitionApi:
             self._runs.pop(JobName, None)
             self._save()
         self.tags.forget(self._arn(JobName))
+        self.bookmarks.forget(JobName)  # AWS: deleting a job deletes its bookmark
         return {"JobName": JobName}
 
 

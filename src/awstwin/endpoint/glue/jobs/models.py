@@ -2,8 +2,8 @@
 
 The Jobs API (CreateJob ... BatchStopJobRun) as AWS Glue answers it; every run really runs its
 script (`execution.py` drives a run, `runner.py` starts the process). Jobs and run history live in
-`<state>/glue/jobs.json`; a run that was still going when the endpoint died comes back FAILED, with a
-message that says so.
+`<state>/glue/jobs.json`, bookmarks in `<state>/glue/bookmarks.json` (`bookmarks.py`); a run that
+was still going when the endpoint died comes back FAILED, with a message that says so.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from awstwin.endpoint.glue.catalog.models import CatalogBackend
 from awstwin.endpoint.glue.exceptions import (
     EntityNotFoundException,
 )
+from awstwin.endpoint.glue.jobs.bookmarks import BookmarkApi, BookmarkStore
 from awstwin.endpoint.glue.jobs.definitions import JobDefinitionApi
 from awstwin.endpoint.glue.jobs.execution import RunExecution
 from awstwin.endpoint.glue.jobs.runner import JobRunner
@@ -29,13 +30,17 @@ from awstwin.endpoint.persistence import StateFile
 log = logging.getLogger(__name__)
 
 
-class JobBackend(JobDefinitionApi, JobRunApi):
-    """State (jobs and run history in one file), recovery after a restart, and shutdown."""
+class JobBackend(JobDefinitionApi, JobRunApi, BookmarkApi):
+    """State (jobs and run history in one file), bookmarks, recovery after a restart, and shutdown."""
 
-    def __init__(self, ctx: EndpointContext, catalog: CatalogBackend, tags: TagBackend):
+    def __init__(
+        self, ctx: EndpointContext, catalog: CatalogBackend, tags: TagBackend, dataquality: Any = None
+    ):
         self.ctx = ctx
         self.catalog = catalog
         self.tags = tags
+        self.dataquality = dataquality  # receives the results a job's EvaluateDataQuality publishes
+        self.bookmarks = BookmarkStore(ctx.state_dir)
         self._lock = threading.RLock()
         self._file = StateFile.under(ctx.state_dir, "glue", "jobs.json")
         state = self._file.load() or {}

@@ -25,6 +25,7 @@ same handle (`poll`, `kill_group`, `finish`), and the run's lifecycle in `execut
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shlex
 import shutil
@@ -59,9 +60,12 @@ STOP_GRACE_SECONDS = 5.0
 # Environment the job must not inherit from the endpoint: the runner sets these itself. The endpoint's
 # own AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> pass through (see `JobRunner.endpoints`).
 OWN_ENV_PREFIXES = ("PYSPARK_", "SPARK_CONF_DIR", "AWSTWIN_S3_ROOT", "PYTHONPATH")
-OWN_ENV_NAMES = ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",)
+OWN_ENV_NAMES = ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "AWSTWIN_GLUE_EXCHANGE")
+# The run's exchange folder: the endpoint puts `bookmark.json` there, the runtime leaves
+# `bookmark-commit.json` (job.commit) and `dq-results/*.json` (EvaluateDataQuality) for the run's end.
+EXCHANGE_ENV = "AWSTWIN_GLUE_EXCHANGE"
 # What a run's environment holds for that run alone: a warm driver's JVM does not inherit it.
-RUN_ONLY_ENV = ("SPARK_CONF_DIR", "AWSTWIN_GLUE_EXCHANGE", "PYTHONPATH", "TMPDIR")
+RUN_ONLY_ENV = ("SPARK_CONF_DIR", EXCHANGE_ENV, "PYTHONPATH", "TMPDIR")
 # botocore's per-service variable is AWS_ENDPOINT_URL_ + the service id, upper case, spaces as `_`
 # ("CloudWatch Logs" -> CLOUDWATCH_LOGS); tests check these names against botocore's own rule.
 ENDPOINT_ENV = {
@@ -85,6 +89,7 @@ class RunSpec:
     arguments: dict[str, str]  # everything the script gets, `--` included in the names
     glue_version: str | None = None  # GlueVersion (validated by StartJobRun); warm drivers are per version
     python_version: str | None = None  # Command.PythonVersion (Python shell jobs)
+    bookmark: dict[str, Any] | None = None  # what `bookmarks.BookmarkStore.for_run` gives the run
 
 
 def script_argv(arguments: dict[str, str]) -> list[str]:
@@ -214,6 +219,7 @@ class JobRunner:
                 "the job sees the endpoint's own packages",
             )
         env = self.environment(spec, run_dir, python_path, version, interpreter.path)
+        env[EXCHANGE_ENV] = str(self.prepare_exchange(spec, run_dir))
         argv = [interpreter.path, "-u", str(script), *script_argv(spec.arguments)]
         lease = None
         if spec.command in SPARK_COMMANDS and interpreter.path == sys.executable:
@@ -288,6 +294,17 @@ class JobRunner:
         """The clean-room awsglue and awstwin; a Python shell job's sitecustomize first (no PySpark)."""
         path = [str(sparkconf.GLUE_RUNTIME_DIR), str(Path(awstwin.__file__).resolve().parent.parent)]
         return [str(PYTHONSHELL_DIR), *path] if command in PYTHON_COMMANDS else path
+
+    @staticmethod
+    def exchange_dir(run_dir: Path) -> Path:
+        return run_dir / "exchange"
+
+    def prepare_exchange(self, spec: RunSpec, run_dir: Path) -> Path:
+        folder = self.exchange_dir(run_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        if spec.bookmark is not None:
+            (folder / "bookmark.json").write_text(json.dumps(spec.bookmark), encoding="utf-8")
+        return folder
 
     def fetch(self, location: str, folder: Path, what: str) -> Path:
         """Copy an s3:// object or a local file into `folder`; the copy keeps the file's name."""

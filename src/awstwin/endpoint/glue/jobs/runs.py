@@ -13,7 +13,8 @@ from awstwin.endpoint.glue.exceptions import (
     EntityNotFoundException,
     InvalidInputException,
 )
-from awstwin.endpoint.glue.jobs import versions
+from awstwin.endpoint.glue.jobs import exchange, versions
+from awstwin.endpoint.glue.jobs.bookmarks import BookmarkStore
 from awstwin.endpoint.glue.jobs.execution import RunExecution
 from awstwin.endpoint.glue.jobs.logs import LOG_GROUP_PREFIX
 from awstwin.endpoint.glue.jobs.runner import JobProcess, JobRunner, RunSpec
@@ -32,6 +33,8 @@ class JobRunApi:
     _runs: dict[str, list[Doc]]
     tags: TagBackend
     runner: JobRunner
+    bookmarks: BookmarkStore
+    dataquality: Any
     _executions: dict[str, RunExecution]
 
     # -- runs ------------------------------------------------------------------------------------
@@ -68,6 +71,7 @@ class JobRunApi:
                 )
             versions.for_run(options.get("GlueVersion") or job.get("GlueVersion"), job["Command"]["Name"])
             run = self._new_run(job, Arguments, Timeout, options, previous)
+            self.bookmarks.for_run(JobName, self._arguments(job, run))  # a bad bookmark option fails here
             if active >= limit:
                 run["JobRunState"] = WAITING
             self._runs.setdefault(JobName, []).append(run)
@@ -137,6 +141,7 @@ class JobRunApi:
             arguments=self._arguments(job, run),
             glue_version=run.get("GlueVersion"),
             python_version=command.get("PythonVersion"),
+            bookmark=self.bookmarks.for_run(job["Name"], self._arguments(job, run)),
         )
         execution = RunExecution(self, self.runner, spec, run["Timeout"], self.seconds_per_timeout_minute)
         self._executions[run["Id"]] = execution
@@ -161,6 +166,9 @@ class JobRunApi:
             run = self._find_run(run_id)
             if run is None:  # the job was deleted meanwhile
                 return
+            exchange.collect(
+                self.runner.exchange_dir(self.runner.runs_dir / run_id), run, self.bookmarks, self.dataquality
+            )
             self._complete(run, state, error)
             self._save()
             if not self._closing:

@@ -16,7 +16,7 @@
 - `catalog_update.py` sinks with enableUpdateCatalog: create the table, add columns and partitions
 - `jdbc.py`           from_jdbc_conf: a Glue connection -> Postgres, staged CSV + COPY in one transaction
 - `jdbc_read.py`      JDBC-backed catalog tables and JDBC from_options: COPY out -> Spark
-- `bookmarks.py`      where job bookmarks plug in (per transformation_ctx, and job.commit)
+- `bookmarks.py`      job bookmarks: S3 files and JDBC rows already read, per transformation_ctx
 - `guard.py`          GlueNotImplementedError for members the runtime lacks
 - `clients.py`        boto3 clients for the Glue catalog and Secrets Manager
 """

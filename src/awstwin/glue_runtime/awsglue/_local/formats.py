@@ -53,13 +53,19 @@ def _csv_read_options(format_options: dict[str, Any]) -> dict[str, str]:
 
 
 def read(
-    spark: SparkSession, connection_options: dict[str, Any], fmt: str, format_options: dict[str, Any]
+    spark: SparkSession,
+    connection_options: dict[str, Any],
+    fmt: str,
+    format_options: dict[str, Any],
+    select: s3paths.FileSelect | None = None,
 ) -> DataFrame:
-    """Rows of the files under `connection_options['paths']` in format `fmt`."""
+    """Rows of the files under `connection_options['paths']` in format `fmt` (those `select` keeps)."""
     fmt = (fmt or "").lower()
     if fmt not in READ_FORMATS:
         raise FormatError(f"format {fmt!r} cannot be read locally; use one of {', '.join(READ_FORMATS)}")
-    target = s3paths.read_target(s3_paths(connection_options), flag(connection_options.get("recurse")))
+    target = s3paths.read_target(
+        s3_paths(connection_options), flag(connection_options.get("recurse")), select
+    )
     if not target.paths:
         return spark.createDataFrame([], "value string").select()  # Glue: an empty frame, no columns
     reader = spark.read.option("recursiveFileLookup", str(target.recursive).lower())

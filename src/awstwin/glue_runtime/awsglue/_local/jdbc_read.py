@@ -98,6 +98,29 @@ def read_table(spark: SparkSession, target: JdbcTarget, dbtable: str, query: str
     return _frame(spark, staging, columns, types)
 
 
+def primary_key(target: JdbcTarget, dbtable: str) -> list[str]:
+    """The primary key columns of `dbtable`, in key order ([] when it has none, or for a query)."""
+    if not dbtable or "." not in dbtable:
+        return []
+    connection = target.connect()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+                "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = to_regclass(%s) AND i.indisprimary "
+                "ORDER BY array_position(i.indkey, a.attnum)",
+                (quote_table(dbtable),),
+            )
+            return [row[0] for row in cursor.fetchall()]
+    except Exception as exc:
+        connection.rollback()
+        raise JdbcReadError(
+            f"cannot read the primary key of {dbtable} on {target.describe()}: {_one_line(exc)}"
+        ) from exc
+    finally:
+        connection.close()
+
+
 def _type_name(cursor: Any, oid: int, _size: int | None) -> str:
     cursor.execute("SELECT format_type(%s, NULL)", (oid,))
     return cursor.fetchone()[0]
@@ -114,4 +137,4 @@ def _frame(spark: SparkSession, staging: Path, columns: list[str], types: list[s
         )
 
 
-__all__ = ["JdbcReadError", "read_table", "split_location", "JdbcWriteError"]
+__all__ = ["JdbcReadError", "primary_key", "read_table", "split_location", "JdbcWriteError"]

@@ -9,13 +9,20 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from awstwin.endpoint.s3access import S3_SCHEMES, S3Access, TreeS3Access, is_spark_artifact, parse_s3_uri
+from awstwin.endpoint.s3access import (
+    S3_SCHEMES,
+    ObjectInfo,
+    S3Access,
+    TreeS3Access,
+    is_spark_artifact,
+    parse_s3_uri,
+)
 
 
 class S3PathError(Exception):
@@ -51,6 +58,20 @@ def _local(uri: str) -> Path:
 
 
 @dataclass(frozen=True)
+class DataObject:
+    """One data file an input location holds: what a job bookmark decides on."""
+
+    uri: str  # s3://bucket/key (or the local path)
+    modified_ms: int
+    bucket: str = ""
+    key: str = ""
+
+
+# Picks the files to read from those found (a job bookmark keeps the new and changed ones).
+FileSelect = Callable[[list[DataObject]], list[DataObject]]
+
+
+@dataclass(frozen=True)
 class ReadTarget:
     """What to hand Spark for one input location."""
 
@@ -58,8 +79,14 @@ class ReadTarget:
     recursive: bool  # paths are folders whose files at any depth are data
 
 
-def read_target(uris: list[str], recurse: bool) -> ReadTarget:
-    """The files (or folders) holding the data under `uris`; empty `paths` when there is none."""
+def read_target(uris: list[str], recurse: bool, select: FileSelect | None = None) -> ReadTarget:
+    """The files (or folders) holding the data under `uris`; empty `paths` when there is none.
+
+    With `select`, every data file is listed with its modification time and only those `select`
+    keeps are read (a job bookmark's new and changed files).
+    """
+    if select is not None:
+        return _selected(uris, recurse, select)
     store = access()
     paths: list[str] = []
     whole_folders = True
@@ -84,19 +111,49 @@ def read_target(uris: list[str], recurse: bool) -> ReadTarget:
 
 def _object_keys(store: S3Access, bucket: str, key: str, recurse: bool) -> list[str]:
     """The object `key` itself, else the data objects in the folder `key/` (Spark's hidden names skipped)."""
-    objects = [o.key for o in store.list_objects(bucket, key)]
-    if key in objects:
-        return [key]
+    return [o.key for o in _data_objects(store, bucket, key, recurse)]
+
+
+def _data_objects(store: S3Access, bucket: str, key: str, recurse: bool) -> list[ObjectInfo]:
+    objects = list(store.list_objects(bucket, key))
+    exact = [o for o in objects if o.key == key]
+    if exact:
+        return exact
     folder = key.rstrip("/") + "/" if key else ""
     chosen = []
-    for name in objects:
-        rest = name[len(folder) :] if name.startswith(folder) else None
+    for info in objects:
+        rest = info.key[len(folder) :] if info.key.startswith(folder) else None
         if not rest or (not recurse and "/" in rest):
             continue
         if any(part.startswith(("_", ".")) for part in rest.split("/")):
             continue
-        chosen.append(name)
+        chosen.append(info)
     return chosen
+
+
+def _selected(uris: list[str], recurse: bool, select: FileSelect) -> ReadTarget:
+    """Every data file under `uris` with its modification time; read those `select` keeps."""
+    store = access()
+    found: list[DataObject] = []
+    for uri in uris:
+        if not is_s3(uri):
+            local = _local(uri)
+            files = [local] if local.is_file() else sorted(p for p in local.rglob("*") if p.is_file())
+            found += [
+                DataObject(str(p), int(p.stat().st_mtime * 1000))
+                for p in files
+                if not p.name.startswith((".", "_"))
+            ]
+            continue
+        bucket, key = parse_s3_uri(uri)
+        if not store.bucket_exists(bucket):
+            raise S3PathError(f"cannot read {uri}: bucket {bucket!r} does not exist (NoSuchBucket)")
+        for info in _data_objects(store, bucket, key, recurse):
+            modified = int(info.last_modified.timestamp() * 1000)
+            found.append(DataObject(info.uri, modified, info.bucket, info.key))
+    chosen = select(found)
+    paths = [str(store.local_file(o.bucket, o.key)) if o.bucket else o.uri for o in chosen]
+    return ReadTarget(paths, recursive=False)
 
 
 @contextmanager

@@ -57,16 +57,18 @@ def read_table(
     table: dict[str, Any],
     partitions: list[dict[str, Any]] | None = None,
     push_down_predicate: str = "",
+    select: s3paths.FileSelect | None = None,
 ) -> DataFrame:
-    """All rows of `table` (a Glue `Table` dict); `partitions` are its Glue `Partition` dicts."""
+    """All rows of `table` (a Glue `Table` dict); `partitions` are its Glue `Partition` dicts; `select`
+    picks the files to read (a job bookmark)."""
     fmt = StorageFormat.from_table(table)
     if not fmt.partition_keys:
-        return read_location(spark, fmt, fmt.location)
+        return read_location(spark, fmt, fmt.location, select)
     chosen = select_partitions(spark, fmt.partition_keys, partitions or [], push_down_predicate)
     frames = []
     for partition in chosen:
         part_fmt = _partition_format(table, partition)
-        frame = read_location(spark, part_fmt, part_fmt.location or fmt.location)
+        frame = read_location(spark, part_fmt, part_fmt.location or fmt.location, select)
         with legacy_casts(spark):
             for key, value in zip(fmt.partition_keys, partition["Values"], strict=False):
                 frame = frame.withColumn(key.name, cast(F.lit(value), key.type))
@@ -139,9 +141,11 @@ def select_partitions(
     return [partitions[row["__i"]] for row in sorted(kept, key=lambda r: r["__i"])]
 
 
-def read_location(spark: SparkSession, fmt: StorageFormat, location: str) -> DataFrame:
+def read_location(
+    spark: SparkSession, fmt: StorageFormat, location: str, select: s3paths.FileSelect | None = None
+) -> DataFrame:
     """The rows of the files under one table or partition location."""
-    target = s3paths.read_target([location], recurse=True)
+    target = s3paths.read_target([location], recurse=True, select=select)
     if not target.paths:
         return empty_frame(spark, fmt.columns)
     readers = {"csv": _read_csv, "json": _read_json, "parquet": _read_parquet}
