@@ -47,7 +47,7 @@ SPARK_FIXTURES = frozenset({"spark", "glue_context"})
 # processes or a whole stack.
 SLOW_FIXTURES = frozenset({"airflow", "airflow_aws", "airflow_home", "airflow_env", "emulators", "stack_dir"})
 # Test folders whose every test runs the whole pipeline (Airflow, a Glue Spark job, the warehouse).
-PIPELINE_FOLDERS = frozenset({"e2e", "containers"})
+PIPELINE_FOLDERS = frozenset({"e2e", "containers", "faults"})
 
 
 def tiers_of(item: pytest.Item) -> set[str]:

@@ -24,6 +24,7 @@ from awstwin.core import local_secrets
 from awstwin.core.paths import REPORT_PATH, STATE_DIR
 from awstwin.core.processes import ServiceError
 from awstwin.core.profile import Profile, ProfileError, load_profile, parse_env_file, profile_path
+from awstwin.core.runlock import LockHeld, run_lock
 from awstwin.stack import airflow_local, compose
 from awstwin.stack.embedded import StackInfo, stop_recorded
 from awstwin.stack.localstack_stack import PROFILE_NAME as LOCALSTACK_PROFILE
@@ -173,7 +174,25 @@ def _compose_up(engine: str) -> int:
     return 0
 
 
+def _locked(name: str, command: Callable[[list[str] | None], int], argv: list[str] | None) -> int:
+    """Run `make up` / `make down` under the checkout's run lock: never while a run uses the stack."""
+    try:
+        with run_lock(STATE_DIR, f"make {name}"):
+            return command(argv)
+    except LockHeld as exc:
+        print(f"awstwin {name}: {exc}", file=sys.stderr)
+        return 1
+
+
 def up(argv: list[str] | None = None) -> int:
+    return _locked("up", _up, argv)
+
+
+def down(argv: list[str] | None = None) -> int:
+    return _locked("down", _down, argv)
+
+
+def _up(argv: list[str] | None = None) -> int:
     try:
         profile = load_profile(_profile_name(argv or []))
     except ProfileError as exc:
@@ -202,7 +221,7 @@ def up(argv: list[str] | None = None) -> int:
     return 0
 
 
-def down(argv: list[str] | None = None) -> int:
+def _down(argv: list[str] | None = None) -> int:
     if compose.is_up():
         try:
             compose.down()
