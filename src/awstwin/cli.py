@@ -8,6 +8,8 @@ from __future__ import annotations
 import importlib
 import sys
 
+from awstwin.core.parent_death import keep_files_private
+
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("awstwin.pipeline.launch", "run the pipeline end to end and write artifacts/run_report.json"),
     "up": ("awstwin.stack.control:up", "start the stack in the background"),
@@ -29,6 +31,7 @@ def _usage() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    keep_files_private()  # .state/ and artifacts/ hold data and secrets: 0600 files, 0700 folders
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] in ("-h", "--help", "help"):
         print(_usage())

@@ -6,11 +6,13 @@ import os
 import subprocess
 from pathlib import Path
 
-from awstwin.stack.compose import COMPOSE_FILE
+from awstwin.core import local_secrets
+from awstwin.stack.compose import COMPOSE_FILE, secrets_env_file
 
 REPO = COMPOSE_FILE.parent
-# Variables docker-compose.yml interpolates (all with defaults): cleared so a test sees the defaults.
-INTERPOLATED = ("LOCALSTACK_AUTH_TOKEN", "AIRFLOW_ADMIN_PASSWORD", "AIRFLOW_JWT_SECRET")
+# Variables docker-compose.yml interpolates: cleared so a test sees the defaults and the generated
+# secrets of .state/secrets.env, as `make up` gives them to Compose.
+INTERPOLATED = ("LOCALSTACK_AUTH_TOKEN", *local_secrets.RECIPES)
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -24,9 +26,22 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def run_compose(binary: Path, compose_file: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+def run_compose(
+    binary: Path, compose_file: Path, *args: str, env_file: Path | None = None, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """Compose with the checkout's generated secrets (what `make up` passes), or with `env_file`."""
+    secrets = env_file or secrets_env_file()
     return subprocess.run(
-        [str(binary), "-f", str(compose_file), "--project-directory", str(REPO), *args],
+        [
+            str(binary),
+            "-f",
+            str(compose_file),
+            "--project-directory",
+            str(REPO),
+            "--env-file",
+            str(secrets),
+            *args,
+        ],
         capture_output=True,
         text=True,
         env=clean_env(**env),

@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 from tests.compose.compose_cli import REPO
 
+from awstwin.core import local_secrets
 from awstwin.core.config import EndpointSettings
-from awstwin.core.paths import DAGS_DIR
+from awstwin.core.paths import DAGS_DIR, STATE_DIR
 from awstwin.core.profile import load_profile
 from awstwin.orchestration.environment import VARIABLES, airflow_environment
 from awstwin.stack.compose import ComposeStack
@@ -64,8 +65,26 @@ def test_the_emulator_uses_localstack_for_s3_and_logs(
     localstack_ports = {int(p["target"]) for p in services["localstack"]["ports"]}
     assert 4566 in localstack_ports
     assert set(services["localstack"]["environment"]["SERVICES"].split(",")) >= {"s3", "logs"}
-    # ARNs the emulator builds agree with LocalStack's account for the `test` access key.
-    assert settings.account_id == "000000000000" and env["AWS_ACCESS_KEY_ID"] == "test"
+    # ARNs the emulator builds agree with LocalStack's account for the generated access key: a key that
+    # starts AKIA/ASIA/LKIA/LSIA would name another account to LocalStack.
+    assert settings.account_id == "000000000000"
+    assert not env["AWS_ACCESS_KEY_ID"].startswith(("AKIA", "ASIA", "LKIA", "LSIA"))
+
+
+def test_every_aws_client_in_the_stack_signs_with_the_generated_key_the_emulator_checks(
+    services: dict[str, Any], profile: Any
+) -> None:
+    """Strict mode on the emulator (its port is published): it accepts the key generated for this
+    checkout, which Airflow's connection, the emulator's own Glue jobs and this machine's profile use."""
+    generated = local_secrets.load(STATE_DIR)
+    key, secret = generated["AWSTWIN_ACCESS_KEY_ID"], generated["AWSTWIN_SECRET_ACCESS_KEY"]
+    emulator = _env(services, "emulator")
+    assert emulator["AWSTWIN_AUTH"] == "sigv4"
+    assert emulator["AWSTWIN_CREDENTIALS"] == f"{key}:{secret}"
+    assert (emulator["AWS_ACCESS_KEY_ID"], emulator["AWS_SECRET_ACCESS_KEY"]) == (key, secret)
+    connection = json.loads(_env(services, "airflow-scheduler")["AIRFLOW_CONN_AWS_DEFAULT"])
+    assert (connection["login"], connection["password"]) == (key, secret)
+    assert (profile.aws_access_key_id, profile.aws_secret_access_key) == (key, secret)
 
 
 def test_airflow_services_share_one_environment(services: dict[str, Any]) -> None:

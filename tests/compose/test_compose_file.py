@@ -12,9 +12,17 @@ import pytest
 import yaml
 from tests.compose.compose_cli import REPO, run_compose
 
+from awstwin.core import local_secrets
 from awstwin.stack.compose import COMPOSE_FILE
 
 # An exact version (1.2 or 1.2.3, maybe with a variant such as -bookworm), optionally plus a digest.
+# `KEY: value`, `KEY=value` or `"key": "value"` where the key names a password, secret or key and the
+# value is written out instead of interpolated (`${...}`) or left empty.
+LITERAL_SECRET = re.compile(
+    r"""(?i)\b\w*(password|secret|_key|_key_id)"?[ \t]*[:=][ \t]*"?(?!\$\{)[^\s"'?]"""
+)
+# Keys whose value names a secret (a Secrets Manager secret's name), not the secret itself.
+SECRET_NAMES = {"AIRFLOW_VAR_WAREHOUSE_SECRET"}
 PINNED_IMAGE = re.compile(r"^[\w./-]+:\d+\.\d+(\.\d+)?(-[\w.]+)?(@sha256:[0-9a-f]{64})?$")
 
 
@@ -170,13 +178,45 @@ def test_the_auth_token_is_passed_through_for_users_who_have_one(compose_bin: Pa
     assert env_without["LOCALSTACK_AUTH_TOKEN"] == ""
 
 
-def test_every_interpolated_variable_has_a_default() -> None:
-    """`docker compose up` with nothing set must work: each ${VAR} carries its default."""
+def test_every_interpolated_variable_has_a_default_or_is_a_generated_secret() -> None:
+    """A setting carries its default; a secret has none (no fixed secret in the file): it is one that
+    `make up` generates into .state/secrets.env, and Compose without that file stops naming it."""
     text = COMPOSE_FILE.read_text()
     found = re.findall(r"(?<!\$)\$\{(\w+)([^}]*)\}", text)
     assert found, "the file interpolates LOCALSTACK_AUTH_TOKEN at least"
+    required = set()
     for name, rest in found:
-        assert rest.startswith(":-"), f"${{{name}{rest}}} has no default"
+        if rest.startswith(":-"):
+            assert name not in local_secrets.RECIPES, f"${{{name}{rest}}}: a secret with a fixed default"
+            continue
+        assert name in local_secrets.RECIPES, f"${{{name}{rest}}} has no default and is not generated"
+        assert rest in ("", ":?make up generates it into .state/secrets.env"), f"${{{name}{rest}}}"
+        if rest:
+            required.add(name)
+    assert required == set(local_secrets.RECIPES), "each generated secret is required (`:?`) somewhere"
+
+
+def test_without_the_generated_secrets_compose_stops_and_names_the_file(
+    compose_bin: Path, tmp_path: Path
+) -> None:
+    empty = tmp_path / "empty.env"
+    empty.write_text("")
+    result = run_compose(compose_bin, COMPOSE_FILE, "config", "--quiet", env_file=empty)
+    assert result.returncode != 0
+    assert "make up generates it into .state/secrets.env" in result.stderr, result.stderr
+
+
+def test_no_password_or_key_is_written_in_the_compose_file_or_the_dockerfile() -> None:
+    """No `KEY: value` naming a secret with the value written out (tests/security checks that the
+    secrets the stacks used to ship are in no tracked file)."""
+    for path in (COMPOSE_FILE, REPO / "Dockerfile", REPO / "profiles" / "compose.env"):
+        text = path.read_text()
+        literal = [
+            found.group(0)
+            for found in LITERAL_SECRET.finditer(text)
+            if re.split(r'[\s:="]', found.group(0))[0] not in SECRET_NAMES
+        ]
+        assert literal == [], f"{path.name}: {literal}"
 
 
 def test_the_localstack_hooks_are_executable_shell_scripts(services: dict[str, Any]) -> None:

@@ -20,7 +20,9 @@ ISSUE6: dict[str, list[str]] = {
         f"{G}test_crawler.py::test_real_dataset_crawls_into_twenty_typed_columns",
         f"{G}test_crawler_custom_classifiers.py::test_header_present_names_the_columns_of_an_all_string_file",
     ],
-    "quoted fields -> OpenCSVSerde": [f"{G}test_crawler.py::test_quoted_csv_uses_open_csv_serde"],
+    "quoted fields -> OpenCSVSerde": [
+        f"{G}test_crawler.py::test_quoted_csv_uses_open_csv_serde_and_is_typed"
+    ],
     "comma/pipe/tab delimiters": [
         f"{C}test_glue.py::test_tab_and_plain_pipe_files_crawl_into_tables_athena_reads",
         f"{G}test_crawler.py::test_target_without_scheme_and_table_prefix",

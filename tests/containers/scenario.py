@@ -61,8 +61,9 @@ class StackUnderTest:
             service,
             endpoint_url=self.url(service),
             region_name=self.profile.aws_region,
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
+            # The profile's keys: the compose stack's emulator checks signatures against its generated ones.
+            aws_access_key_id=self.profile.aws_access_key_id or "test",
+            aws_secret_access_key=self.profile.aws_secret_access_key or "test",
         )
 
     def airflow_env(self, home: Path) -> dict[str, str]:

@@ -61,10 +61,9 @@ CONTAINER_PORTS = {
 
 @contextmanager
 def state_folder(prefix: str) -> Iterator[Path]:
-    """Outside pytest's temp root, which a parallel pytest session resets to 0700 (see
-    tests/pipeline/conftest.py): the embedded Postgres runs as its own system user under root."""
+    """Outside pytest's temp root, which a parallel pytest session prunes (see tests/pipeline/conftest.py);
+    private (0700) like any state folder."""
     folder = Path(tempfile.mkdtemp(prefix=prefix))
-    folder.chmod(0o755)
     try:
         yield folder
     finally:

@@ -158,5 +158,7 @@ def test_each_profile_gives_airflow_complete_connections(name: str) -> None:
         assert warehouse["host"] == AWS_HOST and warehouse["password"] == "Generated-Secret-1"
         assert not any("127.0.0.1" in value or "localhost" in value for value in env.values())
     else:
-        assert aws["extra"]["endpoint_url"] == load_profile(name).aws_endpoint_url
-        assert (aws["login"], aws["password"]) == ("test", "test")
+        profile = load_profile(name)
+        assert aws["extra"]["endpoint_url"] == profile.aws_endpoint_url
+        assert (aws["login"], aws["password"]) == (profile.aws_access_key_id, profile.aws_secret_access_key)
+        assert aws["login"] and aws["password"], f"profile {name}: keys given or generated, never empty"

@@ -1,8 +1,7 @@
-"""A state folder for a stack, outside pytest's own temp root.
-
-When pytest starts it resets /tmp/pytest-of-<user> to mode 0700; another pytest session starting
-while a stack runs (parallel test runs on one machine) would then lock the warehouse's server
-account (embedded Postgres runs as its own user under root) out of its data folder.
+"""A state folder for a stack, outside pytest's own temp root: a pytest session started in parallel
+(several runs on one machine) prunes older numbered folders there, and would pull a running stack's
+data out from under it. (Its 0700 mode is no obstacle: as root, Postgres runs as root in a user
+namespace; see awstwin.warehouse.runtime.)
 """
 
 from __future__ import annotations

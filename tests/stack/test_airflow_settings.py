@@ -25,7 +25,7 @@ from awstwin.stack.embedded import StackInfo
 def _environment(home: Path) -> dict[str, str]:
     profile = load_profile("local", {"warehouse_port": 6543})
     passwords = prepare_home(home, "Pw-1")
-    url = "postgresql+psycopg2://airflow:airflow@127.0.0.1:6543/airflow"
+    url = "postgresql+psycopg2://airflow:Pw-2@127.0.0.1:6543/airflow"
     return server_environment(profile, home, url, Ports(8181, 8975, 8794), passwords, home / "artifacts")
 
 
@@ -67,8 +67,17 @@ def test_the_ui_port_comes_from_airflow_ui_port() -> None:
     assert ui_port({"AIRFLOW_UI_PORT": "8181"}) == 8181
     with pytest.raises(ServiceError, match="AIRFLOW_UI_PORT='80a' is not a TCP port"):
         ui_port({"AIRFLOW_UI_PORT": "80a"})
-    assert airflow_local.admin_password({}) == ("admin", "default")
-    assert airflow_local.admin_password({"AIRFLOW_ADMIN_PASSWORD": "x"}) == ("x", "AIRFLOW_ADMIN_PASSWORD")
+
+
+def test_admins_password_is_chosen_or_generated_per_home_never_fixed(tmp_path: Path) -> None:
+    home, other = tmp_path / "home", tmp_path / "other"
+    chosen = airflow_local.admin_password(home, {"AIRFLOW_ADMIN_PASSWORD": "x"})
+    assert chosen == ("x", "AIRFLOW_ADMIN_PASSWORD")
+    generated, source = airflow_local.admin_password(home, {})
+    assert source == "generated" and len(generated) >= 32 and generated != "admin"
+    assert airflow_local.admin_password(home, {}) == (generated, source)  # made once, then kept
+    assert airflow_local.admin_password(other, {})[0] != generated
+    assert stat.S_IMODE((home / "secrets.json").stat().st_mode) == 0o600
 
 
 def test_the_record_keeps_airflow_and_its_logs() -> None:
@@ -79,7 +88,7 @@ def test_the_record_keeps_airflow_and_its_logs() -> None:
         logs={"scheduler": "/s/logs/airflow-scheduler.log"},
         scheduler_health_url="http://127.0.0.1:8974/health",
         password_file="/s/airflow-stack/auth/passwords.json",
-        password_source="default",
+        password_source="generated",
         metadata_db="postgresql://airflow@127.0.0.1:5439/airflow",
     )
     info = StackInfo("embedded", "local", "http://127.0.0.1:4566", 10, "/s/logs/endpoint.log", "/s/e",
@@ -120,3 +129,21 @@ def test_a_refused_login_names_what_to_do_in_each_stack(refusing: str) -> None:
         AirflowApi(
             refusing, "admin", "wrong", password_hint="the stack keeps admin's password in /s/p.json"
         ).token()
+
+
+def test_make_up_shows_a_generated_password_but_never_a_chosen_one(tmp_path: Path) -> None:
+    passwords = tmp_path / "passwords.json"
+    passwords.write_text(json.dumps({"admin": "Made-for-this-checkout"}))
+    fields = {
+        "url": "http://127.0.0.1:8080",
+        "home": str(tmp_path),
+        "pids": {},
+        "logs": {},
+        "scheduler_health_url": "http://127.0.0.1:8974/health",
+        "password_file": str(passwords),
+        "metadata_db": "postgresql://airflow@127.0.0.1:5439/airflow",
+    }
+    generated = AirflowInfo(**fields, password_source="generated").credentials_text()
+    assert "Made-for-this-checkout" in generated and str(passwords) in generated
+    chosen = AirflowInfo(**fields, password_source="AIRFLOW_ADMIN_PASSWORD").credentials_text()
+    assert "Made-for-this-checkout" not in chosen and "$AIRFLOW_ADMIN_PASSWORD" in chosen

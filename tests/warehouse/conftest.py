@@ -1,9 +1,8 @@
 """A warehouse for this folder's tests: one real Postgres for the session, on a free port.
 
 The session-wide `warehouse` fixture lives in tests/conftest.py.
-Clusters live in a fresh folder of the system temp dir, not under pytest's tmp_path: as root the
-server runs as another account that must traverse the path, and every pytest run (including other
-people's, in parallel) resets /tmp/pytest-of-root to mode 0700, which would lock the server out.
+Clusters live in a fresh (0700) folder of the system temp dir, not under pytest's tmp_path, which a
+pytest run started in parallel may prune.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ restarts that keep data, and a stop that leaves no process behind."""
 from __future__ import annotations
 
 import os
+import pwd
 import socket
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import psutil
 import psycopg2
 import pytest
 
-from awstwin.warehouse import PortInUseError, SqlFileError, Warehouse, WarehouseError
+from awstwin.warehouse import PortInUseError, SqlFileError, Warehouse, WarehouseError, runtime
 
 
 def alive(pid: int) -> bool:
@@ -43,10 +44,72 @@ def test_a_wrong_password_is_refused(warehouse: Warehouse) -> None:
         psycopg2.connect(**params)
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="only root needs another account")
-def test_as_root_the_server_runs_as_its_own_account(warehouse: Warehouse) -> None:
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root needs another identity for Postgres")
+def test_as_root_the_server_is_root_in_a_user_namespace_and_no_account_is_made(warehouse: Warehouse) -> None:
+    """Postgres refuses euid 0: as root it runs inside a user namespace as `nobody`, which the kernel
+    outside still sees as root, so it needs no account of its own and no folder opened up."""
     assert warehouse.pid is not None
-    assert psutil.Process(warehouse.pid).username() == "embedded_postgres"
+    assert psutil.Process(warehouse.pid).uids().effective == 0  # root to the system
+    own_namespace = os.readlink("/proc/self/ns/user")
+    assert os.readlink(f"/proc/{warehouse.pid}/ns/user") != own_namespace
+    mapping = Path(f"/proc/{warehouse.pid}/uid_map").read_text().split()
+    assert mapping[1:] == ["0", "1"] and mapping[0] == str(pwd.getpwnam("nobody").pw_uid)
+    assert (warehouse.pgdata.stat().st_uid, warehouse.pgdata.stat().st_mode & 0o777) == (0, 0o700)
+    assert (warehouse.data_dir.stat().st_mode & 0o777, warehouse.log_path.stat().st_mode & 0o777) == (
+        0o700,
+        0o600,
+    )
+
+
+def test_as_root_a_cluster_an_older_version_made_as_embedded_postgres_is_handed_back(
+    cluster_dir: Path,
+) -> None:
+    """Older versions ran the server as the system user `embedded_postgres`, which owned the cluster;
+    root in a user namespace cannot open such files, so they are handed back to root (inside the
+    warehouse folder only) and the data is kept."""
+    if os.geteuid() != 0:
+        pytest.skip("only root ran the server as another account")
+    try:
+        legacy = pwd.getpwnam(runtime.LEGACY_ACCOUNT)
+    except KeyError:
+        pytest.skip(f"no {runtime.LEGACY_ACCOUNT} account here: no older cluster can exist")
+    first = Warehouse(cluster_dir / "wh", port=0).start()
+    first.execute("CREATE TABLE legacy_kept (x int)")
+    first.execute("INSERT INTO legacy_kept VALUES (7)")
+    first.stop()
+    for path in [first.data_dir, *first.data_dir.rglob("*")]:
+        os.chown(path, legacy.pw_uid, legacy.pw_gid, follow_symlinks=False)
+    again = Warehouse(cluster_dir / "wh", port=0, password=first.password).start()
+    try:
+        assert again.execute("SELECT x FROM legacy_kept") == [(7,)]
+        assert {p.stat().st_uid for p in [again.data_dir, *again.pgdata.rglob("*")]} == {0}
+        assert cluster_dir.stat().st_uid == 0  # nothing above the warehouse folder was touched
+    finally:
+        again.stop()
+
+
+def test_as_root_without_user_namespaces_it_refuses_before_acting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where `unshare --user` is not allowed (a container sandbox), nothing is created or changed: the
+    error says what to do. (Simulated by an `unshare` that fails as a seccomp-blocked one does.)"""
+    if os.geteuid() != 0:
+        pytest.skip("only root needs a user namespace for Postgres")
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "unshare").write_text(
+        "#!/bin/sh\necho 'unshare: unshare failed: Operation not permitted' >&2\nexit 1\n"
+    )
+    (fake / "unshare").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake}:{os.environ['PATH']}")
+    monkeypatch.delenv("AWSTWIN_WAREHOUSE_USER", raising=False)
+    runtime.user_namespace_prefix.cache_clear()
+    try:
+        with pytest.raises(WarehouseError, match="Operation not permitted.*AWSTWIN_WAREHOUSE_USER"):
+            Warehouse(tmp_path / "wh", port=0).start()
+    finally:
+        runtime.user_namespace_prefix.cache_clear()
+    assert not (tmp_path / "wh" / "pgdata").exists()
 
 
 def test_sql_files_run_in_name_order_and_an_error_names_file_and_line(
@@ -127,11 +190,16 @@ def test_missing_binaries_and_a_foreign_folder_are_explained(tmp_path: Path) -> 
         Warehouse(tmp_path / "b", port=0).start()
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to lock the server's account out")
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root: this process must still read what pg_ctl cannot")
 def test_stop_works_even_when_pg_ctl_cannot_read_the_folder(cluster_dir: Path) -> None:
     server = Warehouse(cluster_dir / "wh", port=0).start()
     pid = server.pid
     assert pid is not None
-    cluster_dir.chmod(0o700)  # what pytest does to /tmp/pytest-of-root: the server's account is locked out
-    server.stop(timeout=5)
+    # pg_ctl (root in a user namespace: no override of permissions) cannot read postmaster.pid any more,
+    # while this process (root) can: the stop falls back to signals.
+    server.pgdata.chmod(0)
+    try:
+        server.stop(timeout=5)
+    finally:
+        server.pgdata.chmod(0o700)
     assert not alive(pid)

@@ -21,6 +21,10 @@ import signal
 from collections.abc import Callable
 
 PR_SET_PDEATHSIG = 1
+# Files 0600 and folders 0700: what a run writes (S3 objects, zones, the warehouse, Airflow's home,
+# logs, reports) holds data or secrets. Children get it with `Popen(umask=PRIVATE_UMASK)`; the
+# program's own entry points set it for themselves with `keep_files_private()`.
+PRIVATE_UMASK = 0o077
 
 
 def _load_prctl() -> Callable[..., int] | None:
@@ -47,6 +51,12 @@ def die_with_parent(sig: int = signal.SIGTERM) -> Callable[[], None]:
             os.kill(os.getpid(), sig)
 
     return preexec
+
+
+def keep_files_private() -> int:
+    """Make every file this process and its children create private to the user (PRIVATE_UMASK); for
+    a program's entry point, not for a library. Returns the umask it replaces."""
+    return os.umask(PRIVATE_UMASK)
 
 
 def supported() -> bool:

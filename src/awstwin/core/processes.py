@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from awstwin.core.parent_death import PRIVATE_UMASK
+
 
 class ServiceError(RuntimeError):
     """A service did not start or answer; the message carries the tail of its log."""
@@ -91,18 +93,43 @@ def start_group(
     preexec: Callable[[], None] | None = None,
 ) -> Started:
     """Start `argv` as the leader of a new process group, stdout and stderr appended to `log`."""
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            list(argv),
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=dict(env) if env is not None else None,
-            start_new_session=True,
-            preexec_fn=preexec,  # only prctl(), before exec
-        )
+    log.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    log.touch(mode=0o600)
+    process = None
+    try:
+        with log.open("ab") as out, stop_signals_held(preexec is not None):
+            process = subprocess.Popen(
+                list(argv),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=dict(env) if env is not None else None,
+                start_new_session=True,
+                preexec_fn=preexec,  # only prctl(), before exec
+                umask=PRIVATE_UMASK,  # a service's files (state, logs, secrets) are its user's alone
+            )
+    except BaseException:  # a Ctrl-C deferred during the start: the caller never gets the process
+        if process is not None:
+            stop_group(process.pid, timeout=5.0)
+            process.wait()
+        raise
     return Started(name=name, pid=process.pid, log=log, process=process)
+
+
+@contextmanager
+def stop_signals_held(hold: bool = True) -> Iterator[None]:
+    """Defer Ctrl-C, SIGTERM and SIGHUP while this process starts a child with a `preexec_fn`.
+
+    Python runs its os.register_at_fork callbacks (logging's lock handling) around such a fork and
+    swallows any exception raised in them: a Ctrl-C that Python handles there (it may land on any
+    thread and be handled at the next callback) is lost, logging's lock can stay taken, and the run
+    carried on, or hung, as if never interrupted. Deferred here (a handler that only records), the
+    signal acts as usual once the child has started."""
+    if not hold:
+        yield
+        return
+    with signals_deferred():
+        yield
 
 
 def alive(pid: int) -> bool:

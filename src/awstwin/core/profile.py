@@ -12,7 +12,8 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
-from awstwin.core.paths import PROFILES_DIR
+from awstwin.core import local_secrets
+from awstwin.core.paths import PROFILES_DIR, STATE_DIR
 
 # The dataset's fixed places inside the bucket (the same in every profile).
 DATASET = "student_performance"
@@ -172,6 +173,13 @@ OPTIONAL_DEFAULTS: dict[str, str] = {
     "warehouse_quarantine_table": "public.student_performance_quarantine",
 }
 _OPTIONAL = set(OPTIONAL_DEFAULTS)
+# A local profile leaves its secrets empty: they are generated for the checkout (awstwin.core.local_secrets).
+# (The aws profile leaves them empty too: there they come from the deployed stack and the AWS chain.)
+GENERATED_SECRETS = {
+    "warehouse_password": "AWSTWIN_WAREHOUSE_PASSWORD",
+    "aws_access_key_id": "AWSTWIN_ACCESS_KEY_ID",
+    "aws_secret_access_key": "AWSTWIN_SECRET_ACCESS_KEY",
+}
 
 
 def parse_env_file(path: Path) -> dict[str, str]:
@@ -219,4 +227,8 @@ def load_profile(name: str = "local", overrides: dict[str, object] | None = None
                 raise ProfileError(f"{path}: {key.upper()} must be a whole number, got {text!r}") from None
         else:
             values[key] = text
+    if values["aws_endpoint_url"] and any(not values[key] for key in GENERATED_SECRETS):
+        generated = local_secrets.load(STATE_DIR)
+        for key, name in GENERATED_SECRETS.items():
+            values[key] = values[key] or generated[name]
     return Profile(**values)  # type: ignore[arg-type]

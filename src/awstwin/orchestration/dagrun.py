@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from awstwin.core.parent_death import PRIVATE_UMASK
 from awstwin.core.processes import group_members, log_tail, signals_deferred, stop_group, wait_until
 from awstwin.orchestration.markers import PROGRESS_MARK, READY_MARK
 
@@ -154,6 +155,7 @@ class DagRunProcess:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            umask=PRIVATE_UMASK,  # Airflow's home, task logs and artifacts: private like the rest
             text=True,
             errors="replace",
             bufsize=1,

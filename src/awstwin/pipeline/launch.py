@@ -14,7 +14,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from awstwin.core.paths import REPORT_PATH
+from awstwin.core.paths import REPORT_PATH, STATE_DIR
+from awstwin.core.runlock import LockHeld, run_lock
 from awstwin.data.preflight import PreflightRefused, check_file
 from awstwin.pipeline.report import RunReport
 
@@ -42,10 +43,15 @@ def refusal(environ: dict[str, str]) -> RunReport | None:
 def main(argv: list[str] | None = None) -> int:
     refused = refusal(dict(os.environ)) if not argv else None
     if refused is not None and refused.error is not None:
-        refused.write(REPORT_PATH)
         print(
             f"awstwin run REFUSED the input, nothing was started: {refused.error['message']}", file=sys.stderr
         )
+        try:  # the report belongs to the run holding the lock, if one does
+            with run_lock(STATE_DIR, "python -m awstwin run (refusing its input)"):
+                refused.write(REPORT_PATH)
+        except LockHeld as exc:
+            print(f"report       not written: {exc}", file=sys.stderr)
+            return 2
         print(f"report       {REPORT_PATH}", file=sys.stderr)
         return 2
     from awstwin.pipeline import runner

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +25,7 @@ class RunReport:
     published: bool = False  # the date now holds this run's rows (zones, warehouse, marts)
     dataset: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)  # what the input lost on its way (preflight)
+    notes: list[str] = field(default_factory=list)  # about the run itself (a run lock taken over)
     rows_raw: int | None = None  # rows in this run's file
     rows_loaded: int | None = None
     rows_quarantined: int | None = None
@@ -63,7 +65,9 @@ class RunReport:
 
     def write(self, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
-        temp = path.with_suffix(".tmp")
+        # A name of this process's own, renamed over the report when complete: a reader (or another
+        # command) never sees half a report, and two writers never share a temp file.
+        temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         temp.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
         temp.replace(path)
         return path
@@ -110,6 +114,7 @@ class RunReport:
             *self._rows_lines(),
         ]
         lines += [f"warning      {warning}" for warning in self.warnings]
+        lines += [f"note         {note}" for note in self.notes]
         if self.quarantine_reasons:
             reasons = ", ".join(f"{reason} {rows}" for reason, rows in self.quarantine_reasons.items())
             lines.append(f"quarantine   {reasons}")

@@ -24,7 +24,9 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from awstwin.core.guardian import guarded_run
 from awstwin.core.profile import load_profile
+from awstwin.core.runlock import LockHeld, run_lock
 from awstwin.pipeline.report import RunReport
 from awstwin.pipeline.run import (
     DAG_ID,
@@ -40,7 +42,7 @@ from awstwin.pipeline.targets import profile_name
 from awstwin.stack.state import stack_profile
 
 # What `make run`'s callers (tests, the bench) use; the rest of a run lives in pipeline.run and .stages.
-__all__ = ["DAG_ID", "RunOptions", "main", "options_from_env", "run_pipeline"]
+__all__ = ["DAG_ID", "LockHeld", "RunOptions", "main", "options_from_env", "run_and_report", "run_pipeline"]
 
 
 def options_from_env(environ: dict[str, str] | None = None) -> RunOptions:
@@ -62,12 +64,32 @@ def options_from_env(environ: dict[str, str] | None = None) -> RunOptions:
     )
 
 
-def run_pipeline(options: RunOptions, progress: Callable[[str], None] | None = None) -> RunReport:
-    """Run every stage and return the report (also written to `options.report_path`)."""
+def command_name() -> str:
+    """How the lock file names this command: `make run` when make started it."""
+    return "make run" if os.environ.get("MAKELEVEL") else "python -m awstwin run"
+
+
+def run_pipeline(
+    options: RunOptions, progress: Callable[[str], None] | None = None, command: str | None = None
+) -> RunReport:
+    """Run every stage and return the report (also written to `options.report_path`).
+
+    The run holds its state dir's lock (awstwin.core.runlock; LockHeld when another command does,
+    before anything is written) and its guardian (awstwin.core.guardian): whatever the run started
+    is stopped when it ends, even when it is killed."""
+    command = f"{command or command_name()} (profile {options.profile.name}, run {options.run})"
+    with run_lock(options.state_dir, command) as lock, guarded_run(lock.fd):
+        return _run(options, progress, lock.took_over)
+
+
+def _run(options: RunOptions, progress: Callable[[str], None] | None, took_over: str | None) -> RunReport:
     started = time.perf_counter()
     options = dataclasses.replace(options, profile=stack_profile(options.profile))  # endpoints split
     report = RunReport(profile=options.profile.name, ingest_date=options.ingest_date, run=options.run)
     run = PipelineRun(options, report, say=progress or Progress())
+    if took_over:
+        report.notes.append(took_over)
+        run.say(f"note: {took_over}")
     try:
         run_stages(run)
     except StageError as exc:
@@ -101,12 +123,21 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"awstwin run: {exc}", file=sys.stderr)
         return 2
+    return run_and_report(options)
+
+
+def run_and_report(options: RunOptions, command: str | None = None) -> int:
+    """`make run` once its options are known: run, print the summary, return the exit code (0 success,
+    1 failed or another command holds the lock, 2 refused input, 130 interrupted)."""
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _raise_on_signal)
     progress = Progress()
     progress(f"awstwin run: profile {options.profile.name}, report {options.report_path}")
     try:
-        report = run_pipeline(options, progress)
+        report = run_pipeline(options, progress, command)
+    except LockHeld as exc:
+        print(f"awstwin run: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("\nawstwin run: interrupted; the stack was stopped", file=sys.stderr)
         return 130

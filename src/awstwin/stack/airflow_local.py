@@ -8,17 +8,16 @@ processes) and `airflow dag-processor` (parses dags/ from this checkout). Their 
 database `airflow` (owner `airflow`) on the embedded Postgres, created on the first `up` and migrated
 once per Airflow version (the database's comment records which). The DAG's connections and Variables
 are the embedded run's own (awstwin.orchestration.environment, from the profile); users come from the
-simple auth manager: `admin` with password AIRFLOW_ADMIN_PASSWORD, else `admin`. Every component
-signs and checks tokens with the same secrets, generated once into <home>/secrets.json.
+simple auth manager: `admin` with password AIRFLOW_ADMIN_PASSWORD, else one generated for this
+checkout. Every component signs and checks tokens with the same secrets; those, admin's generated
+password and the metadata role's are made once into <home>/secrets.json (0600).
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import json
 import os
-import secrets
 import subprocess
 import sys
 import time
@@ -28,7 +27,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from awstwin.core import processes
+from awstwin.core import local_secrets, processes
 from awstwin.core.paths import DAGS_DIR
 from awstwin.core.ports import free_port, port_is_free
 from awstwin.core.processes import ServiceError, Started
@@ -39,17 +38,25 @@ from awstwin.stack.airflow_rest import HEALTH_PATH, AirflowApi
 UI_PORT_VARIABLE = "AIRFLOW_UI_PORT"
 DEFAULT_UI_PORT = 8080
 PASSWORD_VARIABLE = "AIRFLOW_ADMIN_PASSWORD"
-ADMIN_USER, DEFAULT_PASSWORD = "admin", "admin"
+ADMIN_USER = "admin"
+GENERATED = "generated"  # AirflowInfo.password_source when admin's password is the home's own
 METADATA_DB = METADATA_ROLE = "airflow"
-METADATA_PASSWORD = "airflow"  # local only: the cluster listens on 127.0.0.1
 HOST = "127.0.0.1"
 # Tasks at once (LocalExecutor keeps this many worker processes): the DAG's widest step (gates) is 3.
 PARALLELISM = 4
 START_TIMEOUT = 180.0  # each wait: the API server, the scheduler, the first heartbeats
 MIGRATE_TIMEOUT = 600.0
 SIMPLE_AUTH_MANAGER = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
-# Component -> its `airflow` subcommand; api-server first: the scheduler's tasks call its execution API.
-COMPONENTS = {"api-server": "api-server", "scheduler": "scheduler", "dag-processor": "dag-processor"}
+# Component -> its `airflow` command; api-server first: the scheduler's tasks call its execution API.
+# The scheduler starts no log server: Airflow 3.3's binds every interface ([::] or 0.0.0.0, no setting
+# for the host; airflow/utils/serve_logs/core.py), and it is not needed here: tasks run on this machine
+# and write their logs into AIRFLOW_HOME, which the api-server reads directly. (Airflow's docs:
+# https://airflow.apache.org/docs/apache-airflow/stable/administration-and-deployment/logging-monitoring/logging-tasks.html#serving-logs-from-workers)
+COMPONENTS: dict[str, tuple[str, ...]] = {
+    "api-server": ("api-server",),
+    "scheduler": ("scheduler", "--skip-serve-logs"),
+    "dag-processor": ("dag-processor",),
+}
 # /api/v2/monitor/health's parts that must say "healthy" -> the component whose log explains if not.
 HEALTH_PARTS = {"metadatabase": "api-server", "scheduler": "scheduler", "dag_processor": "dag-processor"}
 # Part of every component's command line, also after Airflow renames its process (setproctitle).
@@ -66,7 +73,7 @@ class AirflowInfo:
     logs: dict[str, str]  # component -> log file
     scheduler_health_url: str
     password_file: str  # the simple auth manager's passwords (admin's is what `make run` logs in with)
-    password_source: str  # "AIRFLOW_ADMIN_PASSWORD" or "default"
+    password_source: str  # "AIRFLOW_ADMIN_PASSWORD" or "generated"
     metadata_db: str  # where its metadata lives (no password)
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -80,12 +87,13 @@ class AirflowInfo:
         return AirflowApi(self.url, ADMIN_USER, chosen, password_hint=hint)
 
     def credentials_text(self) -> str:
-        """Who to log in as, and where the password comes from (never the chosen password itself)."""
+        """Who to log in as, and where the password comes from (a password the user chose is never
+        shown; the generated one is, as `airflow standalone` shows its own)."""
         if self.password_source == PASSWORD_VARIABLE:
             return f"user {ADMIN_USER}, password from ${PASSWORD_VARIABLE} as it was at `make up`"
         return (
-            f"user {ADMIN_USER}, password {DEFAULT_PASSWORD} "
-            f"(the default: set ${PASSWORD_VARIABLE} before `make up` to choose one)"
+            f"user {ADMIN_USER}, password {self.admin_password()} (generated for this checkout, kept in "
+            f"{self.password_file}; set ${PASSWORD_VARIABLE} before `make up` to choose one)"
         )
 
 
@@ -101,11 +109,11 @@ def ui_port(environ: Mapping[str, str] | None = None) -> int:
     return int(text)
 
 
-def admin_password(environ: Mapping[str, str] | None = None) -> tuple[str, str]:
-    """(password, where it came from)."""
+def admin_password(home: Path, environ: Mapping[str, str] | None = None) -> tuple[str, str]:
+    """(password, where it came from): AIRFLOW_ADMIN_PASSWORD, else the one generated for `home`."""
     env = os.environ if environ is None else environ
     chosen = env.get(PASSWORD_VARIABLE)
-    return (chosen, PASSWORD_VARIABLE) if chosen else (DEFAULT_PASSWORD, "default")
+    return (chosen, PASSWORD_VARIABLE) if chosen else (home_secrets(home)["admin_password"], GENERATED)
 
 
 def check_ui_port(port: int) -> None:
@@ -125,22 +133,20 @@ def _migrated_comment() -> str:
     return f"awstwin: airflow db migrate done for apache-airflow-core {version('apache-airflow-core')}"
 
 
-def ensure_metadata_database(warehouse: Any) -> str:
-    """Create role and database `airflow` on the warehouse's cluster unless they exist; returns the
+def ensure_metadata_database(warehouse: Any, password: str) -> str:
+    """Create role and database `airflow` on the warehouse's cluster unless they exist, the role with
+    `password` (set again each time: a role made by an older version had a fixed one); returns the
     SQLAlchemy URL Airflow connects with. `warehouse` is a started awstwin.warehouse.Warehouse."""
     with contextlib.closing(warehouse.connect("postgres")) as connection:
         connection.autocommit = True  # CREATE DATABASE cannot run in a transaction
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (METADATA_ROLE,))
-            if cursor.fetchone() is None:
-                cursor.execute(f"CREATE ROLE {METADATA_ROLE} LOGIN PASSWORD %s", (METADATA_PASSWORD,))
+            verb = "CREATE" if cursor.fetchone() is None else "ALTER"
+            cursor.execute(f"{verb} ROLE {METADATA_ROLE} LOGIN PASSWORD %s", (password,))
             cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (METADATA_DB,))
             if cursor.fetchone() is None:
                 cursor.execute(f"CREATE DATABASE {METADATA_DB} OWNER {METADATA_ROLE}")
-    return (
-        f"postgresql+psycopg2://{METADATA_ROLE}:{METADATA_PASSWORD}@{warehouse.host}:{warehouse.port}/"
-        f"{METADATA_DB}"
-    )
+    return f"postgresql+psycopg2://{METADATA_ROLE}:{password}@{warehouse.host}:{warehouse.port}/{METADATA_DB}"
 
 
 def is_migrated(warehouse: Any) -> bool:
@@ -196,18 +202,23 @@ def _write_private(path: Path, text: str) -> None:
 
 
 def home_secrets(home: Path) -> dict[str, str]:
-    """The secrets every component must share (task tokens, log requests, encrypted fields): made once
-    per home, so a restarted component still accepts the tokens the others signed."""
+    """The secrets every component must share (task tokens, log requests, encrypted fields), admin's
+    password and the metadata role's: made once per home, so a restarted component still accepts the
+    tokens the others signed."""
     path = home / "secrets.json"
+    recipes = {
+        "jwt_secret": local_secrets.token,
+        "secret_key": local_secrets.token,
+        "fernet_key": local_secrets.fernet_key,
+        "admin_password": local_secrets.token,
+        "metadata_password": local_secrets.token,
+    }
+    found: dict[str, str] = {}
     with contextlib.suppress(OSError, ValueError):
         found = json.loads(path.read_text())
-        if {"jwt_secret", "secret_key", "fernet_key"} <= set(found):
+        if set(recipes) <= set(found):
             return found
-    made = {
-        "jwt_secret": secrets.token_urlsafe(32),
-        "secret_key": secrets.token_urlsafe(32),
-        "fernet_key": base64.urlsafe_b64encode(os.urandom(32)).decode(),
-    }
+    made = {name: found.get(name) or recipe() for name, recipe in recipes.items()}
     _write_private(path, json.dumps(made, indent=2) + "\n")
     return made
 
@@ -267,6 +278,8 @@ def server_environment(
         "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "True",
         "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_HOST": HOST,
         "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(ports.scheduler_health),
+        # No log server runs (see COMPONENTS); a port of our own keeps the api-server from asking
+        # another Airflow's log server on the default 8793 for a running task's log.
         "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(ports.log_server),
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
     }
@@ -301,9 +314,9 @@ class LocalAirflow:
     def start(self) -> AirflowInfo:
         """Migrate on first use, start the three, wait until they are healthy; on failure stop them."""
         check_ui_port(self.port)
-        password, source = admin_password()
+        password, source = admin_password(self.home)
         ports = Ports(self.port, free_port(HOST), free_port(HOST))
-        metadata_url = ensure_metadata_database(self.warehouse)
+        metadata_url = ensure_metadata_database(self.warehouse, home_secrets(self.home)["metadata_password"])
         passwords = prepare_home(self.home, password)
         env = server_environment(self.profile, self.home, metadata_url, ports, passwords, self.artifacts_dir)
         if not is_migrated(self.warehouse):
@@ -315,7 +328,7 @@ class LocalAirflow:
             for name, command in COMPONENTS.items():
                 self.started[name] = processes.start_group(
                     f"Airflow {name}",
-                    [sys.executable, "-m", "airflow", command],
+                    [sys.executable, "-m", "airflow", *command],
                     self.logs / f"airflow-{name}.log",
                     env=env,
                 )

@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from awstwin.core.paths import PROJECT_DIR, SPARK_JOBS_DIR, TEMPLATE
+from awstwin.core import local_secrets
+from awstwin.core.paths import PROJECT_DIR, SPARK_JOBS_DIR, STATE_DIR, TEMPLATE
 from awstwin.core.profile import load_profile
 from awstwin.infra.parameters import template_parameters
 from awstwin.infra.provision import provision as provision_template
@@ -138,11 +139,19 @@ def compose_command() -> list[str]:
     )
 
 
+def secrets_env_file(state_dir: Path = STATE_DIR) -> Path:
+    """The checkout's generated secrets (made on first use), which docker-compose.yml interpolates."""
+    local_secrets.load(state_dir)
+    return local_secrets.path_in(state_dir)
+
+
 def compose(
     args: Sequence[str], compose_file: Path = COMPOSE_FILE, capture: bool = False, check: bool = True
 ) -> subprocess.CompletedProcess[str]:
-    """Run `compose -f <file> <args>`; with `check`, a non-zero exit raises ComposeError with its output."""
+    """Run `compose -f <file> --env-file .state/secrets.env <args>`; with `check`, a non-zero exit
+    raises ComposeError with its output."""
     argv = [*compose_command(), "-f", str(compose_file), "--project-directory", str(compose_file.parent)]
+    argv += ["--env-file", str(secrets_env_file())]
     result = subprocess.run([*argv, *args], capture_output=capture, text=True)
     if check and result.returncode != 0:
         detail = (result.stderr or result.stdout or "").strip()[-2000:] if capture else "see its output above"
@@ -205,16 +214,29 @@ def summary(config: Mapping[str, Any]) -> list[str]:
     glue = published_url(config, AWS_SERVICE_CONTAINERS["glue"], AWS_CONTAINER_PORT)
     warehouse = published_url(config, WAREHOUSE_CONTAINER, WAREHOUSE_CONTAINER_PORT).replace("http://", "")
     env = config["services"][POSTGRES_CONTAINER].get("environment") or {}
-    password = "$AIRFLOW_ADMIN_PASSWORD" if os.environ.get("AIRFLOW_ADMIN_PASSWORD") else "admin"
+    password = (
+        "$AIRFLOW_ADMIN_PASSWORD"
+        if os.environ.get("AIRFLOW_ADMIN_PASSWORD")
+        else f"{airflow_password()}, generated into {local_secrets.path_in(STATE_DIR)}"
+    )
     airflow = published_url(config, AIRFLOW_CONTAINER, AIRFLOW_PORT)
     user, database = env.get("POSTGRES_USER"), env.get("POSTGRES_DB")
     rows = [
         ("LocalStack (S3, Logs, IAM, STS)", aws),
         ("Glue, Athena, Secrets Manager, CloudFormation, Redshift Data API (emulator)", glue),
-        ("warehouse (Redshift front over Postgres)", f"postgresql://{user}@{warehouse}/{database}"),
-        ("Airflow UI and REST API", f"{airflow} (admin / {password})"),
+        (
+            "warehouse (Redshift front over Postgres)",
+            f"postgresql://{user}@{warehouse}/{database} (password: AWSTWIN_WAREHOUSE_PASSWORD in "
+            f"{local_secrets.path_in(STATE_DIR)})",
+        ),
+        ("Airflow UI and REST API", f"{airflow} (user admin, password {password})"),
     ]
     return [f"{name:<50}{where}" for name, where in rows]
+
+
+def airflow_password() -> str:
+    """admin's password: the shell's AIRFLOW_ADMIN_PASSWORD (Compose prefers it), else the generated one."""
+    return os.environ.get("AIRFLOW_ADMIN_PASSWORD") or local_secrets.load(STATE_DIR)["AIRFLOW_ADMIN_PASSWORD"]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -262,8 +284,8 @@ class ComposeStack:
             service,
             endpoint_url=self.aws_url(service),
             region_name=self.profile.aws_region,
-            aws_access_key_id=self.profile.aws_access_key_id or "test",
-            aws_secret_access_key=self.profile.aws_secret_access_key or "test",
+            aws_access_key_id=self.profile.aws_access_key_id,
+            aws_secret_access_key=self.profile.aws_secret_access_key,
             config=Config(
                 retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=5, read_timeout=120
             ),
@@ -278,8 +300,7 @@ class ComposeStack:
         return provision_template(self.client, params, self.profile.stack_name, template, scripts_dir)
 
     def airflow(self) -> AirflowApi:
-        password = os.environ.get("AIRFLOW_ADMIN_PASSWORD") or "admin"
-        return AirflowApi(self.airflow_url, AIRFLOW_USER, password)
+        return AirflowApi(self.airflow_url, AIRFLOW_USER, airflow_password())
 
     def trigger_and_wait(
         self,
@@ -313,7 +334,10 @@ class AirflowApi(airflow_rest.AirflowApi):
             password,
             timeout,
             error=ComposeError,
-            password_hint="set AIRFLOW_ADMIN_PASSWORD to the password docker-compose.yml was started with",
+            password_hint=(
+                "set AIRFLOW_ADMIN_PASSWORD to the password docker-compose.yml was started with (by "
+                f"default the one in {local_secrets.path_in(STATE_DIR)})"
+            ),
         )
 
 

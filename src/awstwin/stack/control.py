@@ -20,9 +20,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from awstwin.core import local_secrets
 from awstwin.core.paths import REPORT_PATH, STATE_DIR
 from awstwin.core.processes import ServiceError
-from awstwin.core.profile import Profile, ProfileError, load_profile
+from awstwin.core.profile import Profile, ProfileError, load_profile, parse_env_file, profile_path
+from awstwin.core.runlock import LockHeld, run_lock
 from awstwin.stack import airflow_local, compose
 from awstwin.stack.embedded import StackInfo, stop_recorded
 from awstwin.stack.localstack_stack import PROFILE_NAME as LOCALSTACK_PROFILE
@@ -137,7 +139,8 @@ def summary(info: StackInfo, reason: str = "") -> list[str]:
         ]
     else:
         rows = [("AWS endpoint (S3, Glue, Athena, Logs, ...)", info.endpoint_url)]
-    rows.append(("warehouse (Redshift front over Postgres)", warehouse + profile.warehouse_db))
+    where = warehouse + profile.warehouse_db + _password_note(profile)
+    rows.append(("warehouse (Redshift front over Postgres)", where))
     if info.airflow is not None:
         rows += [
             ("Airflow UI and REST API", info.airflow.url),
@@ -152,6 +155,13 @@ def summary(info: StackInfo, reason: str = "") -> list[str]:
     return lines + [f"  {name:<44}{where}" for name, where in rows]
 
 
+def _password_note(profile: Profile) -> str:
+    """Where the warehouse password is, when it is the one generated for this checkout (never shown)."""
+    if parse_env_file(profile_path(profile.name)).get("WAREHOUSE_PASSWORD"):
+        return ""
+    return f" (password: AWSTWIN_WAREHOUSE_PASSWORD in {local_secrets.path_in(STATE_DIR)})"
+
+
 def _compose_up(engine: str) -> int:
     print(f"awstwin up: {engine}; starting docker-compose.yml (first start builds the images)")
     try:
@@ -164,7 +174,25 @@ def _compose_up(engine: str) -> int:
     return 0
 
 
+def _locked(name: str, command: Callable[[list[str] | None], int], argv: list[str] | None) -> int:
+    """Run `make up` / `make down` under the checkout's run lock: never while a run uses the stack."""
+    try:
+        with run_lock(STATE_DIR, f"make {name}"):
+            return command(argv)
+    except LockHeld as exc:
+        print(f"awstwin {name}: {exc}", file=sys.stderr)
+        return 1
+
+
 def up(argv: list[str] | None = None) -> int:
+    return _locked("up", _up, argv)
+
+
+def down(argv: list[str] | None = None) -> int:
+    return _locked("down", _down, argv)
+
+
+def _up(argv: list[str] | None = None) -> int:
     try:
         profile = load_profile(_profile_name(argv or []))
     except ProfileError as exc:
@@ -193,7 +221,7 @@ def up(argv: list[str] | None = None) -> int:
     return 0
 
 
-def down(argv: list[str] | None = None) -> int:
+def _down(argv: list[str] | None = None) -> int:
     if compose.is_up():
         try:
             compose.down()

@@ -180,6 +180,8 @@ class EmbeddedStack:
             database=self.profile.warehouse_db,
         )
         self.warehouse = warehouse
+        if os.geteuid() == 0:  # say how Postgres runs before it does (it refuses root)
+            self.echo(f"  warehouse {warehouse.runtime.identity.description}")
         warehouse.start()
         warehouse.apply_sql_dir(POSTGRES_INIT_DIR)
         return warehouse

@@ -3,7 +3,6 @@
 from awstwin.warehouse.errors import PortInUseError, SqlFileError, WarehouseError
 from awstwin.warehouse.postgres import (
     DEFAULT_DATABASE,
-    DEFAULT_PASSWORD,
     DEFAULT_PORT,
     DEFAULT_USER,
     Warehouse,
@@ -11,7 +10,6 @@ from awstwin.warehouse.postgres import (
 
 __all__ = [
     "DEFAULT_DATABASE",
-    "DEFAULT_PASSWORD",
     "DEFAULT_PORT",
     "DEFAULT_USER",
     "PortInUseError",

@@ -28,6 +28,7 @@ from urllib.parse import quote
 
 import psycopg2
 
+from awstwin.core import local_secrets
 from awstwin.core.ports import free_port, port_is_free
 from awstwin.warehouse import sqlfiles
 from awstwin.warehouse.errors import PortInUseError, WarehouseError
@@ -36,7 +37,7 @@ from awstwin.warehouse.runtime import PgRuntime
 DEFAULT_PORT = 5439  # Redshift's port
 DEFAULT_DATABASE = "dev"  # Redshift's default database
 DEFAULT_USER = "awsuser"  # Redshift's default admin user name
-DEFAULT_PASSWORD = "Awstwin-local-1"  # meets Redshift's rules (8-64 chars, upper, lower, digit)
+PASSWORD_FILE = "generated.password"  # a cluster made without a given password keeps its own here
 CONF_FILE = "awstwin.conf"
 LOG_TAIL_LINES = 25
 
@@ -83,11 +84,10 @@ class Warehouse:
         *,
         host: str = "127.0.0.1",
         user: str = DEFAULT_USER,
-        password: str = DEFAULT_PASSWORD,
+        password: str | None = None,
         database: str = DEFAULT_DATABASE,
         settings: Mapping[str, str] | None = None,
         bin_dir: Path | None = None,
-        system_user: str | None = None,
         timeout: float = 60.0,
     ):
         self.data_dir = Path(data_dir).resolve()
@@ -97,16 +97,24 @@ class Warehouse:
         self.port = port
         self.host = host
         self.user = user
-        self.password = password
+        self._password = password
         self.database = database
         self.settings = dict(settings or {})
         self.timeout = timeout
         self.created = False  # True after a start() that initialised a new cluster
         self._runtime: PgRuntime | None = None
-        self._bin_dir, self._system_user = bin_dir, system_user
+        self._bin_dir = bin_dir
         self._lock = threading.RLock()
 
     # ---- connection details -------------------------------------------------------------------
+
+    @property
+    def password(self) -> str:
+        """The one given, else the cluster's own: generated at first use into data_dir (0600), as no
+        password is fixed in the code (the stacks give the checkout's, from awstwin.core.local_secrets)."""
+        if self._password is None:
+            self._password = _generated_password(self.data_dir / PASSWORD_FILE)
+        return self._password
 
     def connection_params(self, database: str | None = None) -> dict[str, Any]:
         """Keyword arguments for psycopg2.connect (and most Postgres clients)."""
@@ -150,7 +158,7 @@ class Warehouse:
     @property
     def runtime(self) -> PgRuntime:
         if self._runtime is None:
-            self._runtime = PgRuntime(self._bin_dir, self._system_user)
+            self._runtime = PgRuntime(self._bin_dir)
         return self._runtime
 
     def start(self) -> Warehouse:
@@ -169,8 +177,9 @@ class Warehouse:
             self.port = free_port(self.host) if self.requested_port == 0 else self.requested_port
             if not port_is_free(self.host, self.port):
                 raise PortInUseError(self.host, self.port)
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            self.runtime.make_reachable(self.pgdata)
+            self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            self.runtime.own(self.data_dir, 0o700)  # the cluster, its log and its password file: private
+            self.runtime.adopt_legacy_files(self.data_dir)
             if not self.initialised:
                 self._initdb()
                 self.created = True
@@ -265,7 +274,9 @@ class Warehouse:
         self.pgdata.mkdir(mode=0o700, exist_ok=True)
         self.runtime.own(self.pgdata, 0o700)
         password_file = self.data_dir / ".initdb-password"
-        password_file.write_text(self.password + "\n")
+        password_file.unlink(missing_ok=True)
+        with os.fdopen(os.open(password_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
+            handle.write(self.password + "\n")
         self.runtime.own(password_file, 0o600)
         args = [
             f"--pgdata={self.pgdata}",
@@ -314,8 +325,8 @@ class Warehouse:
     def _start_server(self) -> None:
         self._write_conf()
         if not self.log_path.exists():
-            self.log_path.touch()
-        self.runtime.own(self.log_path, 0o640)
+            self.log_path.touch(mode=0o600)
+        self.runtime.own(self.log_path, 0o600)
         log_size = self.log_path.stat().st_size
         args = ["start", f"--pgdata={self.pgdata}", f"--log={self.log_path}", "-w", f"-t{int(self.timeout)}"]
         done = self.runtime.run("pg_ctl", args, timeout=self.timeout + 10, cwd=self.data_dir)
@@ -345,6 +356,16 @@ class Warehouse:
             if _wait_gone(info["pid"], wait):
                 return
         raise WarehouseError(f"Postgres (pid {info['pid']}) did not stop: {done.stdout.strip()}")
+
+
+def _generated_password(path: Path) -> str:
+    with contextlib.suppress(FileNotFoundError):
+        return path.read_text().strip()
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    password = local_secrets.warehouse_password()
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
+        handle.write(password + "\n")
+    return password
 
 
 def _wait_gone(pid: int, seconds: float) -> bool:

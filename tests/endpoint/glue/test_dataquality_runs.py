@@ -81,3 +81,30 @@ def test_a_run_past_its_timeout_ends_timeout(backend: DataQualityBackend) -> Non
     run = wait(backend, run_id, ("TIMEOUT", "SUCCEEDED", "FAILED", "STOPPED"))
     assert run["Status"] == "TIMEOUT" and "Timeout of 1 minutes" in run["ErrorString"]
     assert "ResultIds" not in run
+
+
+def test_batch_get_returns_known_runs_and_names_unknown_ones(backend: DataQualityBackend) -> None:
+    # https://docs.aws.amazon.com/glue/latest/webapi/API_BatchGetDataQualityRulesetEvaluationRun.html
+    run_id = backend.start_data_quality_ruleset_evaluation_run(SOURCE, "role", ["heavy"])["RunId"]
+    found = backend.batch_get_data_quality_ruleset_evaluation_run(RunIds=[run_id, "dqrun-missing"])
+    assert [run["RunId"] for run in found["Runs"]] == [run_id]
+    assert found["Runs"][0]["RulesetNames"] == ["heavy"]
+    assert found["RunsNotFound"] == ["dqrun-missing"]
+    backend.cancel_data_quality_ruleset_evaluation_run(RunId=run_id)
+    wait(backend, run_id, ("STOPPED", "SUCCEEDED", "FAILED"))
+
+
+def test_cancel_stops_a_recommendation_run(backend: DataQualityBackend) -> None:
+    run_id = backend.start_data_quality_rule_recommendation_run(SOURCE, "role")["RunId"]
+    backend.cancel_data_quality_rule_recommendation_run(RunId=run_id)
+    deadline = time.time() + 60
+    while (run := backend.get_data_quality_rule_recommendation_run(RunId=run_id))["Status"] not in (
+        "STOPPED",
+        "SUCCEEDED",
+        "FAILED",
+    ):
+        assert time.time() < deadline, run
+        time.sleep(0.05)
+    assert run["Status"] == "STOPPED" and "RecommendedRuleset" not in run
+    with pytest.raises(InvalidInputException):
+        backend.cancel_data_quality_rule_recommendation_run(RunId=run_id)

@@ -25,6 +25,8 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
+pytestmark = pytest.mark.spark  # every test runs a Glue Spark job
+
 BUCKET = "glue-sample-target"
 GOING = ("STARTING", "RUNNING", "STOPPING", "WAITING")
 LAZY = "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe"

@@ -110,7 +110,14 @@ with DAG("clients_glue", schedule=None, start_date=datetime(2024, 1, 1), catchup
         script_location=f"s3://{bucket}/etl_script.py",
         s3_bucket=bucket,
         iam_role_name=role_name(ROLE_ARN),
-        create_job_kwargs={"GlueVersion": "3.0", "NumberOfWorkers": 2, "WorkerType": "G.1X"},
+        # Continuous logging (/aws-glue/jobs/logs-v2) is a job argument, off unless asked for
+        # (https://docs.aws.amazon.com/glue/latest/dg/monitor-continuous-logging-enable.html)
+        create_job_kwargs={
+            "GlueVersion": "3.0",
+            "NumberOfWorkers": 2,
+            "WorkerType": "G.1X",
+            "DefaultArguments": {"--enable-continuous-cloudwatch-log": "true"},
+        },
         wait_for_completion=False,
     )
     job_done = GlueJobSensor(

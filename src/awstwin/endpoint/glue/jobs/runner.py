@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import awstwin
-from awstwin.core.parent_death import die_with_parent
+from awstwin.core.parent_death import PRIVATE_UMASK, die_with_parent
 from awstwin.endpoint.context import EndpointContext
 from awstwin.endpoint.glue.jobs import interpreters, sparkconf, versions
 from awstwin.endpoint.glue.jobs.diagnosis import script_error
@@ -196,7 +196,8 @@ class JobRunner:
                 f"use one of {', '.join(SPARK_COMMANDS + PYTHON_COMMANDS)}"
             )
         run_dir = self.runs_dir / spec.run_id
-        (run_dir / "tmp").mkdir(parents=True, exist_ok=True)
+        run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # script, arguments, logs: the user's alone
+        (run_dir / "tmp").mkdir(exist_ok=True)
         script = self.fetch(
             spec.script_location, run_dir / "script", what=f"ScriptLocation of job {spec.job_name}"
         )
@@ -242,6 +243,7 @@ class JobRunner:
                 # The run's own thread starts it and outlives it (see parent_death): a SIGKILLed endpoint
                 # still takes its runs with it.
                 preexec_fn=die_with_parent(),
+                umask=PRIVATE_UMASK,  # what the script and its Spark write is private, as PutObject's is
             )
         except OSError as exc:
             if lease is not None:

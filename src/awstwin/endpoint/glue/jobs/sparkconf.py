@@ -46,6 +46,13 @@ SPARK_DEFAULTS: dict[str, str] = {
     "spark.default.parallelism": "4",
     "spark.sql.files.maxPartitionBytes": "32m",  # a 100 MB CSV is read by every core, not one
     "spark.driver.memory": "2g",
+    # The driver's RPC and block-manager ports serve this machine only (Spark binds the host's
+    # address otherwise, reachable from the network).
+    "spark.driver.bindAddress": "127.0.0.1",
+    "spark.driver.host": "127.0.0.1",
+    # Files Spark writes (zone Parquet, `_SUCCESS`, staging) are private like PutObject's: Hadoop's
+    # local file systems set modes from this umask, not from the process's.
+    "spark.hadoop.fs.permissions.umask-mode": "077",
     # S3 has no `_SUCCESS` objects after a Glue write, and local files need no `.crc` companions.
     "spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs": "false",
     "spark.hadoop.fs.file.impl": "org.apache.hadoop.fs.RawLocalFileSystem",

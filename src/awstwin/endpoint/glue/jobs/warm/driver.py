@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from awstwin.core import processes
+from awstwin.core.parent_death import PRIVATE_UMASK
 from awstwin.endpoint.glue.jobs import sparkconf
 from awstwin.endpoint.glue.jobs.warm.conf import DriverKey
 from awstwin.endpoint.glue.jobs.warm.session import RUN_ID_ENV
@@ -85,6 +86,7 @@ class WarmDriver:
             env=env,
             cwd=self.folder,
             start_new_session=True,  # stop() ends the JVM and its Python workers together
+            umask=PRIVATE_UMASK,  # what its runs write is private, as PutObject's is (runner.py)
         )
         threading.Thread(target=self._pump, name=f"warm-driver-{self.key.digest}", daemon=True).start()
         while not info.exists():
