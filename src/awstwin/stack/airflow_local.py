@@ -44,18 +44,22 @@ METADATA_DB = METADATA_ROLE = "airflow"
 HOST = "127.0.0.1"
 # Tasks at once (LocalExecutor keeps this many worker processes): the DAG's widest step (gates) is 3.
 PARALLELISM = 4
+SCHEDULER_IDLE_SLEEP = "0.25"  # seconds; see server_environment
 START_TIMEOUT = 180.0  # each wait: the API server, the scheduler, the first heartbeats
 MIGRATE_TIMEOUT = 600.0
 SIMPLE_AUTH_MANAGER = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
-# Component -> its `airflow` command; api-server first: the scheduler's tasks call its execution API.
-# The scheduler starts no log server: Airflow 3.3's binds every interface ([::] or 0.0.0.0, no setting
-# for the host; airflow/utils/serve_logs/core.py), and it is not needed here: tasks run on this machine
-# and write their logs into AIRFLOW_HOME, which the api-server reads directly. (Airflow's docs:
+# Component -> what it runs as, `python -m <module> <arguments>`; api-server first: the scheduler's tasks
+# call its execution API. The scheduler runs through awstwin.stack.airflow_preload, which imports what
+# the DAGs import before `airflow scheduler` starts: the LocalExecutor forks every task from it, so no
+# task imports boto3 and the Amazon provider again. The scheduler starts no log server: Airflow 3.3's
+# binds every interface ([::] or 0.0.0.0, no setting for the host; airflow/utils/serve_logs/core.py),
+# and it is not needed here: tasks run on this machine and write their logs into AIRFLOW_HOME, which
+# the api-server reads directly. (Airflow's docs:
 # https://airflow.apache.org/docs/apache-airflow/stable/administration-and-deployment/logging-monitoring/logging-tasks.html#serving-logs-from-workers)
 COMPONENTS: dict[str, tuple[str, ...]] = {
-    "api-server": ("api-server",),
-    "scheduler": ("scheduler", "--skip-serve-logs"),
-    "dag-processor": ("dag-processor",),
+    "api-server": ("airflow", "api-server"),
+    "scheduler": ("awstwin.stack.airflow_preload", "scheduler", "--skip-serve-logs"),
+    "dag-processor": ("airflow", "dag-processor"),
 }
 # /api/v2/monitor/health's parts that must say "healthy" -> the component whose log explains if not.
 HEALTH_PARTS = {"metadatabase": "api-server", "scheduler": "scheduler", "dag_processor": "dag-processor"}
@@ -282,6 +286,9 @@ def server_environment(
         # another Airflow's log server on the default 8793 for a running task's log.
         "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(ports.log_server),
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
+        # An idle scheduler loop sleeps this long before it looks again (Airflow's default: 1 s): a
+        # task's successors waited up to that long after it ended, a dozen times a run.
+        "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": SCHEDULER_IDLE_SLEEP,
     }
 
 
@@ -328,7 +335,7 @@ class LocalAirflow:
             for name, command in COMPONENTS.items():
                 self.started[name] = processes.start_group(
                     f"Airflow {name}",
-                    [sys.executable, "-m", "airflow", *command],
+                    [sys.executable, "-m", *command],
                     self.logs / f"airflow-{name}.log",
                     env=env,
                 )
