@@ -31,7 +31,7 @@ from airflow.providers.amazon.aws.transfers.redshift_to_s3 import RedshiftToS3Op
 from airflow.providers.amazon.aws.transfers.s3_to_redshift import S3ToRedshiftOperator
 from airflow.sdk import DAG, Param, Variable
 
-POLL_SECONDS = int(Variable.get("poll_seconds", default="30"))
+POLL_SECONDS = float(Variable.get("poll_seconds", default="30"))  # 0.5 locally
 RETRIES = int(Variable.get("task_retries", default="2"))
 # RedshiftDataOperator does not template `secret_arn`: the secret's name is read when the DAG is parsed.
 WAREHOUSE_SECRET = Variable.get("warehouse_secret", default="")

@@ -70,7 +70,7 @@ from airflow.task.trigger_rule import TriggerRule
 HERE = Path(__file__).resolve().parent
 
 # Numbers that operators need at parse time (not templated); AWS's own defaults when unset.
-POLL_SECONDS = int(Variable.get("poll_seconds", default="30"))
+POLL_SECONDS = float(Variable.get("poll_seconds", default="30"))  # 0.5 locally
 RETRIES = int(Variable.get("task_retries", default="2"))
 
 WAREHOUSE_CONN_ID = "redshift_default"
@@ -401,7 +401,7 @@ with DAG(
         rule_set_names=["{{ var.value.curated_ruleset }}"],
         verify_result_status=True,  # a rule that does not pass fails the task (and so the run)
         waiter_delay=POLL_SECONDS,
-        waiter_max_attempts=max(20, 60 * 60 // POLL_SECONDS),
+        waiter_max_attempts=max(20, int(60 * 60 // POLL_SECONDS)),
     )
 
     gate_row_counts = SQLTableCheckOperator(

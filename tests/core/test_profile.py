@@ -15,7 +15,7 @@ def test_local_profile_loads_with_types() -> None:
     profile = load_profile("local")
     assert profile.is_local and profile.aws_endpoint_url == "http://127.0.0.1:4566"
     assert profile.warehouse_port == 5439 and isinstance(profile.warehouse_port, int)
-    assert profile.poll_seconds == 1 and profile.task_retries == 0
+    assert profile.poll_seconds == 0.5 and profile.task_retries == 0
     assert profile.raw_table == "raw_student_performance"
     assert profile.raw_key("2024-05-01", "20240501t000000_ab12") == (
         "raw/student_performance/ingest_date=2024-05-01/run=20240501t000000_ab12/student_performance.csv"
@@ -48,8 +48,11 @@ def test_missing_and_unknown_keys_are_named(monkeypatch: pytest.MonkeyPatch, tmp
     _with_profiles(monkeypatch, tmp_path, base + "\nBUKET=x\n")
     with pytest.raises(ProfileError, match="unknown keys BUKET"):
         load_profile("t")
-    _with_profiles(monkeypatch, tmp_path, base.replace("POLL_SECONDS=1", "POLL_SECONDS=soon"))
-    with pytest.raises(ProfileError, match="POLL_SECONDS must be a whole number"):
+    _with_profiles(monkeypatch, tmp_path, base.replace("TASK_RETRIES=0", "TASK_RETRIES=0.5"))
+    with pytest.raises(ProfileError, match="TASK_RETRIES must be a whole number"):
+        load_profile("t")
+    _with_profiles(monkeypatch, tmp_path, base.replace("POLL_SECONDS=0.5", "POLL_SECONDS=soon"))
+    with pytest.raises(ProfileError, match="POLL_SECONDS must be a number, got 'soon'"):
         load_profile("t")
 
 
@@ -72,7 +75,7 @@ def test_airflow_environment_carries_the_profile(tmp_path: Path) -> None:
     warehouse = json.loads(env["AIRFLOW_CONN_REDSHIFT_DEFAULT"])
     assert (warehouse["conn_type"], warehouse["port"]) == ("postgres", profile.warehouse_port)
     assert env["AIRFLOW_VAR_RAW_TABLE"] == profile.raw_table
-    assert env["AIRFLOW_VAR_POLL_SECONDS"] == "1"
+    assert env["AIRFLOW_VAR_POLL_SECONDS"] == "0.5"
     assert {f"AIRFLOW_VAR_{name.upper()}" for name in VARIABLES} <= set(env)
     assert env["AIRFLOW__CORE__LOAD_EXAMPLES"] == "False"
 

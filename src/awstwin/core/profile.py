@@ -70,7 +70,7 @@ class Profile:
     warehouse_user: str
     warehouse_password: str
     warehouse_jdbc_scheme: str
-    poll_seconds: int
+    poll_seconds: float  # may be a fraction: 0.5 locally, where a check takes a tenth of that
     task_retries: int
     # Optional keys (defaults in OPTIONAL_DEFAULTS): the zones' crawlers and tables, the warehouse's
     # quarantine table.
@@ -225,6 +225,11 @@ def load_profile(name: str = "local", overrides: dict[str, object] | None = None
                 values[key] = int(text)
             except ValueError:
                 raise ProfileError(f"{path}: {key.upper()} must be a whole number, got {text!r}") from None
+        elif field.type in ("float", float):
+            try:
+                values[key] = float(text)
+            except ValueError:
+                raise ProfileError(f"{path}: {key.upper()} must be a number, got {text!r}") from None
         else:
             values[key] = text
     if values["aws_endpoint_url"] and any(not values[key] for key in GENERATED_SECRETS):

@@ -39,7 +39,7 @@ VARIABLES: dict[str, Callable[[Profile], object]] = {
     "redshift_workgroup": lambda p: p.stack_name,
     "warehouse_secret": lambda p: f"{p.stack_name}/warehouse-admin",
     "warehouse_database": lambda p: p.warehouse_db,
-    "poll_seconds": lambda p: p.poll_seconds,
+    "poll_seconds": lambda p: f"{p.poll_seconds:g}",  # 1, not 1.0: as the profile says it
     "task_retries": lambda p: p.task_retries,
     "glue_role": lambda p: p.glue_role,
     "curated_ruleset": lambda p: p.curated_ruleset,
