@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -161,17 +162,26 @@ def running(folder: Path, **options: object) -> Iterator[SparkCluster]:
         cluster.stop()
 
 
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     folder = Path(args[0]) if args else Path(tempfile.mkdtemp(prefix="awstwin-spark-cluster-"))
-    with running(folder) as cluster:
-        print(f"Spark master {cluster.master_url}, UI {cluster.web_url}, files in {folder}", flush=True)
-        print(f"Point Glue jobs at it: GLUE_SPARK_MASTER={cluster.master_url} (Ctrl-C stops it)", flush=True)
-        try:
+    for sig in (signal.SIGINT, signal.SIGTERM):  # Ctrl-C or `kill`: stop the cluster, then exit
+        signal.signal(sig, _interrupt)
+    try:
+        with running(folder) as cluster:
+            url = cluster.master_url
+            print(f"Spark master {url}, UI {cluster.web_url}, files in {folder}", flush=True)
+            print(f"Glue jobs run on it with GLUE_SPARK_MASTER={url}; Ctrl-C stops it", flush=True)
             while all(started.running() for started in cluster.processes()):
                 time.sleep(1)
-        except KeyboardInterrupt:
-            pass
+            print("a process of the cluster ended; stopping the rest", flush=True)
+    except KeyboardInterrupt:
+        pass
+    print("Spark cluster stopped", flush=True)
     return 0
 
 
