@@ -2,8 +2,9 @@
 cluster (the `spark_cluster` fixture: a master and a worker from the PySpark distribution's own
 `spark-class`) through the profile's GLUE_SPARK_MASTER.
 
-Rows: AWSTWIN_CLUSTER_PIPELINE_ROWS (default 50,000, a few minutes here); issue 16 asks for 1,000,000
-(`AWSTWIN_CLUSTER_PIPELINE_ROWS=1000000`, or `make bench BENCH_ONLY=pipeline_1m_cluster`).
+Rows: AWSTWIN_CLUSTER_PIPELINE_ROWS (default 10,000: what make test checks is the run on the
+cluster, not the volume); issue 16 asks for 1,000,000 (`AWSTWIN_CLUSTER_PIPELINE_ROWS=1000000`, or
+`make bench BENCH_ONLY=pipeline_1m_cluster BENCH_BIG=1`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from awstwin.core.profile import load_profile
 from awstwin.pipeline.runner import RunOptions, run_pipeline
 from awstwin.stack.spark_cluster import SparkCluster
 
-ROWS = int(os.environ.get("AWSTWIN_CLUSTER_PIPELINE_ROWS") or 50_000)
+ROWS = int(os.environ.get("AWSTWIN_CLUSTER_PIPELINE_ROWS") or 10_000)
 
 
 def test_the_pipeline_runs_its_glue_job_on_the_cluster(spark_cluster: SparkCluster) -> None:
