@@ -15,7 +15,9 @@ import boto3
 import pytest
 
 from awstwin.core.config import EndpointSettings
+from awstwin.core.processes import session_members
 from awstwin.endpoint.server import EndpointServer
+from awstwin.stack import spark_cluster as spark_cluster_stack
 from awstwin.warehouse import Warehouse
 
 REPO = Path(__file__).resolve().parents[1]
@@ -41,8 +43,8 @@ REAL_DATASET = _find_real_dataset()
 # slow, spark, browser, docker and network; `make test` runs everything.
 
 TESTS = Path(__file__).resolve().parent
-# Fixtures that start Spark in the test process.
-SPARK_FIXTURES = frozenset({"spark", "glue_context"})
+# Fixtures that start Spark in the test process, or a Spark cluster.
+SPARK_FIXTURES = frozenset({"spark", "glue_context", "spark_cluster"})
 # Fixtures that start Airflow (its operators in the test process, a `dag.test()` run), endpoint
 # processes or a whole stack.
 SLOW_FIXTURES = frozenset({"airflow", "airflow_aws", "airflow_home", "airflow_env", "emulators", "stack_dir"})
@@ -178,3 +180,19 @@ def airflow_aws(endpoint: EndpointServer, monkeypatch: pytest.MonkeyPatch, tmp_p
     }
     monkeypatch.setenv("AIRFLOW_CONN_AWS_DEFAULT", json.dumps(connection))
     return endpoint
+
+
+@pytest.fixture(scope="module")
+def spark_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[spark_cluster_stack.SparkCluster]:
+    """A standalone Spark master and one worker (2 cores, 2 GB) from the PySpark distribution's own
+    `spark-class`, on free ports of 127.0.0.1, files (logs, work dir) in a temp folder; stopped after
+    the module, with a check that none of its processes (executors and Python workers included) is left."""
+    folder = tmp_path_factory.mktemp("spark-cluster")
+    cluster = spark_cluster_stack.start(folder, workers=1, cores=2, memory="2g")
+    leaders = [started.pid for started in cluster.processes()]
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+        left = [pid for leader in leaders for pid in session_members(leader)]
+        assert not left, f"Spark cluster processes left running: {left}"

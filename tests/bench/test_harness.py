@@ -140,6 +140,8 @@ def test_options_from_arguments_and_environment() -> None:
     quick = parse([], {"BENCH_QUICK": "1"})
     assert quick.wants("s3_list_10k") and not quick.wants("pipeline_6607_warm")
     assert not parse([], {}).wants("pipeline_10m"), "10M rows only when asked for"
+    assert not parse([], {}).wants("pipeline_1m_cluster"), "a Spark cluster only when asked for"
+    assert parse(["--big"], {}).wants("pipeline_1m_cluster")
     assert parse(["--big"], {}).wants("pipeline_10m") and parse([], {}).wants("pipeline_1m")
     with pytest.raises(SystemExit):
         parse(["--runs", "0"], {})

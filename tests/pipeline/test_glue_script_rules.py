@@ -81,16 +81,23 @@ def script() -> Iterator[ModuleType]:
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[Any]:
+    """A session of our own; when this test process already runs Spark (tests/glue_runtime's
+    session-scoped one, under xdist), a new session on its context, never stopped here: stopping it
+    would stop the other folder's Spark under its remaining tests."""
     from pyspark.sql import SparkSession
 
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("glue-script-rules")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "3")
-        .config("spark.sql.ansi.enabled", "false")
-        .getOrCreate()
-    )
+    sql_conf = {"spark.sql.shuffle.partitions": "3", "spark.sql.ansi.enabled": "false"}
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        shared = active.newSession()
+        for key, value in sql_conf.items():
+            shared.conf.set(key, value)
+        yield shared
+        return
+    builder = SparkSession.builder.master("local[2]").appName("glue-script-rules")
+    for key, value in {"spark.ui.enabled": "false", **sql_conf}.items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()

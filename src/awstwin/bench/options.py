@@ -19,7 +19,7 @@ QUICK = (
     "crawler_1000_files",
     "imports_bytecode",
 )
-BEHIND_FLAG = ("pipeline_10m",)  # --big / BENCH_BIG=1
+BEHIND_FLAG = ("pipeline_10m", "pipeline_1m_cluster")  # --big / BENCH_BIG=1
 
 
 @dataclass

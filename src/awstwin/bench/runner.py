@@ -1,9 +1,9 @@
 """`make bench`: every comparison side by side, written to artifacts/bench.json and printed as a table.
 
-    make bench                          # everything but pipeline_10m
+    make bench                          # everything but pipeline_10m and pipeline_1m_cluster
     make bench BENCH_QUICK=1            # the comparisons that take seconds (S3, Athena, crawler, start)
     python -m awstwin bench --only s3_list_10k,athena_select_1 --runs 5
-    python -m awstwin bench --big       # pipeline_10m too
+    python -m awstwin bench --big       # those two too
 
 Each comparison measures awstwin and its baseline alternately (A B A B ...), `--runs` times (3 by
 default), and reports min and median of each and their ratio; the machine's load average is recorded

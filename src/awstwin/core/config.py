@@ -14,6 +14,9 @@ DEFAULT_REGION = "us-east-1"
 DEFAULT_ACCOUNT_ID = "123456789012"  # moto's default account; ARNs are built with it locally
 DEFAULT_PORT = 4566  # LocalStack's convention: one port for every service
 DEFAULT_WAREHOUSE = "127.0.0.1:5439"  # the Redshift front of the local stacks
+# The Spark master Glue Spark jobs run on (`spark://host:port`, `k8s://...`); unset: `local[*]`. The
+# stacks set it from the profile's GLUE_SPARK_MASTER.
+GLUE_SPARK_MASTER_ENV = "AWSTWIN_GLUE_SPARK_MASTER"
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -37,6 +40,8 @@ class EndpointSettings:
     # host:port of the warehouse (the Redshift front) that Redshift Serverless workgroups and the
     # Redshift Data API run on: the local stack's warehouse port.
     warehouse_endpoint: str = DEFAULT_WAREHOUSE
+    # An existing Spark cluster's master for Glue Spark job runs (None: `local[*]` in the run's process).
+    glue_spark_master: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -60,6 +65,7 @@ class EndpointSettings:
             "external_s3_url": _env("AWSTWIN_EXTERNAL_S3_URL"),
             "external_logs_url": _env("AWSTWIN_EXTERNAL_LOGS_URL"),
             "warehouse_endpoint": _env("AWSTWIN_WAREHOUSE_ENDPOINT", DEFAULT_WAREHOUSE),
+            "glue_spark_master": _env(GLUE_SPARK_MASTER_ENV),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         if values["state_dir"] is not None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from awstwin.core import local_secrets
+from awstwin.core.config import GLUE_SPARK_MASTER_ENV
 from awstwin.core.paths import PROFILES_DIR, STATE_DIR
 
 # The dataset's fixed places inside the bucket (the same in every profile).
@@ -79,6 +80,9 @@ class Profile:
     curated_table_prefix: str = ""
     quarantine_table_prefix: str = ""
     warehouse_quarantine_table: str = ""
+    # The Spark master of an existing cluster the local endpoint runs Glue Spark jobs on (`spark://...`,
+    # `k8s://...`); empty: `local[*]` in the run's process. AWS runs them on Glue workers (aws.env: empty).
+    glue_spark_master: str = ""
     # Not a key of the file: set by a stack whose AWS services answer on several endpoints (the
     # `localstack` stack, as compose: Glue, Athena and Secrets Manager apart from LocalStack).
     # (boto3 service name, endpoint URL) pairs; every other service is AWS_ENDPOINT_URL.
@@ -87,6 +91,10 @@ class Profile:
     @property
     def is_local(self) -> bool:
         return bool(self.aws_endpoint_url)
+
+    def endpoint_environment(self) -> dict[str, str]:
+        """What the profile sets in the local endpoint's environment (a stack starts it with this)."""
+        return {GLUE_SPARK_MASTER_ENV: self.glue_spark_master} if self.glue_spark_master else {}
 
     def endpoint_for(self, service: str) -> str:
         """The endpoint URL of a boto3 service: its own when the stack gives it one, else AWS_ENDPOINT_URL."""
@@ -171,6 +179,7 @@ OPTIONAL_DEFAULTS: dict[str, str] = {
     "curated_table_prefix": "curated_",
     "quarantine_table_prefix": "quarantine_",
     "warehouse_quarantine_table": "public.student_performance_quarantine",
+    "glue_spark_master": "",
 }
 _OPTIONAL = set(OPTIONAL_DEFAULTS)
 # A local profile leaves its secrets empty: they are generated for the checkout (awstwin.core.local_secrets).

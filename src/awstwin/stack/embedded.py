@@ -156,6 +156,7 @@ class EmbeddedStack:
             "AWS_DEFAULT_REGION": self.profile.aws_region,
             # Redshift Serverless and the Data API run on the Redshift front started below.
             "AWSTWIN_WAREHOUSE_ENDPOINT": f"{self.profile.warehouse_host}:{self.profile.warehouse_port}",
+            **self.profile.endpoint_environment(),  # GLUE_SPARK_MASTER
         }
         log = self.state_dir / "logs" / "endpoint.log"
         started = processes.start_group(

@@ -108,6 +108,7 @@ class LocalStackStack(EmbeddedStack):
             # compose's `redshift:5439` is this stack's Redshift front, on the profile's warehouse port.
             "AWSTWIN_WAREHOUSE_ENDPOINT": f"{self.profile.warehouse_host}:{self.profile.warehouse_port}",
             "PYTHONUNBUFFERED": "1",
+            **self.profile.endpoint_environment(),  # GLUE_SPARK_MASTER
         }
         state = self.state_dir / "emulator"
         argv = [sys.executable, "-m", ENDPOINT_MARKER, "--port", str(port), "--state-dir", str(state)]

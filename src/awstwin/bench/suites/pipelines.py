@@ -14,6 +14,9 @@ whose tree (endpoint, Spark, Postgres, Airflow) is sampled for its peak resident
   network namespace of its own, since `make up`'s stack holds the fixed ports; the peak RSS of a run
   through `make up` counts the stack's processes (they are not the run's children);
 - `pipeline_1m`: 1,000,000 generated rows in a new state folder (one run: it takes minutes);
+- `pipeline_1m_cluster` (`--big`): the same with the Glue job on a standalone Spark cluster on this
+  machine (`stack/spark_cluster.py`: a master and one worker of 2 cores and 2 GB, started for the run
+  and stopped after it) through GLUE_SPARK_MASTER, instead of `local[*]` in a warm driver;
 - `pipeline_10m` (`--big`): 10,000,000 generated rows in a new state folder, one run.
 Except `pipeline_6607_up`, no baseline: there is nothing a user would run instead of the whole
 pipeline, so these report seconds and goals, and where the time went (the report's slowest stages and
@@ -36,8 +39,10 @@ from awstwin.bench.harness import Comparison, Goal, Sample
 from awstwin.bench.options import Options
 from awstwin.bench.process_tree import PeakRss
 from awstwin.bench.up_stack import StackProcesses, UpStack, make_checkout
+from awstwin.core.config import GLUE_SPARK_MASTER_ENV
 from awstwin.core.paths import ARTIFACTS_DIR
 from awstwin.data import schema
+from awstwin.stack import spark_cluster
 
 RUN = """
 import dataclasses, sys
@@ -72,11 +77,17 @@ def in_own_network(argv: list[str]) -> list[str]:
     return ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$0" "$@"', *argv]
 
 
-def run_once(state: Path, rows: int, data: Path | None, own_network: bool = False) -> Sample:
-    """One pipeline run in `state`: wall seconds, peak RSS of its tree, its slowest stages and tasks.
-    `own_network`: in a network namespace of its own (see `in_own_network`)."""
+def run_once(
+    state: Path, rows: int, data: Path | None, spark_master: str | None = None, own_network: bool = False
+) -> Sample:
+    """One pipeline run in `state`: wall seconds, peak RSS of its tree, its slowest stages and tasks;
+    its Glue job on the Spark cluster at `spark_master` when given (the endpoint's GLUE_SPARK_MASTER
+    setting); `own_network`: in a network namespace of its own (see `in_own_network`)."""
     report = state / "bench_report.json"
     env = {**os.environ, "PROFILE": "local", "ROWS": str(rows), "INGEST_DATE": INGEST_DATE}
+    env.pop(GLUE_SPARK_MASTER_ENV, None)
+    if spark_master:
+        env[GLUE_SPARK_MASTER_ENV] = spark_master
     env.pop("DATA", None)
     if data is not None:
         env["DATA"] = str(data)
@@ -150,7 +161,14 @@ def where_time_went(report: dict) -> dict:
 
 
 def comparisons(options: Options) -> Iterator[Comparison]:
-    names = ("pipeline_6607_cold", "pipeline_6607_warm", "pipeline_6607_up", "pipeline_1m", "pipeline_10m")
+    names = (
+        "pipeline_6607_cold",
+        "pipeline_6607_warm",
+        "pipeline_6607_up",
+        "pipeline_1m",
+        "pipeline_1m_cluster",
+        "pipeline_10m",
+    )
     if not options.wants_any(*names):
         return
     real = _real_file()
@@ -174,13 +192,22 @@ def comparisons(options: Options) -> Iterator[Comparison]:
             finally:
                 shutil.rmtree(state, ignore_errors=True)
 
-        def fresh(rows: int) -> Sample:
+        def fresh(rows: int, spark_master: str | None = None) -> Sample:
             state = folder / f"rows-{rows}-{next(counter)}"
             state.mkdir()
             try:
-                return run_once(state, rows, None)
+                return run_once(state, rows, None, spark_master)
             finally:
                 shutil.rmtree(state, ignore_errors=True)
+
+        def on_cluster(rows: int) -> Sample:
+            with spark_cluster.running(folder / f"spark-cluster-{next(counter)}") as cluster:
+                sample = fresh(rows, cluster.master_url)
+                apps = [app["name"] for app in cluster.state()["completedapps"]]
+            if not apps:  # the Glue job's run is an application of the cluster's, or it ran elsewhere
+                raise RuntimeError(f"the pipeline's Glue job did not run on {cluster.master_url}")
+            sample.metrics["cluster_apps"] = apps
+            return sample
 
         wants_cold = options.wants("pipeline_6607_cold")
         if wants_cold:
@@ -209,6 +236,14 @@ def comparisons(options: Options) -> Iterator[Comparison]:
                 goals=[Goal("seconds", "<=", 60.0)],
                 max_runs=1,
                 note="1,000,000 generated rows, a new state folder, one run",
+            )
+        if options.wants("pipeline_1m_cluster"):
+            yield Comparison(
+                "pipeline_1m_cluster",
+                lambda rows=1_000_000: on_cluster(rows),
+                goals=[Goal("seconds", "<=", 60.0)],
+                max_runs=1,
+                note="1,000,000 generated rows, the Glue job on a standalone Spark cluster (a 2-core worker)",
             )
         if options.wants("pipeline_10m"):
             yield Comparison(

@@ -244,6 +244,10 @@ class GlueContext(Guarded):
         )
 
     # -- what the readers and writers do ---------------------------------------------------------
+    def _new_frame(self, df: DataFrame, name: str) -> DynamicFrame:
+        """A DynamicFrame of this context (the reader in frame_io builds its frames here)."""
+        return DynamicFrame(df, self, name)
+
     def _read_catalog(
         self,
         database: str | None,

@@ -17,9 +17,9 @@ if TYPE_CHECKING:
 
 
 def _frame(df: Any, glue_context: GlueContext, name: str) -> DynamicFrame:
-    from awsglue.dynamicframe import DynamicFrame  # here: dynamicframe re-exports this module
-
-    return DynamicFrame(df, glue_context, name)
+    """The context makes the frame: `awsglue.dynamicframe` re-exports this module, so this module
+    never imports it (no cycle)."""
+    return glue_context._new_frame(df, name)
 
 
 class DynamicFrameReader(Guarded):

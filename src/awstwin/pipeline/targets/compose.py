@@ -23,6 +23,13 @@ class ComposeTarget:
         self._stack = compose.ComposeStack(profile=run.profile)
         run.report.stack = self.kind
         with run.stage("stack_check"):
+            if run.profile.glue_spark_master:
+                raise compose.ComposeError(
+                    f"GLUE_SPARK_MASTER={run.profile.glue_spark_master} is not for the compose stack: its "
+                    "emulator runs Glue jobs on local[*] in its container. Leave it empty in "
+                    f"profiles/{run.profile.name}.env, or run on a cluster with PROFILE=local "
+                    "(README, Scale-out)"
+                )
             if not compose.is_up():
                 raise compose.ComposeError(
                     "the compose stack is not running: `make up` starts it (needs a Docker engine); "

@@ -18,8 +18,11 @@ Spark's JVM exits when its driver's pipe closes, and the next start ends whateve
 
 Every run is a process of its own. A Spark run goes to a warm driver when one is free (`warm/`: a JVM
 with its SparkContext kept per Glue version, as Glue's warm pools keep theirs; the run's process
-attaches to it and starts clean), else it starts its own JVM, one-shot. Either way `launch` returns the
-same handle (`poll`, `kill_group`, `finish`), and the run's lifecycle in `execution.py` is the same.
+attaches to it and starts clean), else it starts its own JVM, one-shot. With a Spark cluster's master
+configured (`cluster.py`: AWSTWIN_GLUE_SPARK_MASTER, or the job's `--conf spark.master`), the run's
+process is the driver of an application of its own and the cluster runs its executors. Either way
+`launch` returns the same handle (`poll`, `kill_group`, `finish`), and the run's lifecycle in
+`execution.py` is the same.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ from typing import IO, Any
 import awstwin
 from awstwin.core.parent_death import PRIVATE_UMASK, die_with_parent
 from awstwin.endpoint.context import EndpointContext
-from awstwin.endpoint.glue.jobs import interpreters, sparkconf, versions
+from awstwin.endpoint.glue.jobs import cluster, interpreters, sparkconf, versions
 from awstwin.endpoint.glue.jobs.diagnosis import script_error
 from awstwin.endpoint.glue.jobs.logs import ContinuousLogging, RunLogs
 from awstwin.endpoint.glue.jobs.warm import pool as warm_pool
@@ -195,6 +198,11 @@ class JobRunner:
                 f"Command.Name {spec.command!r} of job {spec.job_name} cannot run locally; "
                 f"use one of {', '.join(SPARK_COMMANDS + PYTHON_COMMANDS)}"
             )
+        master = self.spark_master(spec)
+        if cluster.is_cluster(master):
+            problem = cluster.unreachable(master, self._master_source(spec))
+            if problem is not None:
+                raise RunSetupError(f"Job run {spec.run_id} of {spec.job_name} cannot start: {problem}")
         run_dir = self.runs_dir / spec.run_id
         run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # script, arguments, logs: the user's alone
         (run_dir / "tmp").mkdir(exist_ok=True)
@@ -223,7 +231,9 @@ class JobRunner:
         env[EXCHANGE_ENV] = str(self.prepare_exchange(spec, run_dir))
         argv = [interpreter.path, "-u", str(script), *script_argv(spec.arguments)]
         lease = None
-        if spec.command in SPARK_COMMANDS and interpreter.path == sys.executable:
+        if spec.command in SPARK_COMMANDS and cluster.is_cluster(master):
+            logs.write("error", f"INFO GlueRunner: this run is a Spark application of its own on {master}")
+        elif spec.command in SPARK_COMMANDS and interpreter.path == sys.executable:
             lease = self._warm_lease(spec, env, version)  # warm drivers run the endpoint's own Python
         if lease is not None:
             _, session = split(self.spark_conf(spec, None, version, interpreter.path))
@@ -281,6 +291,8 @@ class JobRunner:
         """With AWSTWIN_GLUE_PREWARM=1: start (and warm up) a driver for this Spark job's runs now."""
         if not self.prewarm_jobs or command not in SPARK_COMMANDS or not self.warm.enabled:
             return
+        if cluster.is_cluster(self.ctx.settings.glue_spark_master):
+            return  # cluster runs are applications of their own (cluster.py)
         spec = RunSpec(job_name, "prewarm", command, "", dict(arguments), glue_version)
         version = versions.for_run(glue_version, command)
         folder = self.runs_dir.parent / "warm-drivers"
@@ -367,6 +379,8 @@ class JobRunner:
         env = self.process_environment(spec, run_dir, python_path, version, python)
         if spec.command in SPARK_COMMANDS:
             conf = self.spark_conf(spec, run_dir / "tmp", version, python)
+            if cluster.is_cluster(conf["spark.master"]):
+                conf.update(cluster.executor_conf(env))
             env["SPARK_CONF_DIR"] = str(sparkconf.write_conf_dir(run_dir / "spark-conf", conf))
         return env
 
@@ -421,5 +435,20 @@ class JobRunner:
         conf["spark.app.name"] = spec.job_name
         conf["spark.pyspark.python"] = conf["spark.pyspark.driver.python"] = python
         conf["spark.sql.ansi.enabled"] = str(version.ansi).lower()  # Spark 4 (Glue 6) fails bad casts
+        if self.ctx.settings.glue_spark_master:
+            conf["spark.master"] = self.ctx.settings.glue_spark_master
         conf.update(spark_conf_overrides(spec.arguments.get("--conf")))
         return conf
+
+    def spark_master(self, spec: RunSpec) -> str:
+        """Where a Spark run's executors run: the job's `--conf spark.master`, the endpoint's setting,
+        else `local[*]` (a Python shell run has none: `local[*]`, never checked)."""
+        if spec.command not in SPARK_COMMANDS:
+            return cluster.LOCAL_MASTER
+        given = spark_conf_overrides(spec.arguments.get("--conf")).get("spark.master")
+        return given or self.ctx.settings.glue_spark_master or cluster.LOCAL_MASTER
+
+    def _master_source(self, spec: RunSpec) -> str:
+        if "spark.master" in spark_conf_overrides(spec.arguments.get("--conf")):
+            return f"the --conf argument of job {spec.job_name}"
+        return cluster.GLUE_SPARK_MASTER_ENV
