@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import textwrap
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 import boto3
 import pyarrow.parquet as pq
 import pytest
+from tests.endpoint.glue.jobruns import wait_run
 
 from awstwin.core.config import EndpointSettings
 from awstwin.core.ports import free_port
@@ -24,7 +24,6 @@ from awstwin.stack.spark_cluster import SparkCluster
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
-GOING = ("STARTING", "RUNNING", "STOPPING", "WAITING")
 BUCKET = "cluster-jobs"
 ROWS = 5000
 
@@ -87,16 +86,6 @@ HELPER = """
 def doubled(value):
     return value * 2
 """
-
-
-def wait_run(glue: Any, job: str, run_id: str, timeout: float = 600) -> dict:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        run = glue.get_job_run(JobName=job, RunId=run_id)["JobRun"]
-        if run["JobRunState"] not in GOING:
-            return run
-        time.sleep(0.5)
-    raise AssertionError(f"run {run_id} of {job} did not finish in {timeout}s")
 
 
 @contextmanager

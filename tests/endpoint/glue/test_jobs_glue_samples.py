@@ -24,23 +24,13 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
+from tests.endpoint.glue.jobruns import wait_run
 
 pytestmark = pytest.mark.spark  # every test runs a Glue Spark job
 
 BUCKET = "glue-sample-target"
-GOING = ("STARTING", "RUNNING", "STOPPING", "WAITING")
 LAZY = "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe"
 GLUE_PARQUET = re.compile(r"^run-\d{13}-part-block-0-r-\d{5}-snappy\.parquet$")
-
-
-def wait_run(glue: Any, job: str, run_id: str, timeout: float = 300) -> dict:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        run = glue.get_job_run(JobName=job, RunId=run_id)["JobRun"]
-        if run["JobRunState"] not in GOING:
-            return run
-        time.sleep(0.5)
-    raise AssertionError(f"run {run_id} of {job} did not finish in {timeout}s")
 
 
 def run_job(aws: Callable[[str], Any], name: str, script: str, connections: list[str] | None = None) -> dict:

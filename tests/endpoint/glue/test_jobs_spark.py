@@ -8,19 +8,18 @@ from __future__ import annotations
 import csv
 import re
 import textwrap
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from tests.conftest import REAL_DATASET, local_warehouse
+from tests.endpoint.glue.jobruns import wait_run
 
 from awstwin.data import schema
 
 pytestmark = pytest.mark.spark  # every test runs a glueetl job: a Spark JVM per run
 
-GOING = ("STARTING", "RUNNING", "STOPPING", "WAITING")
 BUCKET = "spark-jobs"
 LAZY = "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe"
 
@@ -83,16 +82,6 @@ from pyspark.sql import SparkSession
 spark = SparkSession.builder.getOrCreate()
 spark.read.parquet("s3://spark-jobs/does/not/exist/")
 """
-
-
-def wait_run(glue: Any, job: str, run_id: str, timeout: float = 240) -> dict:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        run = glue.get_job_run(JobName=job, RunId=run_id)["JobRun"]
-        if run["JobRunState"] not in GOING:
-            return run
-        time.sleep(0.25)
-    raise AssertionError(f"run {run_id} of {job} did not finish in {timeout}s")
 
 
 @pytest.fixture(scope="module")

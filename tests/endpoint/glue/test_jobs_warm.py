@@ -21,6 +21,7 @@ from typing import Any
 
 import boto3
 import pytest
+from tests.endpoint.glue.jobruns import wait_run
 
 from awstwin.core import processes
 from awstwin.core.ports import free_port
@@ -28,7 +29,6 @@ from awstwin.core.ports import free_port
 pytestmark = pytest.mark.spark
 
 BUCKET = "warm-jobs"
-GOING = ("STARTING", "RUNNING", "STOPPING", "WAITING")
 
 # Reports what the run sees (as one JSON line on stdout), then leaves as much behind as it can.
 PROBE = """
@@ -81,16 +81,6 @@ if mode == "hang":
     import time
     spark.range(1).foreach(lambda _: time.sleep(600))
 """
-
-
-def wait_run(glue: Any, job: str, run_id: str, timeout: float = 600) -> dict:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        run = glue.get_job_run(JobName=job, RunId=run_id)["JobRun"]
-        if run["JobRunState"] not in GOING:
-            return run
-        time.sleep(0.2)
-    raise AssertionError(f"run {run_id} of {job} did not finish in {timeout}s")
 
 
 def stream(aws: Callable[[str], Any], group: str, run_id: str) -> list[str]:
