@@ -84,8 +84,14 @@ if mode == "hang":
 
 
 def stream(aws: Callable[[str], Any], group: str, run_id: str) -> list[str]:
+    """The run's lines in `group`; none yet while its stream (or the group) is not made: the runner
+    makes them with its first lines, and GetLogEvents says ResourceNotFoundException before, as on AWS."""
     logs = aws("logs")
-    return [e["message"] for e in logs.get_log_events(logGroupName=group, logStreamName=run_id)["events"]]
+    try:
+        events = logs.get_log_events(logGroupName=group, logStreamName=run_id)["events"]
+    except logs.exceptions.ResourceNotFoundException:
+        return []
+    return [e["message"] for e in events]
 
 
 def seen(aws: Callable[[str], Any], run_id: str) -> dict[str, Any]:
@@ -217,9 +223,13 @@ def test_a_stopped_run_ends_its_driver_and_the_next_gets_a_new_one(
     run_id = jobs.run("warm-probe", "hangs", mode="hang", wait=False)
     glue = aws("glue")
     deadline = time.time() + 600
-    while not any(line.startswith("SEEN ") for line in stream(aws, "/aws-glue/jobs/output", run_id)):
-        assert time.time() < deadline, "the hanging run never started"
-        time.sleep(0.5)
+    try:
+        while not any(line.startswith("SEEN ") for line in stream(aws, "/aws-glue/jobs/output", run_id)):
+            assert time.time() < deadline, "the hanging run never started"
+            time.sleep(0.5)
+    except BaseException:
+        glue.batch_stop_job_run(JobName="warm-probe", JobRunIds=[run_id])  # never left to the next test
+        raise
     glue.batch_stop_job_run(JobName="warm-probe", JobRunIds=[run_id])
     assert wait_run(glue, "warm-probe", run_id)["JobRunState"] == "STOPPED"
     hung = seen(aws, run_id)["jvm"]
