@@ -138,7 +138,10 @@ def test_purge_table_deletes_files_and_emptied_partitions(
     glue = aws("glue")
     frame = frame_of(spark, glue_context, [(1, "march"), (2, "april")], "id int, month string")
     sink = glue_context.getSink(
-        connection_type="s3", path=f"s3://{bucket}/purge/", enableUpdateCatalog=True, partitionKeys=["month"]
+        connection_type="s3",
+        path=f"s3://{bucket}/purged-table/",  # not purge/: test_s3_io.py purges that prefix
+        enableUpdateCatalog=True,
+        partitionKeys=["month"],
     )
     sink.setFormat("json")
     sink.setCatalogInfo(catalogDatabase=sink_db, catalogTableName="purged")
@@ -149,14 +152,14 @@ def test_purge_table_deletes_files_and_emptied_partitions(
     glue_context.purge_table(
         sink_db, "purged", {"partitionPredicate": "(month=='march')", "retentionPeriod": 0}
     )
-    assert files_under(s3_root / bucket / "purge" / "month=march") == []
-    assert files_under(s3_root / bucket / "purge" / "month=april")
+    assert files_under(s3_root / bucket / "purged-table" / "month=march") == []
+    assert files_under(s3_root / bucket / "purged-table" / "month=april")
     values = [
         p["Values"] for p in glue.get_partitions(DatabaseName=sink_db, TableName="purged")["Partitions"]
     ]
     assert values == [["april"]]
     glue_context.purge_table(sink_db, "purged", {"retentionPeriod": 168})  # files are new: nothing goes
-    assert files_under(s3_root / bucket / "purge" / "month=april")
+    assert files_under(s3_root / bucket / "purged-table" / "month=april")
 
 
 @pytest.fixture(scope="module")
