@@ -80,7 +80,7 @@ def script() -> Iterator[ModuleType]:
 
 
 @pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
+def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A session of our own; when this test process already runs Spark (tests/glue_runtime's
     session-scoped one, under xdist), a new session on its context, never stopped here: stopping it
     would stop the other folder's Spark under its remaining tests."""
@@ -94,8 +94,12 @@ def spark() -> Iterator[Any]:
             shared.conf.set(key, value)
         yield shared
         return
+    # A Glue session's settings (its S3 FileSystems jar on the JVM's classpath included): a later
+    # session in this process's JVM (tests/glue_runtime's) can only find that jar if the JVM began with it.
+    folder = tmp_path_factory.mktemp("rules-spark")
+    settings = {**sparkconf.session_conf(folder, folder), "spark.ui.enabled": "false", **sql_conf}
     builder = SparkSession.builder.master("local[2]").appName("glue-script-rules")
-    for key, value in {"spark.ui.enabled": "false", **sql_conf}.items():
+    for key, value in settings.items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
