@@ -118,14 +118,13 @@ def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EndpointServe
     server.stop()
 
 
-@pytest.fixture(scope="session")
-def aws(endpoint: EndpointServer) -> Callable[[str], Any]:
-    """`aws("glue")` -> a boto3 client for that service on the local endpoint."""
+def clients_for(url: str) -> Callable[..., Any]:
+    """`make("glue")` -> a boto3 client for that service on the endpoint at `url` (test keys)."""
 
     def make(service: str, **kwargs: Any) -> Any:
         return boto3.client(
             service,
-            endpoint_url=endpoint.url,
+            endpoint_url=url,
             region_name="us-east-1",
             aws_access_key_id="test",
             aws_secret_access_key="test",
@@ -133,6 +132,12 @@ def aws(endpoint: EndpointServer) -> Callable[[str], Any]:
         )
 
     return make
+
+
+@pytest.fixture(scope="session")
+def aws(endpoint: EndpointServer) -> Callable[[str], Any]:
+    """`aws("glue")` -> a boto3 client for that service on the local endpoint."""
+    return clients_for(endpoint.url)
 
 
 @contextmanager

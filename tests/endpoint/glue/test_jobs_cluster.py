@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import boto3
 import pyarrow.parquet as pq
 import pytest
+from tests.conftest import clients_for
 from tests.endpoint.glue.jobruns import wait_run
 
 from awstwin.core.config import EndpointSettings
@@ -99,26 +99,13 @@ def _endpoint(tmp_path_factory: pytest.TempPathFactory, master: str) -> Iterator
         server.stop()
 
 
-def _clients(server: EndpointServer) -> Callable[[str], Any]:
-    def make(service: str) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=server.url,
-            region_name="us-east-1",
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-        )
-
-    return make
-
-
 @pytest.fixture(scope="module")
 def on_cluster(
     tmp_path_factory: pytest.TempPathFactory, spark_cluster: SparkCluster
 ) -> Iterator[Callable[[str], Any]]:
     """boto3 clients of an endpoint whose Glue Spark jobs run on the module's cluster."""
     with _endpoint(tmp_path_factory, spark_cluster.master_url) as server:
-        yield _clients(server)
+        yield clients_for(server.url)
 
 
 def _put_inputs(aws: Callable[[str], Any]) -> None:
@@ -182,7 +169,7 @@ def nobody_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Call
     """An endpoint whose Spark master is a free port of 127.0.0.1: nothing answers there."""
     master = f"spark://127.0.0.1:{free_port()}"
     with _endpoint(tmp_path_factory, master) as server:
-        yield _clients(server), master
+        yield clients_for(server.url), master
 
 
 def test_a_master_that_does_not_answer_fails_the_run_at_once_naming_it(
