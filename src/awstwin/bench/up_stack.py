@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from awstwin.bench.process_tree import tree
+from awstwin.core import processes
 from awstwin.core.paths import PROJECT_DIR
 from awstwin.stack.embedded import StackInfo
 from awstwin.stack.state import read_record
@@ -130,7 +131,7 @@ class UpStack:
                 check=False,
             )
         if done.returncode != 0:
-            tail = log.read_text(errors="replace")[-1500:]
+            tail = processes.log_tail(log)
             raise UpStackError(f"`python -m awstwin {name}` exited {done.returncode}: {tail} (log: {log})")
 
     def up(self) -> StackInfo:
@@ -149,14 +150,14 @@ class UpStack:
     def down(self) -> None:
         """`python -m awstwin down`, then check that none of the stack's processes runs; any that do are
         killed and named in the error."""
-        processes, self.processes, self.info = self.processes, None, None
-        if processes is None:  # `up` did not finish (a timeout): whatever it recorded
+        stack_processes, self.processes, self.info = self.processes, None, None
+        if stack_processes is None:  # `up` did not finish (a timeout): whatever it recorded
             recorded = read_record(self.state_dir)
-            processes = StackProcesses.of(recorded) if recorded is not None else None
+            stack_processes = StackProcesses.of(recorded) if recorded is not None else None
         try:
             self._call("down", DOWN_TIMEOUT)
         finally:
-            left = processes.running() if processes is not None else []
+            left = stack_processes.running() if stack_processes is not None else []
             for pid in left:
                 with contextlib.suppress(OSError):
                     os.kill(pid, signal.SIGKILL)

@@ -39,6 +39,7 @@ from awstwin.bench.harness import Comparison, Goal, Sample
 from awstwin.bench.options import Options
 from awstwin.bench.process_tree import PeakRss
 from awstwin.bench.up_stack import StackProcesses, UpStack, make_checkout
+from awstwin.core import processes
 from awstwin.core.config import GLUE_SPARK_MASTER_ENV
 from awstwin.core.paths import ARTIFACTS_DIR
 from awstwin.data import schema
@@ -138,7 +139,7 @@ def measured(
     seconds = time.perf_counter() - began
     found = json.loads(report.read_text()) if report.exists() else {}
     if code != 0 or found.get("status") != "success":
-        tail = log.read_text(errors="replace")[-1500:]
+        tail = processes.log_tail(log)
         kept = ARTIFACTS_DIR / "bench-logs" / f"{log.parent.name}-{log.name}"
         kept.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(log, kept)
