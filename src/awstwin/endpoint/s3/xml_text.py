@@ -47,7 +47,8 @@ def document(
     return "".join(out).encode("utf-8", "xmlcharrefreplace")
 
 
-ELEMENT, ATTRIBUTE, FLATTENED = 0, 1, 2
+ELEMENT, ATTRIBUTE, FLATTENED, SCALAR = 0, 1, 2, 3
+CONTAINERS = ("structure", "list", "map")
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ class Plan:
     kind: str
     namespace: Attributes  # the `xmlns:prefix` attribute the shape declares, if any
     # structure: (member name, wire name, how it is written, the shape written, its element name)
-    members: tuple[tuple[str, str, int, Shape, str], ...] = ()
+    members: tuple[tuple[str, str, int, Shape, str], ...] = ()  # SCALAR: no attributes, no children
     item: Shape | None = None  # list: the member shape; map: the key shape
     item_name: str = ""
     value: Shape | None = None  # map: the value shape
@@ -89,6 +90,8 @@ def plan_of(shape: Shape) -> Plan:
             elif member.type_name == "list" and serialization.get("flattened"):
                 element = member.member.serialization.get("name", wire)
                 members.append((member_name, wire, FLATTENED, member.member, element))
+            elif member.type_name not in CONTAINERS and not plan_of(member).namespace:
+                members.append((member_name, wire, SCALAR, member, wire))
             else:
                 members.append((member_name, wire, ELEMENT, member, wire))
         plan = Plan(kind, attributes, tuple(members))
@@ -107,6 +110,16 @@ def plan_of(shape: Shape) -> Plan:
         )
     _plans[id(shape)] = (shape, plan)
     return plan
+
+
+def scalar_text(kind: str, value: Any, timestamp: Callable[[Any], str]) -> str:
+    if kind == "timestamp":
+        return timestamp(value)
+    if kind == "boolean":
+        return "true" if value else "false"
+    if kind == "blob":
+        return base64.b64encode(value).decode()
+    return str(value)
 
 
 def write_element(
@@ -129,7 +142,10 @@ def write_element(
             item = value.get(member_name)
             if item is None:
                 continue
-            if how == ELEMENT:
+            if how == SCALAR:  # what write_element writes for it, without the call
+                inner = scalar_text(member.type_name, item, timestamp)
+                out.append(f"<{element}>{escape_text(inner)}</{element}>" if inner else f"<{element} />")
+            elif how == ELEMENT:
                 write_element(member, item, element, out, timestamp)
             elif how == FLATTENED:
                 for entry in item:
@@ -147,14 +163,8 @@ def write_element(
             write_element(plan.item, map_key, plan.item_name, out, timestamp)
             write_element(plan.value, map_value, plan.value_name, out, timestamp)
             out.append("</entry>")
-    elif kind == "timestamp":
-        text = timestamp(value)
-    elif kind == "boolean":
-        text = "true" if value else "false"
-    elif kind == "blob":
-        text = base64.b64encode(value).decode()
     else:
-        text = str(value)
+        text = scalar_text(kind, value, timestamp)
     if extra:
         attributes = [*attributes, *extra]
     start = "<" + name
