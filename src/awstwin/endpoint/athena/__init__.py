@@ -9,6 +9,7 @@
 - `translate.py`    Athena SQL -> DuckDB through sqlglot: tables, output names, partition pruning
 - `language.py`     the Athena language only: every call checked against `functions.py` (Trino's list)
 - `sandbox.py`      each query's DuckDB locked to the files it reads (no other file, URL, extension)
+- `warm.py`         the next query's DuckDB opened ahead, a used one closed, off the query's path
 - `locations.py`    table, CTAS and UNLOAD locations are S3 locations
 - `sources.py`      a catalog table (SerDe, format, partitions) as a DuckDB relation
 - `relations.py`    the same for Glue Data Quality's runs (handed to Glue by the endpoint)

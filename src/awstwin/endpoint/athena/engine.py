@@ -34,6 +34,7 @@ from awstwin.endpoint.athena.query import (
 )
 from awstwin.endpoint.athena.results import ResultWriter, register_renderers, result_uri, scratch_dir
 from awstwin.endpoint.athena.views import decode_view, view_table_input
+from awstwin.endpoint.athena.warm import WarmConnections
 from awstwin.endpoint.athena.writes import TableWriter
 from awstwin.endpoint.errors import AwsError
 from awstwin.endpoint.glue.catalog.models import CatalogBackend
@@ -93,13 +94,14 @@ class Session:
         database: str,
         cutoff: int | None = None,
         scratch: Path | None = None,
+        con: duckdb.DuckDBPyConnection | None = None,
     ):
         self.engine = engine
         self.cutoff = cutoff
         self.sql = sql
         self.database = database
         self.scratch = scratch if scratch is not None else scratch_dir(engine.state_dir)
-        self.con = engine.connect(self.scratch)
+        self.con = con if con is not None else engine.connect(self.scratch)
         # Catalog tables are resolved first and their DuckDB views made only once the connection is
         # locked to their files (`sandbox.lock`): the DuckDB work waits here in order until then.
         self._steps: list[Callable[[], Any]] = []
@@ -282,6 +284,15 @@ class QueryEngine:
         self.threads = threads
         self.memory_limit_mb = memory_limit_mb
         self.state_dir: Path = ctx.state_dir
+        self.warm = WarmConnections(self._open)
+
+    def _open(self) -> tuple[Path, duckdb.DuckDBPyConnection]:
+        scratch = scratch_dir(self.state_dir)
+        return scratch, self.connect(scratch)
+
+    def close(self) -> None:
+        """Close the spare connection."""
+        self.warm.close()
 
     @property
     def s3(self) -> Any:
@@ -304,6 +315,9 @@ class QueryEngine:
         # SerDe semantics need the cast to stay a TRY_CAST
         con.execute("SET disabled_optimizers = 'type_pushdown'")
         con.execute("SET TimeZone = 'UTC'")
+        # A Parquet table's footers are read to describe it, to create its view, to plan the statement
+        # and to run it: keep them for this connection's one query (checked against the file's mtime).
+        con.execute("SET parquet_metadata_cache = true")
         con.execute(f"ATTACH ':memory:' AS {dialect.ENGINE_CATALOG}")
         register_renderers(con)
         return con
@@ -359,8 +373,8 @@ class QueryEngine:
                 "DROP TABLE, CREATE/DROP VIEW, ALTER TABLE, MSCK REPAIR TABLE, SHOW, DESCRIBE)",
                 1202,
             )
-        scratch = scratch_dir(self.state_dir)
-        session = Session(self, request.sql, request.database, request.bytes_scanned_cutoff, scratch)
+        scratch, con = self.warm.take()
+        session = Session(self, request.sql, request.database, request.bytes_scanned_cutoff, scratch, con)
         attach(session.con)
         try:
             return handler(request, session, ResultWriter(self.s3, scratch))

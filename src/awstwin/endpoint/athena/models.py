@@ -146,6 +146,7 @@ class AthenaBackend(WorkGroupApi, CatalogApi, SavedApi):
         for record in running:  # DuckDB hears an interrupt only while it executes: knock until it ends
             threading.Thread(target=self._interrupt_until_final, args=(record, 30.0), daemon=True).start()
         self.pool.shutdown(wait=True, cancel_futures=True)
+        self.engine.close()
 
     # -- StartQueryExecution ---------------------------------------------------------------------
     @handler("StartQueryExecution")

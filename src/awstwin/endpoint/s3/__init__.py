@@ -4,8 +4,10 @@ That layout is the point: Spark and DuckDB read and write those files directly, 
 survive a restart. Where things live:
 - `store.py`: buckets and objects on the tree (and what a file tree cannot hold: see its docstring);
   `keys.py` (names -> paths), `sidecar.py` (metadata), `listing.py` (S3 key order),
+  `folders.py` (a folder's sorted entries, cached while unchanged),
   `multipart.py` (uploads in progress), `checksums.py`, `chunked.py` (aws-chunked bodies);
 - `responses.py`: addressing and dispatch; `protocol.py`: botocore's model -> routes, input, XML;
+  `xml_text.py`: an output shape written as XML text;
 - `api_*.py` / `operations.py`: one handler per operation, named as botocore names it;
 - `exceptions.py`: every error, with AWS's code and status.
 """

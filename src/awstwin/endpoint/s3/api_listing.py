@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -35,7 +36,14 @@ def _encoder(encoding_type: str | None, bucket: str):  # noqa: ANN202 - a str ->
         raise err.InvalidArgument(
             f"Invalid Encoding Method specified in Request: {encoding_type}", f"/{bucket}"
         )
-    return lambda text: quote(text, safe="/")
+    return _url_encoded
+
+
+_UNCHANGED_BY_QUOTE = re.compile(r"[A-Za-z0-9_.~/-]*")  # quote(text, safe="/") returns these as they are
+
+
+def _url_encoded(text: str) -> str:
+    return text if _UNCHANGED_BY_QUOTE.fullmatch(text) else quote(text, safe="/")
 
 
 def _entry(obj: StoredObject, owner: bool, encode: Any) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import os
 import re
 from pathlib import Path
 
@@ -128,6 +129,7 @@ class Layout:
     def __init__(self, root: Path, meta_root: Path):
         self.root = root
         self.meta_root = meta_root
+        self._meta_text = str(meta_root)
 
     def bucket_dir(self, bucket: str) -> Path:
         return self.root / bucket
@@ -142,11 +144,15 @@ class Layout:
         return self.root / bucket / key.rstrip("/")
 
     def sidecar_path(self, bucket: str, key: str) -> Path:
+        return Path(self.sidecar_file(bucket, key))
+
+    def sidecar_file(self, bucket: str, key: str) -> str:
+        """`sidecar_path` as text (a listing needs a thousand of them per page)."""
         folder, _, name = key.rpartition("/")
         side_name = META_PREFIX + name
         if len(side_name.encode("utf-8")) > MAX_NAME_BYTES:
             side_name = META_PREFIX + "h-" + hashlib.sha256(name.encode()).hexdigest()
-        return self.meta_root / bucket / folder / side_name
+        return os.path.join(self._meta_text, bucket, folder, side_name)
 
     def marker_path(self, bucket: str, key: str) -> Path:
         return self.meta_root / bucket / key.rstrip("/") / FOLDER_MARKER

@@ -8,11 +8,13 @@ delimiter a subtree that rolls up into one CommonPrefix is only checked for havi
 
 from __future__ import annotations
 
+import bisect
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from awstwin.endpoint.s3.folders import Entry, FolderCache, sorted_entries
 from awstwin.endpoint.s3.keys import FOLDER_MARKER, is_addressable, is_hidden
 
 
@@ -26,31 +28,24 @@ class Listed:
     is_prefix: bool = False
 
 
-def _sorted_entries(folder: Path) -> list[tuple[str, os.DirEntry[str]]]:
-    try:
-        with os.scandir(folder) as it:
-            entries = []
-            for entry in it:
-                try:
-                    is_dir = entry.is_dir()
-                except OSError:
-                    continue
-                entries.append((entry.name + "/" if is_dir else entry.name, entry))
-    except (FileNotFoundError, NotADirectoryError):
-        return []
-    entries.sort(key=lambda item: item[0])
-    return entries
-
-
 class TreeLister:
     """Lists one bucket: `root` is its object folder, `meta` its sidecar folder."""
 
-    def __init__(self, root: Path, meta: Path, prefix: str = "", delimiter: str = "", marker: str = ""):
+    def __init__(
+        self,
+        root: Path,
+        meta: Path,
+        prefix: str = "",
+        delimiter: str = "",
+        marker: str = "",
+        folders: FolderCache | None = None,
+    ):
         self.root = root
         self.meta = meta
         self.prefix = prefix
         self.delimiter = delimiter
         self.marker = marker
+        self._entries = folders.entries if folders is not None else sorted_entries
 
     def has_marker(self, folder_key: str) -> bool:
         return (self.meta / folder_key / FOLDER_MARKER).is_file()
@@ -96,20 +91,33 @@ class TreeLister:
         yield Listed(key, path, stat)
 
     def _walk(self, folder: Path, rel: str) -> Iterator[Listed]:
-        for sort_key, entry in _sorted_entries(folder):
+        entries = self._entries(str(folder))
+        for sort_key, path, is_dir in entries[self._first_after_marker(entries, rel) :]:
             key = rel + sort_key
+            if not is_dir and (not key.startswith(self.prefix) or key <= self.marker):
+                continue  # (checked before `is_hidden`, the dearer test, which cannot bring it back)
             if is_hidden(key):
                 continue
-            if sort_key.endswith("/"):
-                yield from self._folder(Path(entry.path), key)
-                continue
-            if not key.startswith(self.prefix) or key <= self.marker:
+            if is_dir:
+                yield from self._folder(Path(path), key)
                 continue
             try:
-                stat = entry.stat()
+                stat = os.stat(path)
             except OSError:
                 continue  # deleted while we listed
-            yield from self._emit(key, Path(entry.path), stat)
+            yield from self._emit(key, Path(path), stat)
+
+    def _first_after_marker(self, entries: list[Entry], rel: str) -> int:
+        """Where the entries of folder `rel` that can come after the marker start (a page resumes
+        there instead of testing every entry before it): past every entry sorting at or before the
+        marker, except the folder the marker lies in, which sorts right before it."""
+        if not self.marker.startswith(rel):
+            return 0  # `rel` is after the marker (or the walk would not be here): everything counts
+        rest = self.marker[len(rel) :]
+        at = bisect.bisect_right(entries, rest, key=lambda item: item[0])
+        if at and entries[at - 1][0].endswith("/") and rest.startswith(entries[at - 1][0]):
+            return at - 1
+        return at
 
     def _folder(self, path: Path, key: str) -> Iterator[Listed]:
         # Everything below starts with `key`: skip the folder if prefix or marker rule it all out.
@@ -131,10 +139,10 @@ class TreeLister:
     def _has_visible(self, path: Path, key: str) -> bool:
         if self.has_marker(key):
             return True
-        for sort_key, entry in _sorted_entries(path):
+        for sort_key, child_path, is_dir in self._entries(str(path)):
             child = key + sort_key
             if is_hidden(child):
                 continue
-            if not sort_key.endswith("/") or self._has_visible(Path(entry.path), child):
+            if not is_dir or self._has_visible(Path(child_path), child):
                 return True
         return False

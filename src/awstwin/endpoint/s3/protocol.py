@@ -26,6 +26,7 @@ from botocore.model import OperationModel, Shape
 from botocore.parsers import RestXMLParser
 
 from awstwin.endpoint.protocol.values import strict_models
+from awstwin.endpoint.s3 import xml_text
 from awstwin.endpoint.s3.exceptions import InvalidArgument, MalformedXML, NotImplementedOperation
 
 S3_NAMESPACE = "http://s3.amazonaws.com/doc/2006-03-01/"
@@ -247,7 +248,12 @@ def parse_xml(shape: Shape, data: bytes, resource: str) -> dict[str, Any]:
 # ---- output ----------------------------------------------------------------------------------
 def iso8601(value: datetime) -> str:
     value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    if value.year < 1000:  # where the C library's %Y pads differently
+        return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    return (
+        f"{value.year}-{value.month:02d}-{value.day:02d}T{value.hour:02d}:{value.minute:02d}:"
+        f"{value.second:02d}.{value.microsecond // 1000:03d}Z"
+    )
 
 
 def http_date(value: datetime) -> str:
@@ -271,49 +277,6 @@ def header_value(shape: Shape, value: Any) -> str:
     if kind == "string" and shape.serialization.get("jsonvalue"):
         return base64.b64encode(json.dumps(value).encode()).decode()
     return str(value)
-
-
-def xml_element(
-    shape: Shape, value: Any, name: str, parent: ElementTree.Element | None
-) -> ElementTree.Element:
-    """Append `value` shaped by `shape` as element `name` (to `parent`, if given)."""
-    node = ElementTree.Element(name) if parent is None else ElementTree.SubElement(parent, name)
-    namespace = shape.serialization.get("xmlNamespace")
-    if isinstance(namespace, dict) and namespace.get("prefix"):
-        node.set(f"xmlns:{namespace['prefix']}", namespace["uri"])
-    kind = shape.type_name
-    if kind == "structure":
-        for member_name, member in shape.members.items():
-            item = value.get(member_name)
-            if item is None or member.serialization.get("location"):
-                continue
-            wire = member.serialization.get("name", member_name)
-            if member.serialization.get("xmlAttribute"):
-                node.set(wire, str(item))
-            elif member.type_name == "list" and member.serialization.get("flattened"):
-                element = member.member.serialization.get("name", wire)
-                for entry in item:
-                    xml_element(member.member, entry, element, node)
-            else:
-                xml_element(member, item, wire, node)
-    elif kind == "list":
-        element = shape.member.serialization.get("name", "member")
-        for entry in value:
-            xml_element(shape.member, entry, element, node)
-    elif kind == "map":
-        for map_key, map_value in value.items():
-            entry = ElementTree.SubElement(node, "entry")
-            xml_element(shape.key, map_key, shape.key.serialization.get("name", "key"), entry)
-            xml_element(shape.value, map_value, shape.value.serialization.get("name", "value"), entry)
-    elif kind == "timestamp":
-        node.text = iso8601(_as_datetime(value))
-    elif kind == "boolean":
-        node.text = "true" if value else "false"
-    elif kind == "blob":
-        node.text = base64.b64encode(value).decode()
-    else:
-        node.text = str(value)
-    return node
 
 
 def to_xml(root: ElementTree.Element) -> bytes:
@@ -370,17 +333,19 @@ def serialize_output(op: OperationModel, result: dict[str, Any]) -> Output:
         else:
             body_members[name] = value
     if body_members:
-        root = xml_element(shape, body_members, ROOT_NAMES.get(op.name, op.name + "Result"), None)
-        root.set("xmlns", S3_NAMESPACE)
-        body = to_xml(root)
+        root_name = ROOT_NAMES.get(op.name, op.name + "Result")
+        body = xml_text.document(shape, body_members, root_name, [("xmlns", S3_NAMESPACE)], _body_timestamp)
     return Output(headers, body)
+
+
+def _body_timestamp(value: Any) -> str:
+    return iso8601(_as_datetime(value))
 
 
 def _payload_body(member: Shape, value: Any, name: str) -> Any:
     if member.type_name == "structure":
-        root = xml_element(member, value, member.serialization.get("name", name), None)
-        root.set("xmlns", S3_NAMESPACE)
-        return to_xml(root)
+        root_name = member.serialization.get("name", name)
+        return xml_text.document(member, value, root_name, [("xmlns", S3_NAMESPACE)], _body_timestamp)
     if isinstance(value, str):
         return value.encode("utf-8")
     return value

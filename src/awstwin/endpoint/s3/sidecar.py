@@ -11,9 +11,12 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from awstwin.endpoint.s3.folders import SETTLED_NS
 
 DEFAULT_CONTENT_TYPE = "binary/octet-stream"  # what S3 reports when the uploader named none
 TMP_PREFIX = ".awstwin-tmp-"
@@ -80,9 +83,50 @@ def read_json(path: Path) -> dict[str, Any] | None:
 
 def read_meta(path: Path) -> ObjectMeta | None:
     data = read_json(path)
+    return _meta_of(data)
+
+
+def _meta_of(data: dict[str, Any] | None) -> ObjectMeta | None:
     if data is None:
         return None
     try:
         return ObjectMeta.from_json(data)
     except TypeError:
         return None
+
+
+class MetaCache:
+    """Sidecars read before, reused while the file is the same one: a listing page reads a thousand.
+
+    A sidecar is only ever replaced whole (`write_json_atomic`: a new file, so a new inode), and only
+    one whose mtime was older than `SETTLED_NS` when it was read is kept, so a later write always
+    shows as another inode or mtime. Callers must treat what they get as read-only (it is shared).
+    """
+
+    def __init__(self, max_entries: int = 200_000):
+        self._max_entries = max_entries
+        self._entries: dict[str, tuple[tuple[int, int, int], ObjectMeta]] = {}
+
+    def read(self, path: str) -> ObjectMeta | None:
+        try:
+            info = os.stat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        cached = self._entries.get(path)
+        if cached is not None and cached[0] == (info.st_ino, info.st_size, info.st_mtime_ns):
+            return cached[1]
+        read_at = time.time_ns()
+        try:
+            with open(path, "rb") as handle:
+                info = os.fstat(handle.fileno())  # the version of the bytes read, not of the stat above
+                data = json.loads(handle.read())
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return None  # a torn or foreign file: treat as absent, it will be rewritten
+        meta = _meta_of(data if isinstance(data, dict) else None)
+        if meta is not None and read_at - info.st_mtime_ns > SETTLED_NS:
+            if len(self._entries) >= self._max_entries:
+                self._entries.clear()
+            self._entries[path] = ((info.st_ino, info.st_size, info.st_mtime_ns), meta)
+        return meta

@@ -39,6 +39,7 @@ from typing import Any, BinaryIO
 
 from awstwin.endpoint.s3 import exceptions as err
 from awstwin.endpoint.s3.checksums import b64, new_checksum
+from awstwin.endpoint.s3.folders import FolderCache
 from awstwin.endpoint.s3.keys import (
     Layout,
     check_bucket_name,
@@ -49,7 +50,7 @@ from awstwin.endpoint.s3.keys import (
 )
 from awstwin.endpoint.s3.listing import Listed, TreeLister
 from awstwin.endpoint.s3.multipart import Uploads
-from awstwin.endpoint.s3.sidecar import ObjectMeta, read_json, read_meta, write_json_atomic
+from awstwin.endpoint.s3.sidecar import MetaCache, ObjectMeta, read_json, read_meta, write_json_atomic
 from awstwin.endpoint.s3.staging import COPY_BUFFER, Written, stream_to_temp
 
 EMPTY_MD5 = hashlib.md5(b"").hexdigest()
@@ -102,6 +103,8 @@ class ObjectStore:
         # Guards changes to the namespace (which path is a file, which a folder); bodies stream outside.
         self.lock = threading.RLock()
         self.uploads = Uploads(self)
+        self.folders = FolderCache()  # for listings: see folders.py and MetaCache
+        self.listed_meta = MetaCache()
 
     # ---- buckets -------------------------------------------------------------------------
     def bucket_exists(self, bucket: str) -> bool:
@@ -207,7 +210,12 @@ class ObjectStore:
     ) -> ListResult:
         self.require_bucket(bucket)
         lister = TreeLister(
-            self.layout.bucket_dir(bucket), self.layout.bucket_meta_dir(bucket), prefix, delimiter, marker
+            self.layout.bucket_dir(bucket),
+            self.layout.bucket_meta_dir(bucket),
+            prefix,
+            delimiter,
+            marker,
+            self.folders,
         )
         objects: list[StoredObject] = []
         prefixes: list[str] = []
@@ -226,7 +234,9 @@ class ObjectStore:
                     continue
             else:
                 assert item.stat is not None
-                meta = self._fresh_meta(bucket, item.key, item.path, item.stat)
+                meta = self.listed_meta.read(self.layout.sidecar_file(bucket, item.key))
+                if meta is None or not meta.fresh_for(item.stat):
+                    meta = self._fresh_meta(bucket, item.key, item.path, item.stat)
                 objects.append(StoredObject(bucket, item.key, item.path, meta, _mtime(item.stat)))
         return ListResult(objects, prefixes, False, last)
 
