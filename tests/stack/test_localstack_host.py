@@ -15,9 +15,10 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-import boto3
 import pytest
+from tests.conftest import clients_for
 from tests.containers.stacks import healthcheck
 from tests.stack.localstack_support import installed_or_skip
 
@@ -140,14 +141,8 @@ def server() -> Iterator[LocalStackServer]:
     shutil.rmtree(state, ignore_errors=True)
 
 
-def _client(server: LocalStackServer, service: str):  # noqa: ANN202
-    return boto3.client(
-        service,
-        endpoint_url=server.url,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
+def _client(server: LocalStackServer, service: str) -> Any:
+    return clients_for(server.url)(service)
 
 
 @pytest.mark.network  # installs LocalStack from the registry on first use (installed_or_skip)

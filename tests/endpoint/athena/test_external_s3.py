@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import boto3
+from typing import Any
+
+from tests.conftest import clients_for
 from tests.endpoint.athena.conftest import all_rows, wait
 
 from awstwin.core.config import EndpointSettings
 from awstwin.endpoint.server import EndpointServer
 
 
-def _client(service, server):
-    return boto3.client(
-        service,
-        endpoint_url=server.url,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
+def _client(service, server) -> Any:
+    return clients_for(server.url)(service)
 
 
 def test_athena_over_an_external_s3(tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-import boto3
+from tests.conftest import clients_for
 from tests.endpoint.athena.conftest import all_rows, wait
 
 from awstwin.core.config import EndpointSettings
@@ -12,15 +12,7 @@ from awstwin.endpoint.server import EndpointServer
 
 
 def _clients(server):
-    def make(service):
-        return boto3.client(
-            service,
-            endpoint_url=server.url,
-            region_name="us-east-1",
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-        )
-
+    make = clients_for(server.url)
     return make("athena"), make("s3")
 
 

@@ -10,9 +10,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
+from tests.conftest import clients_for
 
 from awstwin.core.config import EndpointSettings
 from awstwin.endpoint.server import EndpointServer
@@ -253,13 +253,7 @@ def test_rulesets_and_results_survive_a_restart(tmp_path: Any) -> None:
     settings = EndpointSettings(host="127.0.0.1", port=0, state_dir=tmp_path)
 
     def client(server: EndpointServer, service: str) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=server.url,
-            region_name="us-east-1",
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-        )
+        return clients_for(server.url)(service)
 
     first = EndpointServer(settings).start()
     try:

@@ -10,9 +10,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
+from tests.conftest import clients_for
 
 from awstwin.core.config import EndpointSettings
 from awstwin.endpoint.server import EndpointServer
@@ -252,13 +252,7 @@ def _server(state: Path) -> EndpointServer:
 
 
 def _client(server: EndpointServer, service: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=server.url,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
+    return clients_for(server.url)(service)
 
 
 def _start_sleeper(server: EndpointServer, tmp_path: Path, name: str) -> tuple[str, list[int]]:
