@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -126,6 +127,12 @@ def heaviest_files_first(items: list[pytest.Item]) -> list[pytest.Item]:
         weights[Path(item.path)] = weights.get(Path(item.path), 0.0) + _weight(item)
     return sorted(items, key=lambda item: -weights[Path(item.path)])
 
+
+# Tests send Ctrl-C to runs and stacks they start, as a terminal would. A shell that starts a command
+# in the background without job control (`make test &`, as CI may) starts it with SIGINT ignored,
+# which every child would inherit through exec and never see a Ctrl-C: give them a terminal's default.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 # Every response must fit botocore's output shapes while testing.
 os.environ["AWSTWIN_STRICT_MODEL"] = "1"
