@@ -182,9 +182,13 @@ class ObjectStore:
         meta = ObjectMeta.from_json(data)
         return StoredObject(bucket, key, None, meta, datetime.fromtimestamp(meta.mtime_ns / 1e9, UTC))
 
-    def _fresh_meta(self, bucket: str, key: str, path: Path, stat: os.stat_result) -> ObjectMeta:
+    def _fresh_meta(
+        self, bucket: str, key: str, path: Path, stat: os.stat_result, read: ObjectMeta | None = None
+    ) -> ObjectMeta:
+        """The object's metadata, its sidecar (`read`, when the caller has just read it) if it still
+        describes the file, else derived from the file and cached in a new sidecar."""
         sidecar = self.layout.sidecar_path(bucket, key)
-        meta = read_meta(sidecar)
+        meta = read if read is not None else read_meta(sidecar)
         if meta is not None and meta.fresh_for(stat):
             return meta
         # Written by someone else (or rewritten since): hash it once and cache the ETag.
@@ -234,9 +238,8 @@ class ObjectStore:
                     continue
             else:
                 assert item.stat is not None
-                meta = self.listed_meta.read(self.layout.sidecar_file(bucket, item.key))
-                if meta is None or not meta.fresh_for(item.stat):
-                    meta = self._fresh_meta(bucket, item.key, item.path, item.stat)
+                listed = self.listed_meta.read(self.layout.sidecar_file(bucket, item.key))
+                meta = self._fresh_meta(bucket, item.key, item.path, item.stat, listed)
                 objects.append(StoredObject(bucket, item.key, item.path, meta, _mtime(item.stat)))
         return ListResult(objects, prefixes, False, last)
 

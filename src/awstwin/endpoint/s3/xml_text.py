@@ -14,28 +14,19 @@ import base64
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from xml.sax.saxutils import escape as escape_text  # &, < and >, as ElementTree escapes text
 
 from botocore.model import Shape
 
 Attributes = list[tuple[str, str]]
 
 
-def escape_text(text: str) -> str:
-    if "&" in text:
-        text = text.replace("&", "&amp;")
-    if "<" in text:
-        text = text.replace("<", "&lt;")
-    if ">" in text:
-        text = text.replace(">", "&gt;")
-    return text
+# In attribute values ElementTree also writes these as entities.
+_ATTRIBUTE_ENTITIES = {'"': "&quot;", "\r": "&#13;", "\n": "&#10;", "\t": "&#09;"}
 
 
 def escape_attribute(text: str) -> str:
-    text = escape_text(text)
-    for char, entity in (('"', "&quot;"), ("\r", "&#13;"), ("\n", "&#10;"), ("\t", "&#09;")):
-        if char in text:
-            text = text.replace(char, entity)
-    return text
+    return escape_text(text, _ATTRIBUTE_ENTITIES)
 
 
 def document(
