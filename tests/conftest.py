@@ -53,15 +53,11 @@ SLOW_FIXTURES = frozenset({"airflow", "airflow_aws", "airflow_home", "airflow_en
 PIPELINE_FOLDERS = frozenset({"e2e", "containers", "faults"})
 
 
-def _folder(item: pytest.Item) -> str:
-    """The test's folder right under tests/ (its area)."""
-    return Path(item.path).resolve().relative_to(TESTS).parts[0]
-
-
 def tiers_of(item: pytest.Item) -> set[str]:
     """The markers a test gets from where it lives and the fixtures it uses."""
     tiers = set()
-    if _folder(item) in PIPELINE_FOLDERS:
+    folder = Path(item.path).resolve().relative_to(TESTS).parts[0]
+    if folder in PIPELINE_FOLDERS:
         tiers |= {"slow", "spark"}
     fixtures = set(getattr(item, "fixturenames", ()))
     if SPARK_FIXTURES & fixtures:
@@ -114,7 +110,7 @@ TIER_WEIGHTS = {"pipeline": 60.0, "spark": 15.0, "slow": 8.0, "in-process spark"
 
 
 def _weight(item: pytest.Item) -> float:
-    if _folder(item) in PIPELINE_FOLDERS:
+    if Path(item.path).resolve().relative_to(TESTS).parts[0] in PIPELINE_FOLDERS:
         return TIER_WEIGHTS["pipeline"]
     if SPARK_FIXTURES & set(getattr(item, "fixturenames", ())) - {"spark_cluster"}:
         return TIER_WEIGHTS["in-process spark"]
