@@ -83,13 +83,19 @@ def script() -> Iterator[ModuleType]:
 def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A session of our own; when this test process already runs Spark (tests/glue_runtime's
     session-scoped one, under xdist), a new session on its context, never stopped here: stopping it
-    would stop the other folder's Spark under its remaining tests."""
+    would stop the other folder's Spark under its remaining tests.
+
+    "Already runs Spark" is asked of the SparkContext, not of `SparkSession.getActiveSession()`: the
+    active session is per JVM thread and can be unset while a context runs, and then the builder's
+    `getOrCreate()` hands back the other folder's session, takes our settings onto it and the
+    `stop()` below stops it (seen as 'NoneType' object has no attribute 'sc' in tests/glue_runtime)."""
+    from pyspark import SparkContext
     from pyspark.sql import SparkSession
 
     sql_conf = {"spark.sql.shuffle.partitions": "3", "spark.sql.ansi.enabled": "false"}
-    active = SparkSession.getActiveSession()
-    if active is not None:
-        shared = active.newSession()
+    running = SparkContext._active_spark_context
+    if running is not None:
+        shared = SparkSession(running).newSession()
         for key, value in sql_conf.items():
             shared.conf.set(key, value)
         yield shared
