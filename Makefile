@@ -37,10 +37,10 @@ run: install ## run the whole pipeline (DATA=, DATA_ENCODING=, ROWS=, INGEST_DAT
 	$(PY) -m awstwin run
 
 test: install ## the one test command: every tier, in parallel (TEST_WORKERS=, default one per core)
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 test-fast: install ## the unit and wire tests only (no Spark, Airflow run, stack, browser, Docker, network)
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile -m "$(FAST_TESTS)"
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder -m "$(FAST_TESTS)"
 
 lint: install ## ruff, and the import contract (.importlinter: layers, no cycles; docs/ARCHITECTURE.md)
 	$(VENV)/bin/ruff check src tests dags spark_jobs

@@ -53,11 +53,15 @@ SLOW_FIXTURES = frozenset({"airflow", "airflow_aws", "airflow_home", "airflow_en
 PIPELINE_FOLDERS = frozenset({"e2e", "containers", "faults"})
 
 
+def _folder(item: pytest.Item) -> str:
+    """The test's folder right under tests/ (its area)."""
+    return Path(item.path).resolve().relative_to(TESTS).parts[0]
+
+
 def tiers_of(item: pytest.Item) -> set[str]:
     """The markers a test gets from where it lives and the fixtures it uses."""
     tiers = set()
-    folder = Path(item.path).resolve().relative_to(TESTS).parts[0]
-    if folder in PIPELINE_FOLDERS:
+    if _folder(item) in PIPELINE_FOLDERS:
         tiers |= {"slow", "spark"}
     fixtures = set(getattr(item, "fixturenames", ()))
     if SPARK_FIXTURES & fixtures:
@@ -98,6 +102,34 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for tier in sorted(tiers_of(item)):
             if item.get_closest_marker(tier) is None:
                 item.add_marker(tier)
+    items[:] = heaviest_files_first(items)
+
+
+# Rough cost of one test by tier, only to order files: with `--dist loadfile` pytest-xdist hands out
+# files in collection order (the Makefile turns off its reordering by test count, which would send
+# the few-test, minutes-long pipeline files last and leave one worker running them alone at the end).
+# Longest first keeps both workers busy to the end.
+# A test on the worker's shared in-process Spark session (the `spark` fixtures) costs about a second.
+TIER_WEIGHTS = {"pipeline": 60.0, "spark": 15.0, "slow": 8.0, "in-process spark": 1.0}
+
+
+def _weight(item: pytest.Item) -> float:
+    if _folder(item) in PIPELINE_FOLDERS:
+        return TIER_WEIGHTS["pipeline"]
+    if SPARK_FIXTURES & set(getattr(item, "fixturenames", ())) - {"spark_cluster"}:
+        return TIER_WEIGHTS["in-process spark"]
+    for tier in ("spark", "slow"):
+        if item.get_closest_marker(tier) is not None:
+            return TIER_WEIGHTS[tier]
+    return 0.1
+
+
+def heaviest_files_first(items: list[pytest.Item]) -> list[pytest.Item]:
+    """The items grouped by file, the files by their summed weight, heaviest first (stable)."""
+    weights: dict[Path, float] = {}
+    for item in items:
+        weights[Path(item.path)] = weights.get(Path(item.path), 0.0) + _weight(item)
+    return sorted(items, key=lambda item: -weights[Path(item.path)])
 
 
 # Tests send Ctrl-C to runs and stacks they start, as a terminal would. A shell that starts a command
