@@ -140,6 +140,10 @@ if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
 
 # Every response must fit botocore's output shapes while testing.
 os.environ["AWSTWIN_STRICT_MODEL"] = "1"
+# Every Spark driver the suite starts (Glue job runs, the stacks' endpoints, in-process sessions)
+# compiles with C1 only: the suite's jobs are a few thousand rows, for which that costs about half the
+# JVM's CPU; what a job computes does not change (awstwin.endpoint.glue.jobs.sparkconf says more).
+os.environ.setdefault("AWSTWIN_SPARK_JAVA_OPTIONS", "-XX:TieredStopAtLevel=1")
 for _name, _value in {
     "AWS_ACCESS_KEY_ID": "test",
     "AWS_SECRET_ACCESS_KEY": "test",

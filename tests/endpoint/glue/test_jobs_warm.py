@@ -25,6 +25,7 @@ from tests.endpoint.glue.jobruns import wait_run
 
 from awstwin.core import processes
 from awstwin.core.ports import free_port
+from awstwin.endpoint.glue.jobs import sparkconf
 
 pytestmark = pytest.mark.spark
 
@@ -46,6 +47,10 @@ import helper  # --extra-py-files: a module of the same name, another version pe
 version_in_worker = F.udf(lambda _: __import__("helper").VERSION)
 seen = {
     "jvm": sc._jvm.java.lang.ProcessHandle.current().pid(),
+    "jvm_options": [
+        str(o) for o in sc._jvm.java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()
+        if str(o).startswith("-XX:")
+    ],
     "marker": args["marker"],
     "helper": helper.VERSION,
     "helper_in_udf": spark.range(1).select(version_in_worker("id")).first()[0],
@@ -157,8 +162,11 @@ def test_a_second_run_shares_the_jvm_and_nothing_else(jobs: Jobs, aws: Callable[
     succeeded(second)
     before, after = seen(aws, first_id), seen(aws, second_id)
     assert after["jvm"] == before["jvm"], "the second run attaches to the first run's warm JVM"
+    # the driver's JVM has the options of $AWSTWIN_SPARK_JAVA_OPTIONS (tests/conftest.py sets them)
+    assert set(os.environ[sparkconf.JAVA_OPTIONS_ENV].split()) <= set(before["jvm_options"])
     assert after == {
         "jvm": before["jvm"],
+        "jvm_options": before["jvm_options"],
         "marker": "second",  # its own job arguments
         "helper": "second",  # its own --extra-py-files in the driver
         "helper_in_udf": "second",  # ... and in its Python UDF workers
@@ -169,6 +177,9 @@ def test_a_second_run_shares_the_jvm_and_nothing_else(jobs: Jobs, aws: Callable[
         "persisted": 0,  # cached tables and persisted RDDs dropped
         "modules": [],  # a process of its own: sys.modules is the run's
     }
+    # the run's own scratch folders (in its spark-defaults.conf) are not settings it asked for
+    errors = stream(aws, "/aws-glue/jobs/error", second_id)
+    assert not any("keeps its JVM settings" in line for line in errors), errors
     # stdout and stderr go to the run's own log streams
     assert not any(
         "first" in line for line in stream(aws, "/aws-glue/jobs/output", second_id) if "SEEN" not in line

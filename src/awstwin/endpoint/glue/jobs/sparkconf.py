@@ -61,6 +61,12 @@ SPARK_DEFAULTS: dict[str, str] = {
     "spark.pyspark.driver.python": sys.executable,
 }
 
+# Extra options for the JVM of every local Glue Spark driver, space-separated. Nothing by default.
+# `-XX:TieredStopAtLevel=1` (the test suite's setting) compiles with C1 only: a job of a few thousand
+# rows then costs about half the JVM's CPU (C2 compiling thousands of Spark methods it runs a few times),
+# a job of a million rows about 1.4 times more (hot loops stay unoptimised).
+JAVA_OPTIONS_ENV = "AWSTWIN_SPARK_JAVA_OPTIONS"
+
 QUIET_LOG4J2 = """\
 # Local Glue jobs: Spark and Hadoop speak only when something is wrong; the script's output stays
 # readable. PySpark resets the root level to the level of Spark's own loggers (and says so on
@@ -186,13 +192,22 @@ def session_conf(
     if scratch is not None:
         conf["spark.local.dir"] = str(scratch / "spark-local")
         conf["spark.sql.warehouse.dir"] = (scratch / "spark-warehouse").as_uri()
-        conf["spark.driver.extraJavaOptions"] = f"-Djava.io.tmpdir={scratch / 'java-tmp'}"
         (scratch / "java-tmp").mkdir(parents=True, exist_ok=True)
+    java_options = driver_java_options(scratch)
+    if java_options:
+        conf["spark.driver.extraJavaOptions"] = java_options
     if s3_root is not None:
         conf.update(s3_tree_conf(s3_root))
     elif s3_url and hadoop_aws_jar() is None:
         conf.update(s3_rest_conf(s3_url))
     return conf
+
+
+def driver_java_options(scratch: Path | None) -> str:
+    """The driver JVM's options: its temporary folder inside `scratch`, then $AWSTWIN_SPARK_JAVA_OPTIONS."""
+    options = [f"-Djava.io.tmpdir={scratch / 'java-tmp'}"] if scratch is not None else []
+    options += os.environ.get(JAVA_OPTIONS_ENV, "").split()
+    return " ".join(options)
 
 
 def write_conf_dir(target: Path, conf: dict[str, str]) -> Path:

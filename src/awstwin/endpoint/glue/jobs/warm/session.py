@@ -24,7 +24,19 @@ RUN_ID_ENV = "AWSTWIN_GLUE_RUN_ID"  # in sc.environment: Spark keys Python worke
 HADOOP_BASELINE = "awstwin.warm.hadoopBaseline"  # a JVM system property: the driver's Hadoop conf
 BASE_LOG_LEVEL = "ERROR"  # what sparkconf.QUIET_LOG4J2 sets
 # Keys a script's own SparkConf may hold that say nothing about what it wants from the JVM.
-IGNORED_SCRIPT_KEYS = ("spark.app.name", "spark.master", "spark.executorEnv.", "spark.submit.", "spark.app.")
+# The runner's own per-run settings are among them: each run's scratch folders (its spark-defaults.conf)
+# differ from the driver's by design, and a driver's JVM options are read once, when it starts, as on
+# Glue, whose driver JVM runs before the script does.
+IGNORED_SCRIPT_KEYS = (
+    "spark.app.name",
+    "spark.master",
+    "spark.executorEnv.",
+    "spark.submit.",
+    "spark.app.",
+    "spark.local.dir",
+    "spark.sql.warehouse.dir",
+    "spark.driver.extraJavaOptions",
+)
 
 
 # SQL settings Spark reads once per JVM (SQLConf's StaticSQLConf); a run cannot change them.
