@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -23,8 +24,14 @@ from awstwin.stack.embedded import StackInfo
 
 
 def _session_leader() -> subprocess.Popen:
-    """A process leading a session of its own, with a child: what `start_group` makes of a service."""
-    return subprocess.Popen(["sh", "-c", "sleep 300 & wait"], start_new_session=True)
+    """A process leading a session of its own, with a child: what `start_group` makes of a service.
+    Returned once the child runs: on a busy machine `sh` forks it some time after Popen returns."""
+    leader = subprocess.Popen(["sh", "-c", "sleep 300 & wait"], start_new_session=True)
+    children = Path(f"/proc/{leader.pid}/task/{leader.pid}/children")
+    while not children.read_text().split():
+        assert leader.poll() is None, "the session leader ended before it started its child"
+        time.sleep(0.01)
+    return leader
 
 
 def _stop(process: subprocess.Popen) -> None:
