@@ -12,7 +12,8 @@ per Glue version and Spark configuration, and every run is still a process of it
                 new JVM can change), at most `AWSTWIN_GLUE_WARM_DRIVERS` of them (default 1; 0 turns
                 warm drivers off), each ended after `AWSTWIN_GLUE_WARM_IDLE_SECONDS` idle (default
                 900); a busy driver means a cold, one-shot run; `AWSTWIN_GLUE_PREWARM=1` starts one
-                when a Spark job is created or updated (the stacks set it: the job then runs warm);
+                when a Spark job is created or updated (off by default, and no stack sets it yet:
+                a driver warming beside Airflow's start competes with it for a 2-core machine);
 - `conf.py`     that key: which settings a run may change in its session and which need their own JVM;
 - `session.py`  inside the run's process: PySpark attaches to the driver's SparkContext instead of
                 creating one, and each run starts clean (see below);
