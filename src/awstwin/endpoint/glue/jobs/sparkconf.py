@@ -61,8 +61,7 @@ SPARK_DEFAULTS: dict[str, str] = {
     "spark.pyspark.driver.python": sys.executable,
 }
 
-# Extra options for the JVM of every local Glue Spark driver (and of its executors on a Spark
-# cluster), space-separated. Nothing by default.
+# Extra options for the JVM of every local Glue Spark driver, space-separated. Nothing by default.
 # `-XX:TieredStopAtLevel=1` (the test suite's setting) compiles with C1 only: a job of a few thousand
 # rows then costs about half the JVM's CPU (C2 compiling thousands of Spark methods it runs a few times),
 # a job of a million rows about 1.4 times more (hot loops stay unoptimised).
@@ -197,8 +196,6 @@ def session_conf(
     java_options = driver_java_options(scratch)
     if java_options:
         conf["spark.driver.extraJavaOptions"] = java_options
-    if extra_java_options():  # the executors' JVMs on a Spark cluster (local[*] runs them in the driver)
-        conf["spark.executor.extraJavaOptions"] = " ".join(extra_java_options())
     if s3_root is not None:
         conf.update(s3_tree_conf(s3_root))
     elif s3_url and hadoop_aws_jar() is None:
@@ -206,15 +203,11 @@ def session_conf(
     return conf
 
 
-def extra_java_options() -> list[str]:
-    """$AWSTWIN_SPARK_JAVA_OPTIONS, split."""
-    return os.environ.get(JAVA_OPTIONS_ENV, "").split()
-
-
 def driver_java_options(scratch: Path | None) -> str:
     """The driver JVM's options: its temporary folder inside `scratch`, then $AWSTWIN_SPARK_JAVA_OPTIONS."""
     options = [f"-Djava.io.tmpdir={scratch / 'java-tmp'}"] if scratch is not None else []
-    return " ".join(options + extra_java_options())
+    options += os.environ.get(JAVA_OPTIONS_ENV, "").split()
+    return " ".join(options)
 
 
 def write_conf_dir(target: Path, conf: dict[str, str]) -> Path:
