@@ -12,10 +12,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from awstwin.endpoint.glue.jobs.warm.session import is_session_setting
-
-# Settings that differ per run or per driver by design and say nothing about what the JVM can do.
-PER_PROCESS = ("spark.app.name", "spark.local.dir", "spark.driver.extraJavaOptions")
+from awstwin.endpoint.glue.jobs.warm.session import PER_RUN_KEYS, is_session_setting
 
 
 @dataclass(frozen=True)
@@ -39,7 +36,7 @@ def split(conf: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
     jvm: dict[str, str] = {}
     session: dict[str, str] = {}
     for key, value in conf.items():
-        if key in PER_PROCESS or key == "spark.sql.warehouse.dir":
+        if key in PER_RUN_KEYS:
             continue
         (session if is_session_setting(key) else jvm)[key] = value
     return jvm, session

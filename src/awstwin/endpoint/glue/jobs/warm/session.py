@@ -23,20 +23,18 @@ RUN_ENV = "AWSTWIN_WARM_RUN"
 RUN_ID_ENV = "AWSTWIN_GLUE_RUN_ID"  # in sc.environment: Spark keys Python worker daemons by it
 HADOOP_BASELINE = "awstwin.warm.hadoopBaseline"  # a JVM system property: the driver's Hadoop conf
 BASE_LOG_LEVEL = "ERROR"  # what sparkconf.QUIET_LOG4J2 sets
-# Keys a script's own SparkConf may hold that say nothing about what it wants from the JVM.
-# The runner's own per-run settings are among them: each run's scratch folders (its spark-defaults.conf)
-# differ from the driver's by design, and a driver's JVM options are read once, when it starts, as on
-# Glue, whose driver JVM runs before the script does.
-IGNORED_SCRIPT_KEYS = (
+# The runner's own settings for each run: its name and scratch folders (its spark-defaults.conf) differ
+# from the driver's by design, and a driver's JVM options are read once, when it starts (as on Glue,
+# whose driver JVM runs before the script does). They say nothing about what a run wants from the JVM:
+# neither part of a driver's key (conf.py) nor settings a script asked for (script_settings).
+PER_RUN_KEYS = (
     "spark.app.name",
-    "spark.master",
-    "spark.executorEnv.",
-    "spark.submit.",
-    "spark.app.",
     "spark.local.dir",
     "spark.sql.warehouse.dir",
     "spark.driver.extraJavaOptions",
 )
+# Keys (or prefixes) a script's own SparkConf may hold that say nothing about what it wants of the JVM.
+IGNORED_SCRIPT_KEYS = (*PER_RUN_KEYS, "spark.master", "spark.executorEnv.", "spark.submit.", "spark.app.")
 
 
 # SQL settings Spark reads once per JVM (SQLConf's StaticSQLConf); a run cannot change them.
