@@ -17,6 +17,7 @@ import pytest
 
 from awstwin.core.config import EndpointSettings
 from awstwin.core.processes import session_members
+from awstwin.endpoint.glue.jobs import sparkconf
 from awstwin.endpoint.server import EndpointServer
 from awstwin.stack import spark_cluster as spark_cluster_stack
 from awstwin.warehouse import Warehouse
@@ -143,7 +144,7 @@ os.environ["AWSTWIN_STRICT_MODEL"] = "1"
 # Every Spark driver the suite starts (Glue job runs, the stacks' endpoints, in-process sessions)
 # compiles with C1 only: the suite's jobs are a few thousand rows, for which that costs about half the
 # JVM's CPU; what a job computes does not change (awstwin.endpoint.glue.jobs.sparkconf says more).
-os.environ.setdefault("AWSTWIN_SPARK_JAVA_OPTIONS", "-XX:TieredStopAtLevel=1")
+os.environ.setdefault(sparkconf.JAVA_OPTIONS_ENV, "-XX:TieredStopAtLevel=1")
 for _name, _value in {
     "AWS_ACCESS_KEY_ID": "test",
     "AWS_SECRET_ACCESS_KEY": "test",
