@@ -49,8 +49,16 @@ def runtime_clients(endpoint: Any, aws: Callable[[str], Any], s3_root: Path) -> 
 
 @pytest.fixture(scope="session")
 def spark(s3_root: Path, tmp_path_factory: pytest.TempPathFactory, runtime_clients: None) -> Iterator[Any]:
-    """One local Spark session with the settings a Glue job gets (S3 paths map to the endpoint)."""
+    """One local Spark session with the settings a Glue job gets (S3 paths map to the endpoint).
+
+    Like a job run (whose TMPDIR is its own run folder), the runtime's temporary files (a JDBC
+    read's staged rows) go to a folder of the session's, not the machine's /tmp."""
+    import tempfile
+
     from pyspark.sql import SparkSession
+
+    saved_tempdir = tempfile.tempdir
+    tempfile.tempdir = str(tmp_path_factory.mktemp("runtime-tmp"))
 
     builder = SparkSession.builder.appName("awsglue-runtime-tests")
     for key, value in sparkconf.session_conf(s3_root, tmp_path_factory.mktemp("spark")).items():
@@ -60,6 +68,7 @@ def spark(s3_root: Path, tmp_path_factory: pytest.TempPathFactory, runtime_clien
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
+    tempfile.tempdir = saved_tempdir
 
 
 @pytest.fixture(scope="session")
