@@ -36,7 +36,7 @@ install: $(VENV)/.synced ## create .venv from the lock file
 run: install ## run the whole pipeline (DATA=, DATA_ENCODING=, ROWS=, INGEST_DATE=, PROFILE=local|compose|aws)
 	$(PY) -m awstwin run
 
-test: install ## the one test command: every tier, in parallel (TEST_WORKERS=, default one per core)
+test: install ## the one test command: every tier, in parallel (TEST_WORKERS=, default one per core plus one)
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 test-fast: install ## the unit and wire tests only (no Spark, Airflow run, stack, browser, Docker, network)
