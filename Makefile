@@ -27,8 +27,11 @@ help: ## list the targets
 
 # --compile-bytecode: every process (a run, each test worker, each Airflow task) then imports Airflow,
 # PySpark and boto3 from .pyc instead of compiling them again (these machines set PYTHONDONTWRITEBYTECODE).
+# Then the Spark class archive (awstwin.endpoint.glue.jobs.classdata, about 25 s once): every Glue
+# job's Spark driver maps the classes it would otherwise load from Spark's jars at each start.
 $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
 	$(UV) sync --frozen --compile-bytecode --python $(PYTHON)
+	$(VENV)/bin/python -m awstwin.endpoint.glue.jobs.warm.archive
 	@touch $@
 
 install: $(VENV)/.synced ## create .venv from the lock file

@@ -18,6 +18,7 @@ import pytest
 from awstwin.core.config import EndpointSettings
 from awstwin.core.processes import session_members
 from awstwin.endpoint.glue.jobs import sparkconf
+from awstwin.endpoint.glue.jobs.warm import archive as class_archive
 from awstwin.endpoint.server import EndpointServer
 from awstwin.stack import spark_cluster as spark_cluster_stack
 from awstwin.warehouse import Warehouse
@@ -95,6 +96,15 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         )
         for nodeid, seconds in sorted(_long_unmarked, key=lambda found: -found[1]):
             terminalreporter.line(f"{seconds:6.1f} s  {nodeid}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The Spark class archive (classdata.py) exists before any test starts a Spark driver: `make
+    install` builds it; a suite started otherwise builds it here once (about 25 s), in the controller
+    only, so that every worker's drivers map the same archive from their first run."""
+    if hasattr(config, "workerinput") or "not spark" in (config.option.markexpr or ""):
+        return
+    class_archive.build()
 
 
 # `-n auto` (the Makefile's default): one worker more than the machine has cores. The suite's tests

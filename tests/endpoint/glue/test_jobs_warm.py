@@ -25,7 +25,7 @@ from tests.endpoint.glue.jobruns import wait_run
 
 from awstwin.core import processes
 from awstwin.core.ports import free_port
-from awstwin.endpoint.glue.jobs import sparkconf
+from awstwin.endpoint.glue.jobs import classdata, sparkconf
 
 pytestmark = pytest.mark.spark
 
@@ -51,6 +51,10 @@ seen = {
         str(o) for o in sc._jvm.java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()
         if str(o).startswith("-XX:")
     ],
+    "class_archives": sorted(
+        {line.split()[-1] for line in open(f"/proc/{sc._jvm.java.lang.ProcessHandle.current().pid()}/maps")
+         if "/spark-classes-" in line}
+    ),
     "marker": args["marker"],
     "helper": helper.VERSION,
     "helper_in_udf": spark.range(1).select(version_in_worker("id")).first()[0],
@@ -164,9 +168,12 @@ def test_a_second_run_shares_the_jvm_and_nothing_else(jobs: Jobs, aws: Callable[
     assert after["jvm"] == before["jvm"], "the second run attaches to the first run's warm JVM"
     # the driver's JVM has the options of $AWSTWIN_SPARK_JAVA_OPTIONS (tests/conftest.py sets them)
     assert set(os.environ[sparkconf.JAVA_OPTIONS_ENV].split()) <= set(before["jvm_options"])
+    # ... and maps the Spark class archive (tests/conftest.py has it built: classdata.py)
+    assert before["class_archives"] == [str(classdata.archive())]
     assert after == {
         "jvm": before["jvm"],
         "jvm_options": before["jvm_options"],
+        "class_archives": before["class_archives"],
         "marker": "second",  # its own job arguments
         "helper": "second",  # its own --extra-py-files in the driver
         "helper_in_udf": "second",  # ... and in its Python UDF workers

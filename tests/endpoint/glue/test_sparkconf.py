@@ -1,5 +1,6 @@
 """The driver JVM's options in a local Glue session's settings: its temporary folder, then the
-options of $AWSTWIN_SPARK_JAVA_OPTIONS (the test suite sets -XX:TieredStopAtLevel=1)."""
+options of $AWSTWIN_SPARK_JAVA_OPTIONS (the test suite sets -XX:TieredStopAtLevel=1). The Spark class
+archive's options come between them when there is one (test_classdata.py); off here."""
 
 from __future__ import annotations
 
@@ -7,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from awstwin.endpoint.glue.jobs import sparkconf
+from awstwin.endpoint.glue.jobs import classdata, sparkconf
+
+
+@pytest.fixture(autouse=True)
+def _no_class_archive(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(classdata.ARCHIVE_ENV, "0")
 
 
 def test_the_temporary_folder_then_the_extra_options(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,7 +8,8 @@
    (`script.py --JOB_NAME n --JOB_RUN_ID jr_... --k v ...`) and an environment that sends the AWS
    SDKs where the endpoint's own go (`JobRunner.endpoints`; Glue and Athena: here), puts the
    clean-room `awsglue` on `PYTHONPATH` (the only place it ever is), and, for Spark jobs, hands
-   Spark its settings through `SPARK_CONF_DIR`. Python shell jobs cannot import PySpark, as on AWS
+   Spark its settings in a properties file (`PYSPARK_SUBMIT_ARGS`), its driver mapping the Spark
+   class archive when there is one (`classdata.py`). Python shell jobs cannot import PySpark, as on AWS
    (`glue_runtime/pythonshell/sitecustomize.py`).
 3. stdout and stderr stream to CloudWatch Logs (`logs.RunLogs`); the tail of stderr gives the
    ErrorMessage of a failed run (`diagnosis.script_error`).
@@ -46,9 +47,10 @@ from typing import IO, Any
 import awstwin
 from awstwin.core.parent_death import PRIVATE_UMASK, die_with_parent
 from awstwin.endpoint.context import EndpointContext
-from awstwin.endpoint.glue.jobs import cluster, interpreters, sparkconf, versions
+from awstwin.endpoint.glue.jobs import classdata, cluster, interpreters, sparkconf, versions
 from awstwin.endpoint.glue.jobs.diagnosis import script_error
 from awstwin.endpoint.glue.jobs.logs import ContinuousLogging, RunLogs
+from awstwin.endpoint.glue.jobs.warm import archive as class_archive
 from awstwin.endpoint.glue.jobs.warm import pool as warm_pool
 from awstwin.endpoint.glue.jobs.warm.conf import driver_key, split
 from awstwin.endpoint.s3access import S3_SCHEMES, parse_s3_uri
@@ -68,7 +70,7 @@ OWN_ENV_NAMES = ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "AWSTWIN_GLUE_EXCHANGE")
 # `bookmark-commit.json` (job.commit) and `dq-results/*.json` (EvaluateDataQuality) for the run's end.
 EXCHANGE_ENV = "AWSTWIN_GLUE_EXCHANGE"
 # What a run's environment holds for that run alone: a warm driver's JVM does not inherit it.
-RUN_ONLY_ENV = ("SPARK_CONF_DIR", EXCHANGE_ENV, "PYTHONPATH", "TMPDIR")
+RUN_ONLY_ENV = ("PYSPARK_SUBMIT_ARGS", EXCHANGE_ENV, "PYTHONPATH", "TMPDIR")
 # botocore's per-service variable is AWS_ENDPOINT_URL_ + the service id, upper case, spaces as `_`
 # ("CloudWatch Logs" -> CLOUDWATCH_LOGS); tests check these names against botocore's own rule.
 ENDPOINT_ENV = {
@@ -227,6 +229,8 @@ class JobRunner:
                 "WARN GlueRunner: --additional-python-modules is not installed locally (offline); "
                 "the job sees the endpoint's own packages",
             )
+        if spec.command in SPARK_COMMANDS:
+            class_archive.build_in_background()  # for the runs after this one, when it is missing
         env = self.environment(spec, run_dir, python_path, version, interpreter.path)
         env[EXCHANGE_ENV] = str(self.prepare_exchange(spec, run_dir))
         argv = [interpreter.path, "-u", str(script), *script_argv(spec.arguments)]
@@ -375,13 +379,15 @@ class JobRunner:
         version: versions.GlueVersion = versions.DEFAULT,
         python: str = sys.executable,
     ) -> dict[str, str]:
-        """The run's process environment; a Spark run's settings in its own SPARK_CONF_DIR."""
+        """The run's process environment; a Spark run's settings in a properties file of its own,
+        which PySpark hands spark-submit when the script starts Spark (PYSPARK_SUBMIT_ARGS)."""
         env = self.process_environment(spec, run_dir, python_path, version, python)
         if spec.command in SPARK_COMMANDS:
             conf = self.spark_conf(spec, run_dir / "tmp", version, python)
             if cluster.is_cluster(conf["spark.master"]):
                 conf.update(cluster.executor_conf(env))
-            env["SPARK_CONF_DIR"] = str(sparkconf.write_conf_dir(run_dir / "spark-conf", conf))
+            properties = sparkconf.write_conf_dir(run_dir / "spark-conf", conf)
+            env["PYSPARK_SUBMIT_ARGS"] = classdata.pyspark_submit_args(properties)
         return env
 
     def process_environment(

@@ -1,8 +1,11 @@
 """How a local Glue job's Spark is configured: one set of settings for job runs and for tests.
 
 A Glue script creates its own `SparkContext()` before our runtime is involved, so the job runner hands
-these settings to Spark the way Spark reads them itself: a `spark-defaults.conf` (and a quiet
-`log4j2.properties`) in `SPARK_CONF_DIR`. Plain Spark I/O on `s3://`, `s3a://` and `s3n://` paths
+these settings to Spark the way Spark reads them itself: a properties file (`spark-submit
+--properties-file`, through PYSPARK_SUBMIT_ARGS) and a quiet `log4j2.properties` named in the driver's
+Java options. (Not a SPARK_CONF_DIR: spark-submit puts that folder on the driver's class path, which
+then differs for every run, and Java maps the Spark class archive only for the class path it was
+made with: classdata.py.) Plain Spark I/O on `s3://`, `s3a://` and `s3n://` paths
 works unchanged in both of the endpoint's S3 modes, through small Hadoop FileSystems compiled once
 from `glue_runtime/java/`:
 - S3 objects are plain files (the endpoint serves S3): the schemes map onto that tree
@@ -26,6 +29,7 @@ import zipfile
 from pathlib import Path
 
 import awstwin
+from awstwin.endpoint.glue.jobs import classdata
 
 log = logging.getLogger(__name__)
 
@@ -204,16 +208,27 @@ def session_conf(
 
 
 def driver_java_options(scratch: Path | None) -> str:
-    """The driver JVM's options: its temporary folder inside `scratch`, then $AWSTWIN_SPARK_JAVA_OPTIONS."""
+    """The driver JVM's options: its temporary folder inside `scratch`, the Spark class archive when
+    there is one (classdata.py), then $AWSTWIN_SPARK_JAVA_OPTIONS."""
     options = [f"-Djava.io.tmpdir={scratch / 'java-tmp'}"] if scratch is not None else []
+    options += classdata.java_options()
     options += os.environ.get(JAVA_OPTIONS_ENV, "").split()
     return " ".join(options)
 
 
 def write_conf_dir(target: Path, conf: dict[str, str]) -> Path:
-    """A SPARK_CONF_DIR holding `conf` and quiet logging; Spark reads it when the script starts it."""
+    """`target/spark-defaults.conf` holding `conf`, with quiet logging (`target/log4j2.properties`,
+    named in the driver's Java options); the properties file, for spark-submit's --properties-file
+    (classdata.submit_args: a SPARK_CONF_DIR would go on the driver's class path)."""
     target.mkdir(parents=True, exist_ok=True)
+    logging_conf = target / "log4j2.properties"
+    logging_conf.write_text(QUIET_LOG4J2, encoding="utf-8")
+    conf = dict(conf)
+    logging_option = f"-Dlog4j2.configurationFile={logging_conf.as_uri()}"
+    conf["spark.driver.extraJavaOptions"] = (
+        f"{logging_option} {conf.get('spark.driver.extraJavaOptions', '')}".strip()
+    )
     lines = [f"{key} {value}" for key, value in sorted(conf.items())]
-    (target / "spark-defaults.conf").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    (target / "log4j2.properties").write_text(QUIET_LOG4J2, encoding="utf-8")
-    return target
+    properties = target / "spark-defaults.conf"
+    properties.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return properties

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from awstwin.core import processes
 from awstwin.core.parent_death import PRIVATE_UMASK
-from awstwin.endpoint.glue.jobs import sparkconf
+from awstwin.endpoint.glue.jobs import classdata, sparkconf
 from awstwin.endpoint.glue.jobs.warm.conf import DriverKey
 from awstwin.endpoint.glue.jobs.warm.session import RUN_ID_ENV
 
@@ -60,19 +60,19 @@ class WarmDriver:
 
     # -- start and stop ----------------------------------------------------------------------------
     def start(self, conf: dict[str, str], env: dict[str, str]) -> WarmDriver:
-        """Start the JVM with `conf` (as its spark-defaults.conf) and wait for its gateway."""
+        """Start the JVM with `conf` (its --properties-file) and wait for its gateway."""
         from pyspark.find_spark_home import _find_spark_home  # only the endpoints that run Spark jobs
         from pyspark.serializers import UTF8Deserializer, read_int
 
         self.folder.mkdir(parents=True, exist_ok=True)
-        conf_dir = sparkconf.write_conf_dir(self.folder / "spark-conf", conf)
+        properties = sparkconf.write_conf_dir(self.folder / "spark-conf", conf)
         info_dir = Path(tempfile.mkdtemp(prefix="gateway-", dir=self.folder))
         info = info_dir / "conn-info"
         spark_home = _find_spark_home()
-        argv = [os.path.join(spark_home, "bin", "spark-submit"), "pyspark-shell"]
+        # Settings as a properties file, not a SPARK_CONF_DIR on the class path (classdata.py).
+        argv = [os.path.join(spark_home, "bin", "spark-submit"), *classdata.submit_args(properties)]
         env = {
-            **env,
-            "SPARK_CONF_DIR": str(conf_dir),
+            **{k: v for k, v in env.items() if k != "SPARK_CONF_DIR"},
             "SPARK_CONNECT_MODE": "0",
             "_PYSPARK_DRIVER_CONN_INFO_PATH": str(info),
         }

@@ -16,7 +16,11 @@ ROWS = 20_000
 
 
 def main() -> None:
-    folder = Path(sys.argv[1])
+    run(Path(sys.argv[1]))
+
+
+def run(folder: Path) -> None:
+    """The workload, in `folder` (removed at the end); also what the Spark class archive is made of."""
     folder.mkdir(parents=True, exist_ok=True)
     csv = folder / "warmup.csv"
     with csv.open("w") as out:
