@@ -101,6 +101,7 @@ def test_a_second_builder_gives_way_and_nothing_half_written_is_named(
         assert mine
         assert class_archive.build() is None  # another holds the lock: no second JVM, no waiting
     assert classdata.archive() is None and classdata.java_options() == []
+    assert (tmp_path / f".{path.name}.123.part").exists()  # another builder's, while it runs
 
 
 def test_the_fingerprint_names_this_java_and_spark() -> None:

@@ -50,6 +50,8 @@ def build(timeout: float = BUILD_TIMEOUT_SECONDS) -> Path | None:
     with _exclusive(target.with_name(f".{target.name}.lock")) as mine:
         if not mine or target.is_file():
             return target if target.is_file() else None
+        for stale in target.parent.glob(".spark-classes-*.part"):
+            stale.unlink(missing_ok=True)  # left by a builder that was killed: none runs now
         with tempfile.TemporaryDirectory(prefix="awstwin-classdata-") as scratch:
             staging = target.with_name(f".{target.name}.{os.getpid()}.part")
             log_path = Path(scratch) / "build.log"
