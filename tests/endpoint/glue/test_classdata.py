@@ -39,7 +39,7 @@ spark.stop()
 def _start_driver(tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     conf = sparkconf.session_conf(None, tmp_path / "scratch")
     conf["spark.sql.shuffle.partitions"] = "3"
-    properties = sparkconf.write_conf_dir(tmp_path / "spark-conf", conf)
+    properties = sparkconf.write_properties(tmp_path / "spark-conf", conf)
     env = {k: v for k, v in env.items() if k != "SPARK_CONF_DIR"}
     env["PYSPARK_SUBMIT_ARGS"] = classdata.pyspark_submit_args(properties)
     return subprocess.run(

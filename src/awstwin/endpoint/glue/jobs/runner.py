@@ -386,7 +386,7 @@ class JobRunner:
             conf = self.spark_conf(spec, run_dir / "tmp", version, python)
             if cluster.is_cluster(conf["spark.master"]):
                 conf.update(cluster.executor_conf(env))
-            properties = sparkconf.write_conf_dir(run_dir / "spark-conf", conf)
+            properties = sparkconf.write_properties(run_dir / "spark-conf", conf)
             env["PYSPARK_SUBMIT_ARGS"] = classdata.pyspark_submit_args(properties)
         return env
 

@@ -216,7 +216,7 @@ def driver_java_options(scratch: Path | None) -> str:
     return " ".join(options)
 
 
-def write_conf_dir(target: Path, conf: dict[str, str]) -> Path:
+def write_properties(target: Path, conf: dict[str, str]) -> Path:
     """`target/spark-defaults.conf` holding `conf`, with quiet logging (`target/log4j2.properties`,
     named in the driver's Java options); the properties file, for spark-submit's --properties-file
     (classdata.submit_args: a SPARK_CONF_DIR would go on the driver's class path)."""

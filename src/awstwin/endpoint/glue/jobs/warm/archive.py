@@ -127,7 +127,7 @@ def _dump(staging: Path, scratch: Path) -> int:
     options = conf.get("spark.driver.extraJavaOptions", "")
     conf["spark.driver.extraJavaOptions"] = f"{options} -XX:ArchiveClassesAtExit={staging}".strip()
     conf["spark.app.name"] = "awstwin-spark-class-archive"
-    properties = sparkconf.write_conf_dir(scratch / "spark-conf", conf)
+    properties = sparkconf.write_properties(scratch / "spark-conf", conf)
     os.environ.pop("SPARK_CONF_DIR", None)
     os.environ["PYSPARK_SUBMIT_ARGS"] = pyspark_submit_args(properties)
     from pyspark import SparkContext

@@ -65,7 +65,7 @@ class WarmDriver:
         from pyspark.serializers import UTF8Deserializer, read_int
 
         self.folder.mkdir(parents=True, exist_ok=True)
-        properties = sparkconf.write_conf_dir(self.folder / "spark-conf", conf)
+        properties = sparkconf.write_properties(self.folder / "spark-conf", conf)
         info_dir = Path(tempfile.mkdtemp(prefix="gateway-", dir=self.folder))
         info = info_dir / "conn-info"
         spark_home = _find_spark_home()
