@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import psutil
 import pytest
 
 from awstwin.core.config import EndpointSettings
@@ -117,18 +118,7 @@ WORKER_MEMORY_BYTES = 4 * 2**30
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     cores = len(os.sched_getaffinity(0))
-    return max(1, min(cores + 1, _available_memory() // WORKER_MEMORY_BYTES))
-
-
-def _available_memory() -> int:
-    """MemAvailable from /proc/meminfo (bytes); unknown: as if there were memory for every worker."""
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 2**62
+    return max(1, min(cores + 1, psutil.virtual_memory().available // WORKER_MEMORY_BYTES))
 
 
 @pytest.hookimpl(tryfirst=True)  # before -m deselects by these markers

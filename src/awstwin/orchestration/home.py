@@ -9,16 +9,16 @@ their own home and `make run` keeps its history in .state/airflow.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from importlib.metadata import version
 from pathlib import Path
+
+from awstwin.core.filelock import exclusive
 
 DB_NAME = "airflow.db"
 LOCK_NAME = ".migrate.lock"
@@ -36,17 +36,6 @@ def is_migrated(home: Path) -> bool:
     return (home / DB_NAME).is_file() and _marker(home).is_file()
 
 
-@contextmanager
-def _locked(home: Path) -> Iterator[None]:
-    home.mkdir(parents=True, exist_ok=True)
-    with (home / LOCK_NAME).open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def home_environment(home: Path) -> dict[str, str]:
     """What points Airflow at `home` and its SQLite database."""
     return {"AIRFLOW_HOME": str(home), "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / DB_NAME}"}
@@ -56,7 +45,7 @@ def ensure_migrated(home: Path, env: Mapping[str, str], log: Path | None = None)
     """Migrate `home`'s database unless done already; return the seconds spent (0 when reused)."""
     if is_migrated(home):
         return 0.0
-    with _locked(home):
+    with exclusive(home / LOCK_NAME):
         if is_migrated(home):  # another process migrated it while we waited
             return 0.0
         started = time.perf_counter()
@@ -86,7 +75,7 @@ def ensure_migrated(home: Path, env: Mapping[str, str], log: Path | None = None)
 def clone_home(source: Path, target: Path) -> None:
     """Give `target` a copy of `source`'s migrated database (taken under the migration lock)."""
     target.mkdir(parents=True, exist_ok=True)
-    with _locked(source):
+    with exclusive(source / LOCK_NAME):
         shutil.copy2(source / DB_NAME, target / DB_NAME)
         marker = _marker(source)
         shutil.copy2(marker, target / marker.name)

@@ -14,8 +14,6 @@ caller (the test tier) can say so instead of failing.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -27,6 +25,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from awstwin.core.filelock import exclusive
 from awstwin.core.paths import PROJECT_DIR
 from awstwin.stack.localstack_host.toolchain import FoundPython, find_python, find_uv, version_of
 
@@ -99,18 +98,6 @@ def installed(venv: Path | None = None, lock: Path = LOCK_FILE) -> Installation 
     return Installation(venv=venv, python_version=version)
 
 
-@contextlib.contextmanager
-def _install_lock(venv: Path) -> Iterator[None]:
-    """One installer at a time per environment (parallel test sessions, `make up` during a test)."""
-    venv.parent.mkdir(parents=True, exist_ok=True)
-    with open(venv.parent / f"{venv.name}.lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def ensure_installed(
     venv: Path | None = None, lock: Path = LOCK_FILE, echo: Callable[[str], None] = print
 ) -> Installation:
@@ -119,7 +106,7 @@ def ensure_installed(
     found = installed(venv, lock)
     if found is not None:
         return found
-    with _install_lock(venv):
+    with exclusive(venv.parent / f"{venv.name}.lock"):  # one installer per environment
         found = installed(venv, lock)  # another process may have finished it while we waited
         if found is not None:
             return found

@@ -11,7 +11,6 @@ builds it in the background at its first Spark job when it is missing.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
 import os
 import subprocess
@@ -21,6 +20,7 @@ import threading
 import time
 from pathlib import Path
 
+from awstwin.core.filelock import exclusive
 from awstwin.core.parent_death import die_with_parent
 from awstwin.endpoint.glue.jobs import sparkconf
 from awstwin.endpoint.glue.jobs.classdata import (
@@ -47,7 +47,7 @@ def build(timeout: float = BUILD_TIMEOUT_SECONDS) -> Path | None:
     if target.is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    with _exclusive(target.with_name(f".{target.name}.lock")) as mine:
+    with exclusive(target.with_name(f".{target.name}.lock"), wait=False) as mine:
         if not mine or target.is_file():
             return target if target.is_file() else None
         for stale in target.parent.glob(".spark-classes-*.part"):
@@ -101,21 +101,6 @@ def _build_quietly() -> None:
         build()
     except Exception:  # an archive is an optimisation: never a reason for a run to fail
         log.warning("building the Spark class archive failed", exc_info=True)
-
-
-@contextlib.contextmanager
-def _exclusive(lock_path: Path):  # noqa: ANN202 - a generator context manager
-    """Yields True when this process holds `lock_path` (another builder holds it: False)."""
-    with lock_path.open("a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _dump(staging: Path, scratch: Path) -> int:

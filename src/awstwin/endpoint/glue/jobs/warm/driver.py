@@ -72,7 +72,7 @@ class WarmDriver:
         # Settings as a properties file, not a SPARK_CONF_DIR on the class path (classdata.py).
         argv = [os.path.join(spark_home, "bin", "spark-submit"), *classdata.submit_args(properties)]
         env = {
-            **{k: v for k, v in env.items() if k != "SPARK_CONF_DIR"},
+            **env,
             "SPARK_CONNECT_MODE": "0",
             "_PYSPARK_DRIVER_CONN_INFO_PATH": str(info),
         }
