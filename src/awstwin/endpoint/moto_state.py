@@ -29,6 +29,7 @@ import os
 import pickle
 import re
 import stat
+import sys
 import tempfile
 import threading
 import time
@@ -112,14 +113,20 @@ def _set_iam_backend_state(backend: Any, state: dict[str, Any]) -> None:
 
 
 def _reducers() -> dict[type, Callable[[Any], tuple[Any, ...]]]:
-    from moto.iam.models import IAMBackend
-    from moto.ssm.models import ParameterDict, SimpleSystemManagerBackend
-
-    return {
-        IAMBackend: _reduce_iam_backend,
-        SimpleSystemManagerBackend: _reduce_ssm_backend,
-        ParameterDict: _reduce_parameter_dict,
+    """For the moto classes that exist in this process: an object of a class not yet defined (its
+    module never imported, or still being imported on another thread) cannot be in the data, and
+    importing moto.ssm.models only to name its classes (it imports moto.ec2) costs a second of CPU."""
+    wanted = {
+        ("moto.iam.models", "IAMBackend"): _reduce_iam_backend,
+        ("moto.ssm.models", "SimpleSystemManagerBackend"): _reduce_ssm_backend,
+        ("moto.ssm.models", "ParameterDict"): _reduce_parameter_dict,
     }
+    table: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
+    for (module, name), reducer in wanted.items():
+        cls = getattr(sys.modules.get(module), name, None)
+        if isinstance(cls, type):
+            table[cls] = reducer
+    return table
 
 
 def dumps(data: Any) -> bytes:

@@ -20,6 +20,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from awstwin.core import botocore_data
 from awstwin.orchestration.markers import READY_MARK
 
 
@@ -124,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wait", action="store_true", help="warm up, print READY, read the conf from stdin")
     parser.add_argument("--result", required=True, type=Path, help="write the JSON result here")
     args = parser.parse_args(argv)
+    botocore_data.share()  # the provider's hooks make a boto3 Session per client
     try:
         dag, result = load(args.dag_id, args.dags_folder)
         conf = json.loads(args.conf)

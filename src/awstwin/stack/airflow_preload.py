@@ -67,6 +67,9 @@ def preload(dags_folder: Path) -> tuple[list[str], list[str]]:
 
 
 def main(argv: list[str]) -> None:
+    from awstwin.core import botocore_data
+
+    botocore_data.share()  # the tasks forked from here make a boto3 Session per hook
     folder = os.environ.get(DAGS_FOLDER_VARIABLE)
     if folder:
         began = time.perf_counter()
