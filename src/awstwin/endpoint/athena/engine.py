@@ -10,9 +10,7 @@ their stored SQL, `information_schema` is built from the catalog, and the statem
 
 from __future__ import annotations
 
-import contextlib
 import re
-import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -111,10 +109,6 @@ class Session:
         self.loaded: dict[tuple[str, str], bool] = {}  # (db, table) -> loaded with partition pruning
         self.column_types: dict[str, set[str]] = {}  # column name -> the types it has in the tables read
         self.scanned: dict[tuple[str, str], int] = {}
-
-    def close(self) -> None:
-        with contextlib.suppress(duckdb.Error):
-            self.con.close()
 
     def _defer(self, step: Callable[[], Any]) -> None:
         self._steps.append(step)
@@ -384,8 +378,7 @@ class QueryEngine:
             raise QueryFailed("HIVE_METASTORE_ERROR", f"{error.code}: {error.message}", 204) from None
         finally:
             attach(None)
-            session.close()
-            shutil.rmtree(scratch, ignore_errors=True)
+            self.warm.retire(scratch, session.con)  # closed off the query's path (warm.py)
 
     def _query(self, request: QueryRequest, session: Session, writer: ResultWriter) -> QueryOutcome:
         started = time.monotonic()
