@@ -10,6 +10,7 @@ import boto3
 import botocore.loaders
 import botocore.session
 import pytest
+from botocore.stub import Stubber
 
 from awstwin.core import botocore_data
 
@@ -48,3 +49,20 @@ def test_a_session_with_its_own_data_path_gets_its_own_loader(shared: None, tmp_
 def test_without_share_each_session_reads_its_own(tmp_path: Path) -> None:
     assert not botocore_data.shared()  # nothing in the test process turned it on for everyone
     assert _loader(boto3.session.Session()) is not _loader(boto3.session.Session())
+
+
+def test_a_client_changes_the_shared_model_in_place_so_servers_must_not_share(shared: None) -> None:
+    """Why the endpoint does not call share(): an S3 client's first call rewrites the loaded model's
+    requestUri in place (botocore.handlers.remove_bucket_from_url_paths_from_model), and with one
+    Loader a server reading the S3 model afterwards would see the client's version."""
+    s3 = boto3.session.Session().client(
+        "s3", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y"
+    )
+    with Stubber(s3) as stub:  # answers before anything is sent, after botocore built the request
+        stub.add_response("delete_bucket", {}, {"Bucket": "any-bucket"})
+        s3.delete_bucket(Bucket="any-bucket")
+    later = botocore.session.Session().get_service_model("s3").operation_model("DeleteBucket")
+    assert later.http["requestUri"] == ""  # a fresh model says "/{Bucket}"
+    botocore.session.create_loader = botocore.loaders.create_loader
+    fresh = botocore.session.Session().get_service_model("s3").operation_model("DeleteBucket")
+    assert fresh.http["requestUri"] == "/{Bucket}"

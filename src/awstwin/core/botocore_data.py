@@ -7,6 +7,11 @@ sensor poke asks for a client) decodes the same files again each time: in a `mak
 the DAG process's CPU. With `share()`, every Session created afterwards in this process gets the one
 Loader for its data path (botocore.loaders.create_loader, cached by that path), as the clients of one
 Session already do. The files are botocore's own and do not change while the process runs.
+
+Only for processes that are clients and nothing else (the DAG's process, `make up`'s scheduler and the
+tasks it forks): botocore adjusts the loaded models in place for its clients (an S3 client's first call
+strips `/{Bucket}` from every operation's requestUri), so the endpoint, which reads the same models to
+serve requests, keeps a Loader per Session (with a shared one, CreateBucket found no route: 501).
 """
 
 from __future__ import annotations

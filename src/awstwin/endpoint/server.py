@@ -18,7 +18,6 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Response
 
-from awstwin.core import botocore_data
 from awstwin.core.config import EndpointSettings
 from awstwin.endpoint.context import EndpointContext
 from awstwin.endpoint.http_handler import HeaderPreservingHandler
@@ -292,7 +291,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=None, help="port (default 4566)")
     parser.add_argument("--state-dir", default=None, help="keep S3 objects and service state here")
     args = parser.parse_args(argv)
-    botocore_data.share()  # moto's backends and the endpoint's own models each make Sessions
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     settings = EndpointSettings.from_env(host=args.host, port=args.port, state_dir=args.state_dir)
