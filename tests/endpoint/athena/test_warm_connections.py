@@ -1,6 +1,6 @@
 """The spare DuckDB connection a query takes (`athena/warm.py`): never handed out twice, not locked
 before a query locks it to its own files, a spare never taken closed (with its scratch folder), and
-a used one retired: closed and its scratch folder removed off the query's path."""
+a used one retired: closed off the query's path."""
 
 from __future__ import annotations
 
@@ -69,23 +69,20 @@ def test_a_spare_is_not_locked_and_a_taken_one_locks_to_its_own_files(tmp_path):
     warm.close()
 
 
-def test_a_used_connection_is_retired_closed_with_its_scratch_removed(tmp_path):
-    """A query hands its connection back (`retire`): closed and its scratch folder removed on the
-    background thread, at the latest when the engine closes; after that, at once."""
+def test_a_used_connection_is_retired_and_closed(tmp_path):
+    """A query hands its connection back (`retire`): closed on the background thread, at the latest
+    when the engine closes; after that, at once."""
     _, open_one = _opener(tmp_path)
     warm = WarmConnections(open_one)
     retired = []
     for _ in range(3):
-        scratch, con = warm.take()
+        _, con = warm.take()
         con.execute("SELECT 1")
-        warm.retire(scratch, con)
-        retired.append((scratch, con))
+        warm.retire(con)
+        retired.append(con)
     warm.close()  # waits for the background thread
-    late_scratch = tmp_path / "late"
-    late_scratch.mkdir()
     late = sandbox.connect({"threads": 1})
-    warm.retire(late_scratch, late)
-    for scratch, con in [*retired, (late_scratch, late)]:
-        assert not scratch.exists()
+    warm.retire(late)
+    for con in [*retired, late]:
         with pytest.raises(duckdb.ConnectionException):
             con.execute("SELECT 1")

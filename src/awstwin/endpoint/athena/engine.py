@@ -11,6 +11,7 @@ their stored SQL, `information_schema` is built from the catalog, and the statem
 from __future__ import annotations
 
 import re
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -378,7 +379,8 @@ class QueryEngine:
             raise QueryFailed("HIVE_METASTORE_ERROR", f"{error.code}: {error.message}", 204) from None
         finally:
             attach(None)
-            self.warm.retire(scratch, session.con)  # closed off the query's path (warm.py)
+            shutil.rmtree(scratch, ignore_errors=True)  # gone before the query's state says it ended
+            self.warm.retire(session.con)  # closed off the query's path (warm.py)
 
     def _query(self, request: QueryRequest, session: Session, writer: ResultWriter) -> QueryOutcome:
         started = time.monotonic()

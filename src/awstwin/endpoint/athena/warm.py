@@ -2,8 +2,8 @@
 
 Opening an in-memory DuckDB with the engine's settings costs tens of milliseconds, more than a
 small query itself. Athena answers from warm capacity too, so here the next query's connection (and
-its scratch folder) is prepared in the background each time a query takes one, and a query's
-connection is closed and its scratch folder removed there too once the query has its results.
+its scratch folder) is prepared in the background each time a query takes one, and a used connection
+is closed there too (the query removes its scratch folder itself before it reports its end).
 
 The wall is the same as without a spare: every connection serves exactly one query and is never
 handed out twice, it is not locked yet when it is taken (`Session` locks it to that query's files,
@@ -46,14 +46,14 @@ class WarmConnections:
         self._refill()
         return opened
 
-    def retire(self, scratch: Path, con: Any) -> None:
-        """Close a used connection and remove its scratch folder on the background thread: the query
-        that used it has its results, and closing a DuckDB costs about as much as opening one. A
-        connection retired after `close` is closed here and now."""
+    def retire(self, con: Any) -> None:
+        """Close a used connection on the background thread: the query that used it has its results
+        (and its scratch folder is removed), and closing a DuckDB costs about as much as opening one.
+        A connection retired after `close` is closed here and now."""
         try:
-            self._worker.submit(_discard, scratch, con)
+            self._worker.submit(_close, con)
         except RuntimeError:  # shut down: nobody waits any more
-            _discard(scratch, con)
+            _close(con)
 
     def close(self) -> None:
         """Close the spare (and one being made), after the connections retired before."""
@@ -90,7 +90,11 @@ class WarmConnections:
         _discard(*opened)
 
 
-def _discard(scratch: Path, con: Any) -> None:
+def _close(con: Any) -> None:
     with contextlib.suppress(Exception):
         con.close()
+
+
+def _discard(scratch: Path, con: Any) -> None:
+    _close(con)
     shutil.rmtree(scratch, ignore_errors=True)
