@@ -98,7 +98,7 @@ def test_a_second_builder_gives_way_and_nothing_half_written_is_named(
     path = classdata.archive_path()
     assert path is not None
     (tmp_path / f".{path.name}.123.part").write_bytes(b"half")  # a builder that died mid-way
-    with exclusive(path.with_name(f".{path.name}.lock")) as mine:
+    with exclusive(class_archive.lock_path(path)) as mine:
         assert mine
         assert class_archive.build() is None  # another holds the lock: no second JVM, no waiting
     assert classdata.archive() is None and classdata.java_options() == []

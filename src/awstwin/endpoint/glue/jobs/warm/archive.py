@@ -39,6 +39,11 @@ _background: threading.Thread | None = None
 _background_lock = threading.Lock()
 
 
+def lock_path(target: Path) -> Path:
+    """The lock one builder of `target` holds while it builds."""
+    return target.with_name(f".{target.name}.lock")
+
+
 def build(timeout: float = BUILD_TIMEOUT_SECONDS) -> Path | None:
     """Build the archive unless it exists or another process is building it; the archive, or None."""
     target = archive_path()
@@ -46,8 +51,7 @@ def build(timeout: float = BUILD_TIMEOUT_SECONDS) -> Path | None:
         return None
     if target.is_file():
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with exclusive(target.with_name(f".{target.name}.lock"), wait=False) as mine:
+    with exclusive(lock_path(target), wait=False) as mine:  # makes the folder too
         if not mine or target.is_file():
             return target if target.is_file() else None
         for stale in target.parent.glob(".spark-classes-*.part"):
